@@ -1,0 +1,15 @@
+"""The answer django-axes gives once a login is locked out: 429 in the one error format."""
+
+from django.conf import settings
+
+from core.errors import error_response
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    response = error_response(
+        status_code=429,
+        code="login_locked_out",
+        detail="Too many failed sign-in attempts. Try again later.",
+    )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response

@@ -1,0 +1,125 @@
+"""Input and output shapes of the accounts API. No business logic here."""
+
+from rest_framework import serializers
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import services
+from accounts.authentication import TOKEN_VERSION_CLAIM
+from accounts.models import User, username_validator
+from core.fields import IdField
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """How a user is embedded in other payloads (post authors, notification actors)."""
+
+    id = IdField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "avatar", "is_private"]
+        read_only_fields = fields
+
+
+class ProfileSerializer(UserSummarySerializer):
+    """The public profile."""
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [
+            *UserSummarySerializer.Meta.fields,
+            "bio",
+            "location",
+            "website",
+            "created_at",
+            "followers_count",
+            "following_count",
+            "posts_count",
+        ]
+        read_only_fields = fields
+
+
+class MeSerializer(ProfileSerializer):
+    """The signed-in user's own profile: the public one plus private fields."""
+
+    class Meta(ProfileSerializer.Meta):
+        fields = [*ProfileSerializer.Meta.fields, "email"]
+        read_only_fields = fields
+
+
+class RegisterSerializer(serializers.Serializer):
+    username = serializers.CharField(min_length=3, max_length=30, validators=[username_validator])
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=128, style={"input_type": "password"}
+    )
+    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    """The fields `PATCH /users/me` accepts. Counters, email, staff flags are not among them."""
+
+    username = serializers.CharField(
+        min_length=3, max_length=30, validators=[username_validator], required=False
+    )
+    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=160, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    is_private = serializers.BooleanField(required=False)
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = serializers.CharField(write_only=True, max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(write_only=True, max_length=128)
+
+
+class RefreshTokenSerializer(serializers.Serializer):
+    refresh = serializers.CharField(max_length=2000)
+
+
+class PasswordConfirmSerializer(serializers.Serializer):
+    password = serializers.CharField(write_only=True, max_length=128)
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class TokenObtainSerializer(TokenObtainPairSerializer):
+    """Username or email plus password. Signing in reactivates a deactivated account."""
+
+    username_field = "username"
+
+    @classmethod
+    def get_token(cls, user: User) -> RefreshToken:
+        token = super().get_token(user)
+        token[TOKEN_VERSION_CLAIM] = user.token_version
+        return token
+
+    def validate(self, attrs):
+        data = super().validate(attrs)
+        services.user_reactivate_on_login(user=self.user)
+        return data
+
+
+class TokenRotateSerializer(TokenRefreshSerializer):
+    """Refresh with rotation; refuses tokens issued before a revocation."""
+
+    def validate(self, attrs):
+        token = RefreshToken(attrs["refresh"])
+        user = User.objects.filter(pk=token.payload.get("user_id")).first()
+        if user is None or token.payload.get(TOKEN_VERSION_CLAIM) != user.token_version:
+            raise AuthenticationFailed("Token has been revoked.", code="token_not_valid")
+        return super().validate(attrs)

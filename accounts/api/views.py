@@ -1,0 +1,194 @@
+"""Accounts API: parse input, call one service or selector, render output."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
+from core.schema import NO_CONTENT, error_responses
+from core.throttling import ScopedRateThrottle
+
+AUTH = ["auth"]
+
+
+class AuthThrottled:
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+class RegisterView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "register"
+
+    @extend_schema(
+        tags=AUTH,
+        summary="Create an account",
+        request=s.RegisterSerializer,
+        responses={201: s.ProfileSerializer, **error_responses(409, 422)},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
+    )
+    @idempotent
+    def post(self, request):
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(s.ProfileSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=AUTH,
+        summary="Sign in (username or email + password)",
+        responses={200: s.TokenPairSerializer},
+    )
+)
+class TokenObtainView(AuthThrottled, jwt_views.TokenObtainPairView):
+    authentication_classes = []
+
+
+@extend_schema_view(
+    post=extend_schema(
+        tags=AUTH,
+        summary="Exchange a refresh token for new tokens (the old one stops working)",
+        responses={200: s.TokenPairSerializer},
+    )
+)
+class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
+    authentication_classes = []
+
+
+class LogoutView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=AUTH,
+        summary="Sign out: revoke a refresh token",
+        request=s.RefreshTokenSerializer,
+        responses={204: NO_CONTENT},
+    )
+    def post(self, request):
+        data = s.RefreshTokenSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            RefreshToken(data.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(AuthThrottled, APIView):
+    @extend_schema(
+        tags=AUTH,
+        summary="Change the password (signs out every other session)",
+        request=s.PasswordChangeSerializer,
+        responses={204: NO_CONTENT},
+    )
+    def post(self, request):
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_change(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        tags=AUTH,
+        summary="Email a password reset link (same answer whether or not the email is known)",
+        request=s.PasswordResetSerializer,
+        responses={202: NO_CONTENT},
+    )
+    def post(self, request):
+        data = s.PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_request(email=data.validated_data["email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        tags=AUTH,
+        summary="Set a new password with the emailed uid and token",
+        request=s.PasswordResetConfirmSerializer,
+        responses={204: NO_CONTENT},
+    )
+    def post(self, request):
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeView(APIView):
+    @extend_schema(tags=["users"], summary="Your own profile", responses={200: s.MeSerializer})
+    def get(self, request):
+        return Response(s.MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Update your profile",
+        request=s.ProfileUpdateSerializer,
+        responses={200: s.MeSerializer},
+    )
+    def patch(self, request):
+        data = s.ProfileUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        user = services.user_update_profile(user=request.user, **data.validated_data)
+        return Response(s.MeSerializer(user).data)
+
+    @extend_schema(
+        tags=["users"],
+        summary="Delete your account (erases personal data; needs your password)",
+        request=s.PasswordConfirmSerializer,
+        responses={204: NO_CONTENT},
+    )
+    def delete(self, request):
+        data = s.PasswordConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_erase(user=request.user, password=data.validated_data["password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DeactivateView(APIView):
+    @extend_schema(
+        tags=["users"],
+        summary="Deactivate your account (hidden until you sign in again)",
+        request=None,
+        responses={204: NO_CONTENT},
+    )
+    def post(self, request):
+        services.user_deactivate(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileView(APIView):
+    @extend_schema(
+        tags=["users"], summary="A user's public profile", responses={200: s.ProfileSerializer}
+    )
+    def get(self, request, user_id: int):
+        return Response(s.ProfileSerializer(selectors.user_get_visible(user_id=user_id)).data)
+
+
+class ProfileByUsernameView(APIView):
+    @extend_schema(
+        tags=["users"],
+        summary="A user's public profile, by username",
+        responses={200: s.ProfileSerializer},
+    )
+    def get(self, request, username: str):
+        return Response(s.ProfileSerializer(selectors.user_get_by_username(username=username)).data)

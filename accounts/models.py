@@ -1,0 +1,80 @@
+"""Users. Usernames and emails are unique regardless of case."""
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+USERNAME_PATTERN = r"[A-Za-z0-9_]{3,30}"
+username_validator = RegexValidator(
+    regex=rf"^{USERNAME_PATTERN}\Z",
+    message="3 to 30 characters: letters, digits and underscores.",
+    code="invalid_username",
+)
+
+
+class UserQuerySet(models.QuerySet):
+    def visible(self) -> "UserQuerySet":
+        """Users whose profiles can be shown: active and not self-deactivated."""
+        return self.filter(is_active=True, deactivated_at__isnull=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str) -> "User":
+        return self.get(username__iexact=username)
+
+    def create_user(
+        self, username: str, email: str, password: str | None = None, **extra
+    ) -> "User":
+        user = self.model(username=username, email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(username, email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    username = models.CharField(max_length=30, validators=[username_validator])
+    email = models.EmailField(max_length=254)
+    display_name = models.CharField(max_length=50, blank=True)
+    bio = models.CharField(max_length=160, blank=True)
+    location = models.CharField(max_length=30, blank=True)
+    website = models.URLField(max_length=200, blank=True)
+    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    is_private = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True, help_text="Off for suspended or erased accounts.")
+    is_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    # Carried in every JWT as "ver"; bumping it revokes every token issued before
+    # (password change, deactivation, erasure).
+    token_version = models.PositiveIntegerField(default=0)
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
+    posts_count = models.PositiveIntegerField(default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["email"]
+
+    class Meta:
+        constraints = [
+            # Case-insensitive uniqueness; the backend looks users up with iexact.
+            models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_deactivated(self) -> bool:
+        return self.deactivated_at is not None

@@ -1,0 +1,157 @@
+"""Every write to accounts. Keyword-only, typed, transactional."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.models import User
+
+PROFILE_FIELDS = ("display_name", "bio", "location", "website", "is_private")
+
+
+def _check_password(*, password: str, user: User, field: str = "password") -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: list(exc.messages)}) from exc
+
+
+def _check_username_free(*, username: str, exclude_id: int | None = None) -> None:
+    taken = User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
+    if taken:
+        raise ValidationError({"username": ["This username is taken."]}, code="unique")
+
+
+def _check_email_free(*, email: str) -> None:
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": ["An account with this email exists."]}, code="unique")
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str, display_name: str = "") -> User:
+    email = User.objects.normalize_email(email)
+    _check_username_free(username=username)
+    _check_email_free(email=email)
+    user = User(username=username, email=email, display_name=display_name or username)
+    _check_password(password=password, user=user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        field = "email" if "email" in str(exc).lower() else "username"
+        raise ValidationError({field: [f"This {field} is taken."]}, code="unique") from exc
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, username: str | None = None, **fields) -> User:
+    """Change the profile fields a user may change; anything else is ignored by design."""
+    changed = []
+    if username is not None and username != user.username:
+        _check_username_free(username=username, exclude_id=user.pk)
+        user.username = username
+        changed.append("username")
+    for name in PROFILE_FIELDS:
+        if name in fields and getattr(user, name) != fields[name]:
+            setattr(user, name, fields[name])
+            changed.append(name)
+    if changed:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=changed)
+        except IntegrityError as exc:
+            raise ValidationError({"username": ["This username is taken."]}, code="unique") from exc
+    return user
+
+
+def revoke_tokens(*, user: User) -> None:
+    """Invalidate every access and refresh token the user holds."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def password_change(*, user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ValidationError({"old_password": ["The current password is not correct."]})
+    _check_password(password=new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoke_tokens(user=user)
+
+
+def password_reset_request(*, email: str) -> None:
+    """Email a reset link if the address is known; say nothing either way."""
+    from accounts.tasks import send_password_reset_email
+
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is not None and user.has_usable_password():
+        transaction.on_commit(lambda: send_password_reset_email.delay(user_id=user.pk))
+
+
+@transaction.atomic
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    invalid = ValidationError({"token": ["The reset link is invalid or has expired."]})
+    try:
+        user_id = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError):
+        raise invalid from None
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        raise invalid
+    _check_password(password=new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoke_tokens(user=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> None:
+    user.deactivated_at = timezone.now()
+    user.save(update_fields=["deactivated_at"])
+    revoke_tokens(user=user)
+
+
+def user_reactivate_on_login(*, user: User) -> None:
+    if user.deactivated_at is not None:
+        user.deactivated_at = None
+        user.save(update_fields=["deactivated_at"])
+
+
+@transaction.atomic
+def user_erase(*, user: User, password: str) -> None:
+    """Delete an account: erase personal data, keep the row so references stay valid.
+
+    The username is freed (replaced by `deleted_<id>`), the email is replaced by
+    an undeliverable placeholder, and the account can never sign in again.
+    """
+    if not user.check_password(password):
+        raise ValidationError({"password": ["The password is not correct."]})
+    revoke_tokens(user=user)
+    user.username = f"deleted_{user.pk}"[:30]
+    user.email = f"deleted-{user.pk}@invalid.invalid"
+    user.display_name = ""
+    user.bio = ""
+    user.location = ""
+    user.website = ""
+    if user.avatar:
+        user.avatar.delete(save=False)
+    user.avatar = ""
+    user.is_active = False
+    user.is_private = True
+    user.deactivated_at = user.deactivated_at or timezone.now()
+    user.set_unusable_password()
+    user.save()

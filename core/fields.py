@@ -1,0 +1,21 @@
+"""Serializer fields shared by every app."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class IdField(serializers.Field):
+    """A 64-bit id, rendered as a string (JavaScript loses precision past 2**53)."""
+
+    default_error_messages = {"invalid": "A valid id is a string of digits."}
+
+    def to_representation(self, value):
+        return str(value)
+
+    def to_internal_value(self, data):
+        text = str(data).strip()
+        if not text.isdigit() or len(text) > 19 or int(text) >= 2**63:
+            self.fail("invalid")
+        return int(text)

@@ -1,0 +1,82 @@
+"""Liveness and readiness probes.
+
+`/healthz` answers 200 while the process can serve a request. `/readyz` checks
+the database, the cache and the Celery broker and answers 503 naming the ones
+that are down, so a load balancer stops routing to this process.
+
+(django-health-check was considered: its 4.x view answers 500 rather than 503,
+is async-only and pulls in a DNS resolver; three probes are simpler here.)
+"""
+
+from collections.abc import Callable
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from core.ids import new_id
+
+
+def check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def check_cache() -> None:
+    key = f"readyz:{new_id()}"
+    cache.set(key, "1", timeout=5)
+    if cache.get(key) != "1":
+        raise RuntimeError("cache did not return what was stored")
+    cache.delete(key)
+
+
+def check_broker() -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # embedded mode: tasks run in process, there is no broker to reach
+    with current_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+CHECKS: dict[str, Callable[[], None]] = {
+    "database": check_database,
+    "cache": check_cache,
+    "broker": check_broker,
+}
+
+DETAIL_PROVIDERS: list[Callable[[], dict]] = []
+
+
+def register_detail(provider: Callable[[], dict]) -> Callable[[], dict]:
+    """Let infrastructure (the event outbox) add numbers to the readiness detail."""
+    DETAIL_PROVIDERS.append(provider)
+    return provider
+
+
+@never_cache
+@require_GET
+def healthz(request) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request) -> JsonResponse:
+    checks: dict[str, str] = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+            checks[name] = "ok"
+        except Exception as exc:  # any failure means "not ready"; say which and why
+            checks[name] = f"down: {type(exc).__name__}: {exc}"[:300]
+    down = sorted(name for name, state in checks.items() if state != "ok")
+    detail: dict = {}
+    if "database" not in down:
+        for provider in DETAIL_PROVIDERS:
+            detail.update(provider())
+    body = {"status": "down" if down else "ok", "down": down, "checks": checks, "detail": detail}
+    return JsonResponse(body, status=503 if down else 200)

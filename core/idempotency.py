@@ -1,0 +1,106 @@
+"""`Idempotency-Key` for creating requests (DESIGN.md §6).
+
+Same key and same body: the first response is replayed. Same key, another
+body: 422. Same key while the first request is still running: 409. A request
+that fails with a server error releases its key so the client can retry.
+"""
+
+import functools
+import hashlib
+import json
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+RETENTION = timedelta(hours=24)
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=HEADER,
+    type=str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Client-chosen unique key (a UUID) making a retried create safe: the same key "
+        "and body replay the first response; another body with the key answers 422."
+    ),
+)
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was already used with a different request body."
+    default_code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInFlight(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still being processed."
+    default_code = "idempotency_key_in_flight"
+
+
+def _request_hash(request) -> str:
+    body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _scope(request) -> str:
+    user = getattr(request, "user", None)
+    who = str(user.pk) if user is not None and user.is_authenticated else "anon"
+    return f"{who}:{request.path}"[:200]
+
+
+def idempotent(view_method):
+    """Decorate a DRF view's `post` so it honours the `Idempotency-Key` header."""
+
+    @functools.wraps(view_method)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get(HEADER, "").strip()
+        if not key:
+            return view_method(self, request, *args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH:
+            raise ValidationError({HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
+        scope, digest = _scope(request), _request_hash(request)
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
+        except IntegrityError:
+            existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+            if existing is None:  # released between our insert and this read
+                raise IdempotencyKeyInFlight() from None
+            if existing.request_hash != digest:
+                raise IdempotencyKeyReused() from None
+            if existing.in_flight:
+                raise IdempotencyKeyInFlight() from None
+            replay = Response(existing.response_body, status=existing.response_status)
+            replay["Idempotent-Replayed"] = "true"
+            return replay
+        try:
+            response = view_method(self, request, *args, **kwargs)
+        except Exception:
+            record.delete()
+            raise
+        if response.status_code >= 500:
+            record.delete()
+        else:
+            record.response_status = response.status_code
+            record.response_body = response.data
+            record.save(update_fields=["response_status", "response_body"])
+        return response
+
+    return wrapper
+
+
+def prune_idempotency_records(*, older_than: timedelta = RETENTION) -> int:
+    deleted, _ = IdempotencyRecord.objects.filter(
+        created_at__lt=timezone.now() - older_than
+    ).delete()
+    return deleted

@@ -1,0 +1,69 @@
+"""Shared fixtures. Tests run against real PostgreSQL and Redis (DESIGN.md §8)."""
+
+import os
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+
+def pytest_configure(config):
+    # `make test` sets WARBLE_REQUIRE_SERVICES=1: a missing service is a failure, not a skip.
+    if os.environ.get("WARBLE_REQUIRE_SERVICES") != "1":
+        return
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL does not point at PostgreSQL")
+    if not settings.REDIS_URL:
+        problems.append("REDIS_URL is not set")
+    else:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
+        except redis.RedisError as exc:
+            problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
+    if problems:
+        raise pytest.UsageError("Required services missing: " + "; ".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(settings):
+    """Unit tests run Celery tasks in process and start with an empty cache."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def auth_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def bearer_client(user) -> APIClient:
+    """A client holding a real access token (exercises JWT authentication)."""
+    from accounts.api.serializers import TokenObtainSerializer
+
+    client = APIClient()
+    token = TokenObtainSerializer.get_token(user).access_token
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client

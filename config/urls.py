@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+import core.converters  # noqa: F401 - registers the <id:...> path converter
 from core import errors, health
 
 api_v1 = [

@@ -1,5 +1,7 @@
 from django.urls import path
 
+import core.converters  # noqa: F401 - registers <id:...>
+
 from accounts.api import views
 
 urlpatterns = [
@@ -16,7 +18,7 @@ urlpatterns = [
     ),
     path("users/me", views.MeView.as_view(), name="users-me"),
     path("users/me/deactivate", views.DeactivateView.as_view(), name="users-me-deactivate"),
-    path("users/<int:user_id>/profile", views.ProfileView.as_view(), name="users-profile"),
+    path("users/<id:user_id>/profile", views.ProfileView.as_view(), name="users-profile"),
     path(
         "users/by-username/<str:username>",
         views.ProfileByUsernameView.as_view(),

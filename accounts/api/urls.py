@@ -1,7 +1,6 @@
 from django.urls import path
 
 import core.converters  # noqa: F401 - registers <id:...>
-
 from accounts.api import views
 
 urlpatterns = [

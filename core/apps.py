@@ -11,3 +11,4 @@ class CoreConfig(AppConfig):
 
         # Each app's handlers.py registers its event handlers (core.events.handler).
         autodiscover_modules("handlers")
+        from core.events import status  # noqa: F401 - adds the outbox numbers to /readyz

@@ -31,16 +31,23 @@ class IdempotencyRecord(models.Model):
 
 
 class OutboxEvent(models.Model):
-    """A domain event, written in the transaction of the change that caused it."""
+    """A domain event, written in the transaction of the change that caused it.
 
-    id = models.BigIntegerField(primary_key=True)  # time-ordered, from core.ids
+    `dispatched_at` is set only after every handler batch of the event was
+    handed to the broker; rows still NULL a few seconds after their id's
+    timestamp are re-sent by the sweeper (core.events.dispatch.sweep).
+    """
+
+    id = models.BigIntegerField(primary_key=True)  # time-ordered (core.ids): age = id range
     name = models.CharField(max_length=100)
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
     dispatched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "outbox event"
         indexes = [
+            # The sweeper and the status numbers read only the pending rows.
             models.Index(
                 fields=["id"],
                 name="outbox_pending_idx",
@@ -53,11 +60,14 @@ class OutboxEvent(models.Model):
 
 
 class ProcessedEvent(models.Model):
-    """Marks that a transactional handler applied an event (written with its effects)."""
+    """Marks that a transactional handler applied an event (written with its effects).
+
+    Pruned by `event_id` (time-ordered), so the unique index serves that too.
+    """
 
     event_id = models.BigIntegerField()
     handler = models.CharField(max_length=200)
-    processed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    processed_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
@@ -66,3 +76,51 @@ class ProcessedEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} #{self.event_id}"
+
+
+class EventDelivery(models.Model):
+    """An (event, handler) pair that failed at least once: its retry state or dead letter.
+
+    Pairs that succeed first time never get a row; the row is deleted when a
+    retry or replay succeeds.
+    """
+
+    class State(models.TextChoices):
+        RETRYING = "retrying", "retrying"
+        DEAD = "dead", "dead letter"
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.RETRYING)
+    attempts = models.PositiveIntegerField(default=0)
+    # retrying: when the sweeper sends the next attempt (pushed forward while one
+    # is in flight, so a lost message is re-sent); dead: NULL.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "failed event delivery"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="event_delivery_unique"),
+        ]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="event_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} #{self.event_id} ({self.state})"
+
+
+class DeadLetterManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(state=EventDelivery.State.DEAD)
+
+
+class DeadLetter(EventDelivery):
+    """The dead letters alone (an admin list with a replay action)."""
+
+    objects = DeadLetterManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"

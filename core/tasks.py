@@ -1,10 +1,53 @@
-"""Celery tasks of core: running event handlers."""
+"""Celery tasks of core: running event handlers, sweeping and pruning the outbox.
+
+Thin: each calls into core.events. Names are fixed so queued messages survive
+a module being moved.
+"""
+
+import logging
 
 from celery import shared_task
+from django.conf import settings
 
-from core.events.dispatch import deliver
+from core.events import delivery, dispatch, retention
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
-def run_handler(*, handler: str, event_ids: list[int]) -> None:
-    deliver(handler=handler, event_ids=event_ids)
+@shared_task(
+    bind=True,
+    name="core.run_handler",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The soft limit raises inside the handler, so the batch is recorded as
+    # failed; the hard limit only backs it up.
+    soft_time_limit=settings.EVENTS_TASK_TIME_LIMIT - max(5, settings.EVENTS_TASK_TIME_LIMIT // 10),
+    time_limit=settings.EVENTS_TASK_TIME_LIMIT,
+)
+def run_handler(self, *, handler: str, event_ids: list[int]) -> None:
+    """Run one handler on a batch of events (core.events.delivery.deliver)."""
+    try:
+        delivery.deliver(handler=handler, event_ids=event_ids)
+    except Exception as exc:
+        # Handler errors are recorded per pair inside deliver(); reaching here means
+        # the bookkeeping itself failed (database unreachable), so nothing was
+        # recorded: have the broker bring the batch back later instead of losing it.
+        if self.request.is_eager:
+            raise
+        if self.request.retries >= settings.EVENTS_MAX_ATTEMPTS:
+            logger.critical("giving up on %s for events %s", handler, event_ids)
+            raise
+        countdown = min(delivery.backoff_seconds(self.request.retries + 1), 60)
+        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+
+
+@shared_task(name="core.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> dict[str, int]:
+    """Beat, every EVENTS_SWEEP_INTERVAL_SECONDS: re-send what the fast path did not."""
+    return dispatch.sweep()
+
+
+@shared_task(name="core.prune_events", ignore_result=True)
+def prune_events() -> dict[str, int]:
+    """Beat, hourly: drop dispatched outbox rows and markers past the retention."""
+    return retention.prune()

@@ -1,53 +1,225 @@
-"""Delivering outbox rows to their handlers through Celery (first cut: fast path only)."""
+"""Outbox → Celery: the after-commit fast path, the sweeper, and replays.
+
+Rows are marked dispatched only after the broker accepted every task for
+them; whatever could not be sent stays pending and the sweeper (a beat task
+every few seconds, or `manage.py dispatch_outbox`) sends it later. Pending rows
+and due retries are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two
+sweepers (or a sweeper and the fast path) never send the same row twice;
+a double send would be harmless anyway (processed markers), only wasteful.
+
+Many pending pairs of the same handler travel in one task (EVENTS_BATCH_SIZE
+events): one worker process runs ~1,300 tasks/s, a busy network writes more
+events than that. Retries go one event per task so a failing event can only
+delay itself.
+"""
 
 import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from core.events.registry import Event, registry
-from core.models import OutboxEvent, ProcessedEvent
+from core.events.registry import registry
+from core.ids import min_id_for
+from core.models import EventDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
 
-
-def dispatch_after_commit(event_id: int) -> None:
-    transaction.on_commit(lambda: dispatch_events(event_ids=[event_id]))
+SWEEP_TIME_BUDGET_SECONDS = 20  # one sweep stops claiming after this; the next goes on
 
 
-def dispatch_events(*, event_ids: list[int]) -> None:
+@dataclass(frozen=True)
+class Batch:
+    handler: str
+    queue: str
+    event_ids: tuple[int, ...]
+
+
+def plan(rows: list[tuple[int, str]], *, batch_size: int) -> list[Batch]:
+    """Group (event id, name) rows per handler, in batches of at most `batch_size`."""
+    per_handler: dict[str, list[int]] = {}
+    for event_id, name in rows:
+        for spec in registry.handlers_for(name):
+            per_handler.setdefault(spec.key, []).append(event_id)
+    return [
+        Batch(key, registry.by_key[key].queue, tuple(ids[i : i + batch_size]))
+        for key, ids in per_handler.items()
+        for i in range(0, len(ids), batch_size)
+    ]
+
+
+def is_eager() -> bool:
     from core.tasks import run_handler
 
-    events = OutboxEvent.objects.filter(id__in=event_ids, dispatched_at__isnull=True)
-    for event in events:
-        for spec in registry.handlers_for(event.name):
-            run_handler.apply_async(
-                kwargs={"handler": spec.key, "event_ids": [event.id]}, queue=spec.queue
-            )
-    OutboxEvent.objects.filter(id__in=event_ids).update(dispatched_at=timezone.now())
+    return bool(run_handler.app.conf.task_always_eager)
 
 
-def deliver(*, handler: str, event_ids: list[int]) -> None:
-    spec = registry.by_key[handler]
-    rows = OutboxEvent.objects.filter(id__in=event_ids).order_by("id")
-    events = [Event(id=r.id, name=r.name, payload=r.payload, created_at=r.created_at) for r in rows]
-    if not spec.transactional:
-        spec.func(events)
-        return
-    with transaction.atomic():
-        done = set(
-            ProcessedEvent.objects.filter(handler=handler, event_id__in=event_ids).values_list(
-                "event_id", flat=True
-            )
-        )
-        todo = [e for e in events if e.id not in done]
-        if not todo:
-            return
+def send(batches: list[Batch]) -> set[int]:
+    """Hand `batches` to the broker; return the event ids of batches that could not be sent.
+
+    Stops at the first broker error (the next ones would fail the same way,
+    each after a timeout) and never raises: the caller leaves what was not sent
+    pending. In eager mode each task runs here, in process.
+    """
+    from core.tasks import run_handler
+
+    unsent: set[int] = set()
+    for index, batch in enumerate(batches):
         try:
-            with transaction.atomic():
-                ProcessedEvent.objects.bulk_create(
-                    [ProcessedEvent(event_id=e.id, handler=handler) for e in todo]
-                )
-        except IntegrityError:
-            return  # another worker applied them concurrently
-        spec.func(todo)
+            run_handler.apply_async(
+                kwargs={"handler": batch.handler, "event_ids": list(batch.event_ids)},
+                queue=batch.queue,
+            )
+        except Exception:
+            logger.warning(
+                "broker unavailable; %s batches left for the sweeper",
+                len(batches) - index,
+                exc_info=True,
+            )
+            for rest in batches[index:]:
+                unsent.update(rest.event_ids)
+            break
+    return unsent
+
+
+def dispatch_pending(
+    *, event_ids: list[int] | None = None, min_age_seconds: float | None = None, limit: int = 1000
+) -> int:
+    """Send pending outbox rows (these ids, or the oldest ones) to their handlers.
+
+    `min_age_seconds` keeps the sweeper off rows the fast path is about to send.
+    Returns how many rows were marked dispatched.
+    """
+    eager = is_eager()
+    with transaction.atomic():
+        pending = OutboxEvent.objects.filter(dispatched_at__isnull=True)
+        if event_ids is not None:
+            pending = pending.filter(id__in=event_ids)
+        if min_age_seconds is not None:
+            cutoff = timezone.now() - timedelta(seconds=min_age_seconds)
+            pending = pending.filter(id__lt=min_id_for(cutoff))
+        rows = list(
+            pending.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("id", "name")[:limit]
+        )
+        if not rows:
+            return 0
+        batches = plan(rows, batch_size=settings.EVENTS_BATCH_SIZE)
+        # Eager tasks run after this transaction (they must not run under its locks).
+        unsent = set() if eager else send(batches)
+        sent = [event_id for event_id, _ in rows if event_id not in unsent]
+        OutboxEvent.objects.filter(id__in=sent).update(dispatched_at=timezone.now())
+    if eager:
+        send(batches)
+    return len(sent)
+
+
+def lease_seconds() -> float:
+    """How long a sent retry may stay unanswered before the sweeper sends it again.
+
+    Longer than a message can legitimately be in flight: the broker redelivers
+    an unacknowledged message after its visibility timeout, and a task runs at
+    most EVENTS_TASK_TIME_LIMIT.
+    """
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    return visibility + settings.EVENTS_TASK_TIME_LIMIT
+
+
+def dispatch_retries(*, delivery_ids: list[int] | None = None, limit: int = 1000) -> int:
+    """Send the retries that are due (or the given deliveries), one event per task."""
+    eager = is_eager()
+    now = timezone.now()
+    with transaction.atomic():
+        due = EventDelivery.objects.filter(state=EventDelivery.State.RETRYING)
+        if delivery_ids is not None:
+            due = due.filter(id__in=delivery_ids)
+        else:
+            due = due.filter(next_attempt_at__lte=now)
+        rows = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("next_attempt_at")
+            .values_list("id", "event_id", "handler")[:limit]
+        )
+        if not rows:
+            return 0
+        batches = [
+            Batch(
+                handler,
+                spec.queue if (spec := registry.by_key.get(handler)) else "default",
+                (event_id,),
+            )
+            for _, event_id, handler in rows
+        ]
+        unsent = set() if eager else send(batches)
+        sent = [row_id for row_id, event_id, _ in rows if event_id not in unsent]
+        EventDelivery.objects.filter(id__in=sent).update(
+            next_attempt_at=now + timedelta(seconds=lease_seconds())
+        )
+    if eager:
+        send(batches)
+    return len(sent)
+
+
+def sweep(*, min_age_seconds: float | None = None) -> dict[str, int]:
+    """One sweeper pass: pending rows older than `min_age_seconds`, then due retries."""
+    if min_age_seconds is None:
+        min_age_seconds = settings.EVENTS_SWEEP_AFTER_SECONDS
+    limit = settings.EVENTS_BATCH_SIZE * 10
+    started = time.monotonic()
+    totals = {"dispatched": 0, "retried": 0}
+    for key, step in (
+        ("dispatched", lambda: dispatch_pending(min_age_seconds=min_age_seconds, limit=limit)),
+        ("retried", lambda: dispatch_retries(limit=limit)),
+    ):
+        while time.monotonic() - started < SWEEP_TIME_BUDGET_SECONDS:
+            count = step()
+            totals[key] += count
+            if count < limit:
+                break
+    return totals
+
+
+def replay(deliveries) -> int:
+    """Retry the given failed pairs now, with a fresh round of attempts (admin, command)."""
+    with transaction.atomic():
+        ids = list(deliveries.select_for_update(skip_locked=True).values_list("id", flat=True))
+        EventDelivery.objects.filter(id__in=ids).update(
+            state=EventDelivery.State.RETRYING, attempts=0, next_attempt_at=timezone.now()
+        )
+    return dispatch_retries(delivery_ids=ids) if ids else 0
+
+
+def _pending_ids(conn) -> list[int]:
+    pending = getattr(conn, "_warble_outbox_pending", None)
+    if pending is None:
+        pending = conn._warble_outbox_pending = []
+    return pending
+
+
+def dispatch_after_commit(event_id: int) -> None:
+    """Send `event_id` once its transaction commits (nothing happens if it rolls back).
+
+    Ids published in one transaction are sent together by the first callback
+    (each later one finds the buffer empty), in as few tasks as possible.
+    """
+    conn = transaction.get_connection()
+    _pending_ids(conn).append(event_id)
+    transaction.on_commit(lambda: _flush(conn))
+
+
+def _flush(conn) -> None:
+    pending = _pending_ids(conn)
+    if not pending:
+        return
+    # Ids of rolled-back transactions may be here too: they match no row.
+    event_ids = pending[:]
+    pending.clear()
+    try:
+        dispatch_pending(event_ids=event_ids, limit=len(event_ids))
+    except Exception:
+        # Never fail the request that already committed: the sweeper sends it.
+        logger.exception("dispatching %s events after commit failed", len(event_ids))

@@ -1,8 +1,12 @@
 """The explicit registry of event handlers: event name → handler functions."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+QUEUES = ("default", "fanout", "media")
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,25 @@ class Registry:
 registry = Registry()
 
 
+def validate_name(name: str) -> None:
+    if not isinstance(name, str) or not EVENT_NAME.match(name):
+        raise ValueError(
+            f"event names are dotted lowercase words like 'post.created', not {name!r}"
+        )
+
+
 def handler(*events: str, transactional: bool = True, queue: str = "default"):
-    """Register `func(events: list[Event]) -> None` for one or more event names."""
+    """Register `func(events: list[Event]) -> None` for one or more event names.
+
+    The function receives a batch (events of any of its names, in id order) and
+    must not assume any order between events beyond that (docs/events.md).
+    """
+    if not events:
+        raise ValueError("@handler needs at least one event name")
+    for name in events:
+        validate_name(name)
+    if queue not in QUEUES:
+        raise ValueError(f"queue must be one of {', '.join(QUEUES)}, not {queue!r}")
 
     def register(func: HandlerFunc) -> HandlerFunc:
         key = f"{func.__module__}.{func.__qualname__}"

@@ -1,0 +1,170 @@
+"""Running one handler on a batch of events, inside a worker (or in process when eager).
+
+Every event of a batch ends in exactly one of three ways: applied (its effects
+committed, with a processed marker for transactional handlers), a no-op
+(already applied by an earlier or concurrent delivery), or failed and recorded
+in `EventDelivery` (retried later with backoff, a dead letter after the last
+attempt). A failing batch is split in halves until the poison events stand
+alone, so one bad event cannot hold back the rest.
+"""
+
+import logging
+import random
+import traceback
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.events.registry import Event, HandlerSpec, registry
+from core.models import EventDelivery, OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass
+class Outcome:
+    applied: list[int] = field(default_factory=list)  # applied now, or already applied before
+    failed: dict[int, str] = field(default_factory=dict)  # event id -> error text
+    missing: list[int] = field(default_factory=list)  # pruned or unknown ids
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Delay before attempt `attempt + 1`: exponential, capped, with jitter.
+
+    "Equal jitter": half the exponential delay is fixed, half random, so retries
+    of many pairs that failed together (a dependency went down) spread out
+    instead of returning as one burst, and no retry comes back immediately.
+    """
+    base = float(settings.EVENTS_RETRY_BASE_SECONDS)
+    delay = min(float(settings.EVENTS_RETRY_MAX_SECONDS), base * 2 ** max(attempt - 1, 0))
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def load_events(event_ids: list[int]) -> list[Event]:
+    rows = OutboxEvent.objects.filter(id__in=event_ids).order_by("id")
+    return [Event(id=r.id, name=r.name, payload=r.payload, created_at=r.created_at) for r in rows]
+
+
+def claim(handler: str, event_ids: list[int]) -> set[int]:
+    """Insert the processed markers of `handler` for `event_ids`; return the ids inserted now.
+
+    Runs inside the handler's transaction. On PostgreSQL a concurrent delivery of
+    the same pair blocks on the unique index until this transaction ends, then
+    sees the conflict and gets nothing back: only one transaction ever applies a
+    pair. SQLite (3.35+) has the same statement and serialises writers anyway.
+    """
+    if not event_ids:
+        return set()
+    now = timezone.now()
+    values = ", ".join(["(%s, %s, %s)"] * len(event_ids))
+    params: list = []
+    for event_id in event_ids:
+        params += [event_id, handler, now]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO core_processedevent (event_id, handler, processed_at) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT (event_id, handler) DO NOTHING RETURNING event_id",
+            params,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def apply(spec: HandlerSpec, events: list[Event]) -> None:
+    """Run the handler once on `events`; raise if it failed (nothing of it then persists)."""
+    if not spec.transactional:
+        spec.func(events)  # idempotent by construction: re-running it is harmless
+        return
+    with transaction.atomic():
+        fresh = claim(spec.key, [e.id for e in events])
+        todo = [e for e in events if e.id in fresh]
+        if todo:
+            spec.func(todo)
+
+
+def run_bisecting(spec: HandlerSpec, events: list[Event], outcome: Outcome) -> None:
+    """Apply `events`; when the batch fails, split it until each failure is one event."""
+    stack = [events]
+    try:
+        while stack:
+            batch = stack.pop()
+            try:
+                apply(spec, batch)
+            except SoftTimeLimitExceeded:
+                raise
+            except Exception as exc:
+                if len(batch) == 1:
+                    outcome.failed[batch[0].id] = format_error(exc)
+                else:
+                    middle = len(batch) // 2
+                    stack += [batch[middle:], batch[:middle]]  # first half runs first
+                continue
+            outcome.applied += [e.id for e in batch]
+    except SoftTimeLimitExceeded as exc:
+        # Out of time: what has not finished counts as one failed attempt each and
+        # is retried one event per task, where a slow event can only hurt itself.
+        error = format_error(exc)
+        done = set(outcome.applied) | set(outcome.failed)
+        for event in events:
+            if event.id not in done:
+                outcome.failed[event.id] = error
+
+
+def format_error(exc: BaseException) -> str:
+    text = "".join(traceback.format_exception(exc))
+    return text[-MAX_ERROR_CHARS:]
+
+
+def deliver(*, handler: str, event_ids: list[int]) -> Outcome:
+    """Run `handler` on the events `event_ids` and record the outcome of every pair."""
+    outcome = Outcome()
+    events = load_events(event_ids)
+    found = {e.id for e in events}
+    outcome.missing = [i for i in event_ids if i not in found]
+    if outcome.missing:
+        logger.warning("events %s no longer exist; %s skips them", outcome.missing, handler)
+    spec = registry.by_key.get(handler)
+    if spec is None:
+        # A handler renamed or removed while its tasks were queued: keep the
+        # pairs visible (they end as dead letters) instead of dropping them.
+        error = f"no handler {handler!r} is registered in this process"
+        outcome.failed = {e.id: error for e in events}
+    elif events:
+        run_bisecting(spec, events, outcome)
+    record(handler=handler, outcome=outcome)
+    return outcome
+
+
+def record(*, handler: str, outcome: Outcome) -> None:
+    """Clear the retry state of pairs that succeeded; count an attempt for each failure."""
+    if outcome.applied:
+        # Usually matches nothing: pairs get a row only when they failed before.
+        EventDelivery.objects.filter(handler=handler, event_id__in=outcome.applied).delete()
+    for event_id, error in outcome.failed.items():
+        record_failure(handler=handler, event_id=event_id, error=error)
+
+
+def record_failure(*, handler: str, event_id: int, error: str) -> EventDelivery:
+    with transaction.atomic():
+        row, _ = EventDelivery.objects.select_for_update().get_or_create(
+            event_id=event_id, handler=handler
+        )
+        row.attempts += 1
+        row.last_error = error
+        if row.attempts >= settings.EVENTS_MAX_ATTEMPTS:
+            row.state = EventDelivery.State.DEAD
+            row.next_attempt_at = None
+            logger.error(
+                "dead letter: %s on event %s after %s attempts", handler, event_id, row.attempts
+            )
+        else:
+            row.state = EventDelivery.State.RETRYING
+            row.next_attempt_at = timezone.now() + timedelta(seconds=backoff_seconds(row.attempts))
+            logger.warning("%s failed on event %s (attempt %s)", handler, event_id, row.attempts)
+        row.save(update_fields=["attempts", "last_error", "state", "next_attempt_at", "updated_at"])
+    return row

@@ -5,7 +5,36 @@ cover what reaches Django itself: unknown routes and unhandled exceptions.
 """
 
 from django.http import JsonResponse
-from rest_framework import status
+from drf_standardized_errors import handler
+from rest_framework import exceptions, status
+
+
+class ExceptionHandler(handler.ExceptionHandler):
+    """drf-standardized-errors, plus one fix for exceptions carrying a dict detail.
+
+    simplejwt raises `InvalidToken`/`AuthenticationFailed` with a detail of
+    `{"detail", "code", "messages": [...]}`, which the formatter would flatten
+    into several errors with attrs "detail", "code", "messages.0.message".
+    A non-validation error has exactly one error, so keep only its detail/code.
+    """
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        exc = super().convert_known_exceptions(exc)
+        detail = getattr(exc, "detail", None)
+        if (
+            isinstance(exc, exceptions.APIException)
+            and not isinstance(exc, exceptions.ValidationError)
+            and isinstance(detail, dict)
+            and "detail" in detail
+        ):
+            flat = exceptions.APIException(
+                detail=str(detail["detail"]), code=str(detail.get("code") or exc.default_code)
+            )
+            flat.status_code = exc.status_code
+            flat.auth_header = getattr(exc, "auth_header", None)
+            flat.wait = getattr(exc, "wait", None)
+            return flat
+        return exc
 
 
 def error_payload(*, kind: str, code: str, detail: str, attr: str | None = None) -> dict:

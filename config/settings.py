@@ -224,7 +224,9 @@ REST_FRAMEWORK = {
         "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET_RATE", "5/hour"),
         "write": os.environ.get("THROTTLE_WRITE_RATE", "300/min"),
     },
-    "NUM_PROXIES": env_int("NUM_PROXIES", 0) if os.environ.get("NUM_PROXIES") else None,
+    # 0 = trust REMOTE_ADDR only. DRF's default (None) keys throttles on the whole
+    # X-Forwarded-For header, which any client can forge to escape the limits.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -182,6 +182,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.api.lockout.lockout_response"
+# "Alice", "alice" and "ALICE" are one account, so they share one failure count.
+AXES_USERNAME_CALLABLE = "accounts.api.lockout.lockout_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 SIMPLE_JWT = {

@@ -13,3 +13,11 @@ def lockout_response(request, original_response=None, credentials=None):
     )
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
+
+
+def lockout_username(request, credentials=None) -> str | None:
+    """The name axes counts failures under: case- and space-insensitive, like sign-in."""
+    username = (credentials or {}).get("username")
+    if username is None:
+        username = getattr(request, "data", request.POST).get("username")
+    return username.strip().lower() if isinstance(username, str) else None

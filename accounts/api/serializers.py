@@ -1,5 +1,6 @@
 """Input and output shapes of the accounts API. No business logic here."""
 
+from django.contrib.auth.signals import user_logged_in
 from rest_framework import serializers
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
@@ -111,6 +112,10 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
     def validate(self, attrs):
         data = super().validate(attrs)
         services.user_reactivate_on_login(user=self.user)
+        # simplejwt never sends it; django-axes needs it to clear the failure count
+        # (AXES_RESET_ON_SUCCESS), and it records last_login, which also voids
+        # password-reset links issued before this sign-in.
+        user_logged_in.send(sender=type(self.user), request=self.context["request"], user=self.user)
         return data
 
 

@@ -53,6 +53,14 @@ class RegisterView(AuthThrottled, APIView):
 class TokenObtainView(AuthThrottled, jwt_views.TokenObtainPairView):
     authentication_classes = []
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        # django-axes marks the request it authenticated, which is DRF's wrapper;
+        # its middleware turns the mark into the 429 from the Django request.
+        if getattr(request, "axes_locked_out", False):
+            request._request.axes_locked_out = True
+            request._request.axes_credentials = getattr(request, "axes_credentials", None)
+        return super().finalize_response(request, response, *args, **kwargs)
+
 
 @extend_schema_view(
     post=extend_schema(

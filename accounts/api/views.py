@@ -11,6 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
+from accounts.authentication import JWTAuthentication
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import ScopedRateThrottle
@@ -76,6 +77,10 @@ class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
 class LogoutView(AuthThrottled, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+
+    def get_authenticate_header(self, request):
+        # Without it DRF turns the bad-token 401 into a 403 (no authenticator to ask).
+        return JWTAuthentication().authenticate_header(request)
 
     @extend_schema(
         tags=AUTH,

@@ -135,14 +135,17 @@ def user_reactivate_on_login(*, user: User) -> None:
 def user_erase(*, user: User, password: str) -> None:
     """Delete an account: erase personal data, keep the row so references stay valid.
 
-    The username is freed (replaced by `deleted_<id>`), the email is replaced by
-    an undeliverable placeholder, and the account can never sign in again.
+    The username is freed (replaced by `deleted-<id>`), the email is replaced by
+    an undeliverable placeholder, and the account can never sign in again. Both
+    placeholders fail the API's validation ("-" is not allowed in usernames, a
+    dotless domain is not an email), so nobody can register them first and make
+    the erasure collide with a unique constraint.
     """
     if not user.check_password(password):
         raise ValidationError({"password": ["The password is not correct."]})
     revoke_tokens(user=user)
-    user.username = f"deleted_{user.pk}"[:30]
-    user.email = f"deleted-{user.pk}@invalid.invalid"
+    user.username = f"deleted-{user.pk}"
+    user.email = f"deleted-{user.pk}@invalid"
     user.display_name = ""
     user.bio = ""
     user.location = ""

@@ -1,8 +1,10 @@
 """Reads of accounts that are more than a get."""
 
+import re
+
 from django.http import Http404
 
-from accounts.models import User
+from accounts.models import USERNAME_PATTERN, User
 
 
 def user_get_visible(*, user_id: int) -> User:
@@ -14,6 +16,10 @@ def user_get_visible(*, user_id: int) -> User:
 
 
 def user_get_by_username(*, username: str) -> User:
+    # A name that cannot exist is a 404 without a query; it also keeps a NUL byte
+    # from the URL away from PostgreSQL, which refuses it with a 500.
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise Http404("No such user.")
     user = User.objects.visible().filter(username__iexact=username).first()
     if user is None:
         raise Http404("No such user.")

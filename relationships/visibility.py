@@ -1,27 +1,103 @@
 """Who may see whom: the relationship rules every read path applies.
 
 The posts app's `visible_to` QuerySet method and its write services call these;
-they are the only place that knows about blocks and private accounts.
-
-(First cut: no restrictions. The relationships issue fills in blocks and
-private accounts behind the same signatures.)
+they are the only place that knows about blocks, private accounts and mutes.
+Everything here is an EXISTS subquery over the pair indexes, never a Python
+list of ids, so a viewer following or blocking thousands of accounts costs the
+same as one following none.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+
+from relationships.models import Block, Follow, Mute
+
+
+def _is_anonymous(viewer) -> bool:
+    return viewer is None or not viewer.is_authenticated
+
+
+def block_between_q(*, viewer_id: int, user_field: str = "pk") -> Q:
+    """True for rows whose user at `user_field` blocks the viewer or is blocked by them."""
+    other = OuterRef(user_field)
+    return Q(Exists(Block.objects.filter(blocker_id=viewer_id, blocked_id=other))) | Q(
+        Exists(Block.objects.filter(blocker_id=other, blocked_id=viewer_id))
+    )
+
+
+def follows_q(*, viewer_id: int, user_field: str = "pk") -> Q:
+    """True for rows whose user at `user_field` the viewer follows (an approved follow)."""
+    return Q(Exists(Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef(user_field))))
 
 
 def author_visibility_q(*, viewer, author_field: str = "author") -> Q:
     """A filter over rows with an author FK named `author_field` that keeps only
-    rows whose author the viewer may see: not blocked in either direction, and
-    public or followed by the viewer (or the viewer's own)."""
-    return Q()
+    rows whose author the viewer may see: an active account, not blocked in
+    either direction, and public or followed by the viewer (or the viewer's own).
+    An anonymous viewer sees public, active authors only. `author_field="pk"`
+    filters a User queryset itself."""
+    # "pk" filters users themselves (a user search); anything else is an FK path.
+    attr = "{}" if author_field == "pk" else f"{author_field}__{{}}"
+    active = Q(**{attr.format("is_active"): True, attr.format("deactivated_at__isnull"): True})
+    public = Q(**{attr.format("is_private"): False})
+    if _is_anonymous(viewer):
+        return active & public
+    own = Q(**{author_field: viewer.pk})
+    followed = follows_q(viewer_id=viewer.pk, user_field=author_field)
+    blocked = block_between_q(viewer_id=viewer.pk, user_field=author_field)
+    return active & (own | public | followed) & ~blocked
 
 
 def is_blocked_between(*, user_id: int, other_id: int) -> bool:
     """True if either user blocks the other."""
-    return False
+    return Block.objects.filter(
+        Q(blocker_id=user_id, blocked_id=other_id) | Q(blocker_id=other_id, blocked_id=user_id)
+    ).exists()
 
 
 def can_see_user_content(*, viewer, author) -> bool:
-    """Whether `viewer` (maybe anonymous) may see `author`'s posts."""
-    return True
+    """Whether `viewer` (maybe anonymous) may see `author`'s posts. At most one query."""
+    if not author.is_active or author.is_deactivated:
+        return False
+    if _is_anonymous(viewer):
+        return not author.is_private
+    if viewer.pk == author.pk:
+        return True
+    blocked = block_between_q(viewer_id=viewer.pk, user_field="followee_id")
+    if not author.is_private:
+        return not is_blocked_between(user_id=viewer.pk, other_id=author.pk)
+    # Private: an approved follow exists (a block would have removed it, but check anyway).
+    return (
+        Follow.objects.filter(follower_id=viewer.pk, followee_id=author.pk)
+        .exclude(blocked)
+        .exists()
+    )
+
+
+# --- mutes: only the feed and notifications apply them ---------------------
+
+
+def muted_user_ids_q(*, viewer, author_field: str = "author") -> Q:
+    """True for rows whose author at `author_field` the viewer mutes.
+    Use as `.exclude(muted_user_ids_q(viewer=user))`; never true for anonymous viewers."""
+    if _is_anonymous(viewer):
+        return Q(pk__in=[])
+    return Q(Exists(Mute.objects.filter(muter_id=viewer.pk, muted_id=OuterRef(author_field))))
+
+
+def muted_user_ids(*, user_id: int):
+    """A lazy subquery of the ids `user_id` mutes, for `__in` lookups."""
+    return Mute.objects.filter(muter_id=user_id).values("muted_id")
+
+
+def is_muting(*, user_id: int, other_id: int) -> bool:
+    """True if `user_id` mutes `other_id` (one direction only)."""
+    return Mute.objects.filter(muter_id=user_id, muted_id=other_id).exists()
+
+
+def muter_ids_among(*, user_id: int, candidate_ids) -> set[int]:
+    """Which of `candidate_ids` mute `user_id` (a notification fan-out filter, one query)."""
+    return set(
+        Mute.objects.filter(muted_id=user_id, muter_id__in=candidate_ids).values_list(
+            "muter_id", flat=True
+        )
+    )

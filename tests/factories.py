@@ -21,3 +21,41 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.set_password(extracted or DEFAULT_PASSWORD)
         if create:
             self.save(update_fields=["password"])
+
+
+# --- relationships ---------------------------------------------------------
+# Rows only: counters (followers_count, following_count) and events are the
+# services' job, so tests about those call relationships.services instead.
+
+
+class FollowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "relationships.Follow"
+
+    follower = factory.SubFactory(UserFactory)
+    followee = factory.SubFactory(UserFactory)
+
+
+class FollowRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "relationships.FollowRequest"
+
+    requester = factory.SubFactory(UserFactory)
+    target = factory.SubFactory(UserFactory, is_private=True)
+
+
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "relationships.Block"
+
+    blocker = factory.SubFactory(UserFactory)
+    blocked = factory.SubFactory(UserFactory)
+
+
+class MuteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "relationships.Mute"
+
+    muter = factory.SubFactory(UserFactory)
+    muted = factory.SubFactory(UserFactory)
+

@@ -1,0 +1,90 @@
+"""Input and output shapes of the relationships API. No business logic here."""
+
+from rest_framework import serializers
+
+from accounts.api.serializers import UserSummarySerializer
+from core.fields import IdField
+
+MAX_BATCH_IDS = 100
+
+
+class RelationshipSerializer(serializers.Serializer):
+    """How the signed-in user relates to `user_id`."""
+
+    user_id = IdField(read_only=True)
+    following = serializers.BooleanField(read_only=True, help_text="You follow them.")
+    followed_by = serializers.BooleanField(read_only=True, help_text="They follow you.")
+    requested = serializers.BooleanField(
+        read_only=True, help_text="Your request to follow them (a private account) is pending."
+    )
+    blocking = serializers.BooleanField(read_only=True, help_text="You block them.")
+    blocked_by = serializers.BooleanField(read_only=True, help_text="They block you.")
+    muting = serializers.BooleanField(read_only=True, help_text="You mute them.")
+
+
+class _EdgeSerializer(serializers.Serializer):
+    """A list row: the other user and when the relation started."""
+
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class FollowerSerializer(_EdgeSerializer):
+    user = UserSummarySerializer(source="follower", read_only=True)
+
+
+class FollowingSerializer(_EdgeSerializer):
+    user = UserSummarySerializer(source="followee", read_only=True)
+
+
+class BlockedUserSerializer(_EdgeSerializer):
+    user = UserSummarySerializer(source="blocked", read_only=True)
+
+
+class MutedUserSerializer(_EdgeSerializer):
+    user = UserSummarySerializer(source="muted", read_only=True)
+
+
+class FollowRequestSerializer(_EdgeSerializer):
+    id = IdField(read_only=True)
+    requester = UserSummarySerializer(read_only=True)
+
+
+class SuggestionSerializer(UserSummarySerializer):
+    mutual_count = serializers.IntegerField(
+        read_only=True, help_text="How many of the people you follow follow this account."
+    )
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [*UserSummarySerializer.Meta.fields, "followers_count", "mutual_count"]
+        read_only_fields = fields
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+
+class BatchIdsField(serializers.CharField):
+    """`1,2,3`: distinct 64-bit ids, at most MAX_BATCH_IDS."""
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        parts = [part.strip() for part in text.split(",")]
+        id_field = IdField()
+        ids = []
+        for part in parts:
+            try:
+                ids.append(id_field.to_internal_value(part))
+            except serializers.ValidationError:
+                raise serializers.ValidationError(
+                    f"{part!r} is not an id: give a comma-separated list of ids.", code="invalid"
+                ) from None
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > MAX_BATCH_IDS:
+            raise serializers.ValidationError(
+                f"At most {MAX_BATCH_IDS} ids at once.", code="too_many"
+            )
+        return ids
+
+
+class RelationshipBatchQuerySerializer(serializers.Serializer):
+    ids = BatchIdsField(help_text=f"Comma-separated user ids, at most {MAX_BATCH_IDS}.")

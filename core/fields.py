@@ -15,7 +15,10 @@ class IdField(serializers.Field):
         return str(value)
 
     def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("invalid")
         text = str(data).strip()
-        if not text.isdigit() or len(text) > 19 or int(text) >= 2**63:
+        # isascii(): str.isdigit() is also true for "²" (superscript), which int() refuses.
+        if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
             self.fail("invalid")
         return int(text)

@@ -1,12 +1,20 @@
-"""The one error format (drf-standardized-errors) for responses DRF does not produce.
+"""The one error format (drf-standardized-errors) for every error response.
 
-DRF views already answer errors through `drf_standardized_errors`; these views
-cover what reaches Django itself: unknown routes and unhandled exceptions.
+DRF views answer errors through `drf_standardized_errors` (with the handler
+below); the views here cover what reaches Django itself: unknown routes,
+methods a plain view does not allow, unhandled exceptions.
 """
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
 from drf_standardized_errors import handler
 from rest_framework import exceptions, status
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 class ExceptionHandler(handler.ExceptionHandler):
@@ -19,6 +27,12 @@ class ExceptionHandler(handler.ExceptionHandler):
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        # Django answers these with 400 itself, but raised while DRF parses a body
+        # they would reach the handler as unknown exceptions and become 500s.
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
+        if isinstance(exc, SuspiciousOperation):
+            return exceptions.ParseError(detail="Bad request.", code="bad_request")
         exc = super().convert_known_exceptions(exc)
         detail = getattr(exc, "detail", None)
         if (
@@ -58,6 +72,16 @@ def server_error(request, **kwargs) -> JsonResponse:
         code="error",
         detail="A server error occurred.",
     )
+
+
+def method_not_allowed(request, allowed: list[str]) -> JsonResponse:
+    response = error_response(
+        status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
+        code="method_not_allowed",
+        detail=f'Method "{request.method}" not allowed.',
+    )
+    response["Allow"] = ", ".join(allowed)
+    return response
 
 
 def bad_request(request, exception=None, **kwargs) -> JsonResponse:

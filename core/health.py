@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
+from core.errors import method_not_allowed
 from core.ids import new_id
 
 
@@ -57,15 +57,20 @@ def register_detail(provider: Callable[[], dict]) -> Callable[[], dict]:
     return provider
 
 
+READ_METHODS = ["GET", "HEAD"]
+
+
 @never_cache
-@require_GET
 def healthz(request) -> JsonResponse:
+    if request.method not in READ_METHODS:
+        return method_not_allowed(request, READ_METHODS)
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
 def readyz(request) -> JsonResponse:
+    if request.method not in READ_METHODS:
+        return method_not_allowed(request, READ_METHODS)
     checks: dict[str, str] = {}
     for name, check in CHECKS.items():
         try:

@@ -73,11 +73,12 @@ def send(batches: list[Batch]) -> set[int]:
                 kwargs={"handler": batch.handler, "event_ids": list(batch.event_ids)},
                 queue=batch.queue,
             )
-        except Exception:
+        except Exception as exc:
             logger.warning(
-                "broker unavailable; %s batches left for the sweeper",
+                "broker unavailable (%s: %s); %s batches left for the sweeper",
+                type(exc).__name__,
+                exc,
                 len(batches) - index,
-                exc_info=True,
             )
             for rest in batches[index:]:
                 unsent.update(rest.event_ids)

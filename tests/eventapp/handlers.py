@@ -17,10 +17,16 @@ def _effects(events: list[Event], name: str) -> None:
 
 @handler("test.effect", "test.flaky")
 def record(events: list[Event]) -> None:
-    """The plain transactional handler: payload `sleep` slows it, `poison` breaks it."""
+    """The plain transactional handler.
+
+    Payload `sleep` slows it, `poison` breaks it, `announce` tells the test (in
+    Redis, outside the transaction) that the worker started on that event.
+    """
     for event in events:
         if event.payload.get("poison"):
             raise ValueError(f"poison event {event.id}")
+        if event.payload.get("announce"):
+            cache.set(f"test:started:{event.id}", os.getpid(), timeout=300)
         time.sleep(event.payload.get("sleep", 0))
     _effects(events, "record")
 

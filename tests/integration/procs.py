@@ -159,6 +159,9 @@ class Procs:
         return proc.start()
 
     def close(self) -> None:
+        for proc in self.started:  # all at once: graceful shutdowns overlap
+            if proc.running():
+                proc._signal_group(signal.SIGTERM)
         for proc in self.started:
             proc.stop()
         for proc in self.started:

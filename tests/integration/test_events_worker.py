@@ -1,0 +1,111 @@
+"""The event backbone against real Celery worker processes, PostgreSQL and Redis."""
+
+import io
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from core.events import publish
+from core.events.dispatch import Batch, send
+from core.ids import new_id
+from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
+from tests.eventapp.models import EffectRow, Fault
+from tests.integration.celery_workers import broker
+from tests.integration.procs import wait_until
+
+pytestmark = pytest.mark.integration
+
+RECORD = "tests.eventapp.handlers.record"
+FLAKY = "tests.eventapp.handlers.flaky"
+
+
+def applied(name: str = "record") -> list[int]:
+    """Event ids the handler applied, one entry per application (duplicates stay visible)."""
+    return sorted(EffectRow.objects.filter(handler=name).values_list("event_id", flat=True))
+
+
+def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers, settings):
+    settings.EVENTS_BATCH_SIZE = 4
+    first = workers.start_worker("first")
+    with transaction.atomic():
+        ids = [publish("test.effect", {"sleep": 0.25, "announce": True}) for _ in range(16)]
+
+    # The worker finished the first batch of 4 and is one event into the second.
+    wait_until(lambda: cache.get(f"test:started:{ids[4]}"), timeout=30, interval=0.02)
+    first.kill()  # SIGKILL, parent and prefork child: no ack, no cleanup
+
+    assert applied() == ids[:4]  # the cut batch rolled back with the killed connection
+    assert broker().hlen("unacked") == 1  # its task is neither acked nor lost
+
+    workers.start_worker("second")  # restores the abandoned task after the visibility timeout
+    workers.wait_idle()
+
+    assert applied() == ids  # every pair completed, none twice
+    assert ProcessedEvent.objects.filter(handler=RECORD).count() == 16
+    assert not EventDelivery.objects.exists()
+
+
+def test_two_workers_on_the_same_batches_apply_each_event_once(workers, settings):
+    events = OutboxEvent.objects.bulk_create(
+        [
+            OutboxEvent(
+                id=new_id(),
+                name="test.effect",
+                payload={"sleep": 0.03},
+                dispatched_at=timezone.now(),
+            )
+            for _ in range(40)
+        ]
+    )
+    ids = [e.id for e in events]
+    one, two = workers.start_worker("one"), workers.start_worker("two")
+
+    # Every batch three times back to back: both workers take copies of the same
+    # batch at the same moment (a redelivery racing the original).
+    batches = [Batch(RECORD, "default", tuple(ids[i : i + 5])) for i in range(0, 40, 5)]
+    assert send([b for b in batches for _ in range(3)]) == set()
+    workers.wait_idle()
+
+    assert applied() == ids
+    assert ProcessedEvent.objects.filter(handler=RECORD).count() == 40
+    assert "succeeded" in one.log()
+    assert "succeeded" in two.log()  # both consumed: the no-duplicates claim was exercised
+
+
+def test_an_always_failing_handler_becomes_one_dead_letter_and_replays_after_the_fix(
+    workers, settings
+):
+    settings.EVENTS_MAX_ATTEMPTS = 3
+    workers.start_worker("worker")  # EVENTS_MAX_ATTEMPTS=3, retries after ~0.05 s
+    Fault.objects.create(name="flaky")
+    with transaction.atomic():
+        event_id = publish("test.flaky", {})
+
+    def dead() -> bool:
+        call_command("dispatch_outbox", stdout=io.StringIO())  # the beat sweeper's job
+        return DeadLetter.objects.filter(event_id=event_id).exists()
+
+    wait_until(dead, timeout=60, interval=0.2, what="the dead letter")
+    for _ in range(3):  # a dead letter is not retried by the sweeper
+        call_command("dispatch_outbox", stdout=io.StringIO())
+    workers.wait_idle()
+
+    [letter] = EventDelivery.objects.all()
+    assert (letter.event_id, letter.handler, letter.state) == (event_id, FLAKY, "dead")
+    assert letter.attempts == 3
+    assert "flaky is broken" in letter.last_error
+    assert applied("flaky") == []
+    assert applied("record") == [event_id]  # the event's other handler was not held back
+
+    Fault.objects.all().delete()  # the fix
+    out = io.StringIO()
+    call_command("replay_dead_letters", "--handler", FLAKY, stdout=out)
+    assert out.getvalue().strip() == "replayed 1 dead letters"
+    wait_until(lambda: applied("flaky"), timeout=30, what="the replay")
+    workers.wait_idle()
+
+    assert applied("flaky") == [event_id]
+    assert not EventDelivery.objects.exists()

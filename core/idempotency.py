@@ -2,14 +2,18 @@
 
 Same key and same body: the first response is replayed. Same key, another
 body: 422. Same key while the first request is still running: 409. A request
-that fails with a server error releases its key so the client can retry.
+that fails with an error response raised as an exception (a 400) or a server
+error releases its key so the client can retry; one that died without either
+(killed worker) is taken over by a retry after IN_FLIGHT_TIMEOUT.
 """
 
 import functools
 import hashlib
+import hmac
 import json
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
@@ -22,6 +26,9 @@ from core.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
 RETENTION = timedelta(hours=24)
+# Longer than any request may run: an older in-flight record belongs to a
+# request that died, and a retry may take its key over.
+IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
@@ -48,14 +55,37 @@ class IdempotencyKeyInFlight(APIException):
 
 
 def _request_hash(request) -> str:
+    # Keyed: bodies hold secrets (register's password), and a plain SHA-256 of a
+    # body whose other fields are known is a fast offline password-guessing oracle.
     body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
-    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+    message = f"{request.method} {request.path}\n{body}".encode()
+    key = f"warble.idempotency:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def _scope(request) -> str:
     user = getattr(request, "user", None)
     who = str(user.pk) if user is not None and user.is_authenticated else "anon"
     return f"{who}:{request.path}"[:200]
+
+
+def _claim(*, scope: str, key: str, digest: str) -> IdempotencyRecord | None:
+    """Insert the in-flight record, or None if the key is already taken."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
+    except IntegrityError:
+        return None
+
+
+def _take_over_if_abandoned(existing: IdempotencyRecord) -> bool:
+    """Delete an in-flight record older than IN_FLIGHT_TIMEOUT; True if this call did."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        pk=existing.pk,
+        response_status__isnull=True,
+        created_at__lt=timezone.now() - IN_FLIGHT_TIMEOUT,
+    ).delete()
+    return bool(deleted)
 
 
 def idempotent(view_method):
@@ -66,23 +96,30 @@ def idempotent(view_method):
         key = request.headers.get(HEADER, "").strip()
         if not key:
             return view_method(self, request, *args, **kwargs)
-        if len(key) > MAX_KEY_LENGTH:
-            raise ValidationError({HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
+        if len(key) > MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+            raise ValidationError(
+                {HEADER: [f"At most {MAX_KEY_LENGTH} printable ASCII characters."]}
+            )
         scope, digest = _scope(request), _request_hash(request)
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(scope=scope, key=key, request_hash=digest)
-        except IntegrityError:
+        record = _claim(scope=scope, key=key, digest=digest)
+        if record is None:
             existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
             if existing is None:  # released between our insert and this read
-                raise IdempotencyKeyInFlight() from None
+                raise IdempotencyKeyInFlight()
             if existing.request_hash != digest:
-                raise IdempotencyKeyReused() from None
+                raise IdempotencyKeyReused()
             if existing.in_flight:
-                raise IdempotencyKeyInFlight() from None
-            replay = Response(existing.response_body, status=existing.response_status)
-            replay["Idempotent-Replayed"] = "true"
-            return replay
+                # A request that died mid-way (worker killed, timeout) never
+                # released its key; its retry takes the key over instead of
+                # answering 409 until the record is pruned a day later.
+                if _take_over_if_abandoned(existing):
+                    record = _claim(scope=scope, key=key, digest=digest)
+                if record is None:
+                    raise IdempotencyKeyInFlight()
+            else:
+                replay = Response(existing.response_body, status=existing.response_status)
+                replay["Idempotent-Replayed"] = "true"
+                return replay
         try:
             response = view_method(self, request, *args, **kwargs)
         except Exception:

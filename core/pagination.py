@@ -4,7 +4,15 @@ Ordering is by the time-ordered id, newest first, so a cursor is stable while
 new rows arrive: a page never repeats or skips an older row.
 """
 
-from rest_framework.pagination import CursorPagination
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 
 class IdCursorPagination(CursorPagination):
@@ -18,3 +26,175 @@ class CreatedCursorPagination(IdCursorPagination):
     """For relation rows whose primary key is not time-ordered (follows, likes)."""
 
     ordering = ("-created_at", "-id")
+
+
+# --- keyset pagination over time-ordered ids ---------------------------------
+# For lists that are not one queryset (a user's posts merged with their
+# retweets, a home feed read from Redis) and for any list keyed by a unique,
+# time-ordered integer. The cursor is an opaque token holding the key of the
+# last (or first) row shown, so a merged list sorted by key paginates exactly
+# like a single table.
+
+
+@dataclass(frozen=True)
+class KeysetWindow:
+    """Which slice of a newest-first list to read.
+
+    `before`: rows with key < before, newest first (the "next" direction).
+    `after`: rows with key > after, oldest first (walking back toward newer rows).
+    Neither: the newest rows. A reader fetches `limit + 1` rows in this order so
+    the paginator knows whether more exist.
+    """
+
+    limit: int
+    before: int | None = None
+    after: int | None = None
+
+    @property
+    def ascending(self) -> bool:
+        return self.after is not None
+
+    @property
+    def fetch_size(self) -> int:
+        return self.limit + 1
+
+    def apply(self, queryset, field: str = "id"):
+        """Filter, order and slice a queryset to this window (at most limit + 1 rows)."""
+        if self.after is not None:
+            queryset = queryset.filter(**{f"{field}__gt": self.after}).order_by(field)
+        else:
+            if self.before is not None:
+                queryset = queryset.filter(**{f"{field}__lt": self.before})
+            queryset = queryset.order_by(f"-{field}")
+        return queryset[: self.fetch_size]
+
+    def merge(self, *row_lists: Sequence, key: Callable = lambda row: row.id) -> list:
+        """Merge lists each already fetched with this window into one, in window order."""
+        rows = sorted(
+            (row for rows in row_lists for row in rows), key=key, reverse=not self.ascending
+        )
+        return rows[: self.fetch_size]
+
+
+def encode_cursor(*, before: int | None = None, after: int | None = None) -> str:
+    token = f"b{before}" if before is not None else f"a{after}"
+    return base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int | None, int | None]:
+    """(before, after) from a cursor token; ValueError if it is not one of ours."""
+    try:
+        token = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("not a cursor") from None
+    direction, digits = token[:1], token[1:]
+    if direction not in ("a", "b") or not digits.isdigit() or len(digits) > 19:
+        raise ValueError("not a cursor")
+    key = int(digits)
+    if key >= 2**63:
+        raise ValueError("not a cursor")
+    return (key, None) if direction == "b" else (None, key)
+
+
+class KeysetPagination(BasePagination):
+    """`{"results", "next", "previous"}` over a newest-first list keyed by a unique integer.
+
+    With a queryset, it works as any DRF pagination class (`paginate_queryset`).
+    For merged lists: `window = paginator.get_window(request)`, fetch up to
+    `window.fetch_size` rows per source with `window.apply(...)` (or a Redis
+    range), `rows = window.merge(...)`, then `page = paginator.paginate_rows(rows)`.
+    """
+
+    cursor_query_param = "cursor"
+    limit_query_param = "limit"
+    default_limit = 20
+    max_limit = 100
+    key_field = "id"
+
+    def get_window(self, request) -> KeysetWindow:
+        self.request = request
+        raw_limit = request.query_params.get(self.limit_query_param)
+        limit = self.default_limit
+        if raw_limit not in (None, ""):
+            if not raw_limit.isdigit() or int(raw_limit) < 1:
+                raise ValidationError({self.limit_query_param: ["A positive integer."]})
+            limit = min(int(raw_limit), self.max_limit)
+        before = after = None
+        cursor = request.query_params.get(self.cursor_query_param)
+        if cursor:
+            try:
+                before, after = decode_cursor(cursor)
+            except ValueError:
+                raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+        self.window = KeysetWindow(limit=limit, before=before, after=after)
+        return self.window
+
+    def paginate_rows(self, rows: Sequence, key: Callable | None = None) -> list:
+        """Trim rows fetched for `self.window` to a page, newest first, and set the links."""
+        key = key or (lambda row: getattr(row, self.key_field))
+        window = self.window
+        has_more = len(rows) > window.limit
+        page = list(rows[: window.limit])
+        if window.ascending:
+            page.reverse()
+        self.next_cursor = self.previous_cursor = None
+        if page:
+            newest, oldest = key(page[0]), key(page[-1])
+            # Walking back (ascending) we came from an older page, so "next" exists;
+            # walking forward from a cursor, the page we came from is "previous".
+            if has_more or window.ascending:
+                self.next_cursor = encode_cursor(before=oldest)
+            if (window.ascending and has_more) or (not window.ascending and window.before):
+                self.previous_cursor = encode_cursor(after=newest)
+        elif window.before is not None:
+            self.previous_cursor = encode_cursor(after=window.before - 1)
+        elif window.after is not None:
+            self.next_cursor = encode_cursor(before=window.after + 1)
+        return page
+
+    def paginate_queryset(self, queryset, request, view=None) -> list:
+        window = self.get_window(request)
+        return self.paginate_rows(list(window.apply(queryset, self.key_field)))
+
+    def _link(self, cursor: str | None) -> str | None:
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, cursor)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            {
+                "results": data,
+                "next": self._link(self.next_cursor),
+                "previous": self._link(self.previous_cursor),
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results", "next", "previous"],
+            "properties": {"results": schema, "next": link, "previous": link},
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position from a previous page's `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.limit_query_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Page size (default {self.default_limit}, at most {self.max_limit})."
+                ),
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+            },
+        ]

@@ -413,6 +413,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
+# --- posts ----------------------------------------------------------------
+# How long after posting the author may still edit a post.
+POST_EDIT_WINDOW_MINUTES = env_int("POST_EDIT_WINDOW_MINUTES", 30)
+
 # --- ids ------------------------------------------------------------------
 # Worker ids for the time-ordered id generator are leased from Redis when it is
 # configured, so that every process in a deployment gets its own.

@@ -9,6 +9,7 @@ from core import errors, health
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("tweets.api.urls")),
     path("", include("relationships.api.urls")),
 ]
 

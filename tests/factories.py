@@ -59,3 +59,60 @@ class MuteFactory(factory.django.DjangoModelFactory):
     muter = factory.SubFactory(UserFactory)
     muted = factory.SubFactory(UserFactory)
 
+
+# --- tweets ------------------------------------------------------------------
+# Rows only: counters (like_count, posts_count, ...) and events are the job of
+# tweets.services, so tests about those call the services or the API instead.
+
+
+class PostFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tweets.Post"
+
+    author = factory.SubFactory(UserFactory)
+    text = factory.Sequence(lambda n: f"Post number {n}")
+    reply_to = None
+    quote_of = None
+    conversation_id = factory.LazyAttribute(
+        lambda o: o.reply_to.conversation_id if o.reply_to else None
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        post = model_class(*args, **kwargs)
+        if post.conversation_id is None:
+            post.conversation_id = post.id  # a root is its own conversation
+        post.save(force_insert=True)
+        return post
+
+
+class RetweetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tweets.Retweet"
+
+    user = factory.SubFactory(UserFactory)
+    post = factory.SubFactory(PostFactory)
+
+
+class LikeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tweets.Like"
+
+    user = factory.SubFactory(UserFactory)
+    post = factory.SubFactory(PostFactory)
+
+
+class BookmarkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tweets.Bookmark"
+
+    user = factory.SubFactory(UserFactory)
+    post = factory.SubFactory(PostFactory)
+
+
+class PostEditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tweets.PostEdit"
+
+    post = factory.SubFactory(PostFactory)
+    text = factory.Sequence(lambda n: f"Earlier text {n}")

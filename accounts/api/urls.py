@@ -17,7 +17,6 @@ urlpatterns = [
     ),
     path("users/me", views.MeView.as_view(), name="users-me"),
     path("users/me/deactivate", views.DeactivateView.as_view(), name="users-me-deactivate"),
-    path("users/<id:user_id>/profile", views.ProfileView.as_view(), name="users-profile"),
     path(
         "users/by-username/<str:username>",
         views.ProfileByUsernameView.as_view(),

@@ -189,14 +189,6 @@ class DeactivateView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProfileView(APIView):
-    @extend_schema(
-        tags=["users"], summary="A user's public profile", responses={200: s.ProfileSerializer}
-    )
-    def get(self, request, user_id: int):
-        return Response(s.ProfileSerializer(selectors.user_get_visible(user_id=user_id)).data)
-
-
 class ProfileByUsernameView(APIView):
     @extend_schema(
         tags=["users"],

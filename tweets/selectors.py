@@ -1,0 +1,285 @@
+"""Reads of posts. Every one goes through `visible_to` (tweets.models), and none
+costs a query per post: lists are hydrated in a fixed number of queries.
+
+Hydration for any list of posts (also what the home feed uses):
+    posts = posts_for_viewer(viewer=user, ids=[...])          # 1 query
+    context = post_render_context(viewer=user, posts=posts)   # at most 2 queries
+and `tweets.api.serializers.render_posts` does both plus serialization.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import IntegerField, Value
+from django.http import Http404
+
+from accounts.models import User
+from core.pagination import KeysetWindow
+from tweets.models import (
+    Bookmark,
+    Like,
+    Post,
+    PostEdit,
+    Retweet,
+    post_visibility_q,
+    user_visibility_q,
+)
+
+CONTEXT_MAX_ANCESTORS = 50
+CONTEXT_MAX_DESCENDANTS = 200
+# Rows of a conversation read to find a post's descendants; a thread bigger
+# than this shows its first descendants only.
+CONTEXT_SCAN_LIMIT = 2000
+PROFILE_RECENT_POSTS = 5
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of a timeline: a post, or a retweet of one. Posts and retweets
+    share the id space, so entries of both kinds sort and paginate by `id`."""
+
+    id: int
+    type: str  # "post" | "retweet"
+    created_at: datetime
+    post: Post
+    retweeted_by: User | None = None
+
+    @classmethod
+    def of_post(cls, post: Post) -> "TimelineEntry":
+        return cls(id=post.id, type="post", created_at=post.created_at, post=post)
+
+    @classmethod
+    def of_retweet(cls, retweet: Retweet) -> "TimelineEntry":
+        return cls(
+            id=retweet.id,
+            type="retweet",
+            created_at=retweet.created_at,
+            post=retweet.post,
+            retweeted_by=retweet.user,
+        )
+
+
+@dataclass
+class PostRenderContext:
+    """What rendering a list of posts for one viewer needs beyond the posts:
+    the visible posts they reply to or quote, and the viewer's flags."""
+
+    refs: dict[int, Post] = field(default_factory=dict)
+    liked: set[int] = field(default_factory=set)
+    retweeted: set[int] = field(default_factory=set)
+    bookmarked: set[int] = field(default_factory=set)
+
+
+def _is_anonymous(viewer) -> bool:
+    return viewer is None or not viewer.is_authenticated
+
+
+def visible_posts(*, viewer):
+    return Post.objects.visible_to(viewer).select_related("author")
+
+
+def post_get_visible(*, viewer, post_id: int) -> Post:
+    post = visible_posts(viewer=viewer).filter(pk=post_id).first()
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+def posts_for_viewer(*, viewer, ids) -> list[Post]:
+    """The posts among `ids` the viewer may see, in the order of `ids`. One query."""
+    ids = list(ids)
+    if not ids:
+        return []
+    by_id = {post.id: post for post in visible_posts(viewer=viewer).filter(pk__in=ids)}
+    return [by_id[post_id] for post_id in ids if post_id in by_id]
+
+
+def viewer_flags(*, viewer, post_ids) -> tuple[set[int], set[int], set[int]]:
+    """(liked, retweeted, bookmarked) post ids among `post_ids`: one UNION ALL query."""
+    post_ids = list(set(post_ids))
+    if not post_ids or _is_anonymous(viewer):
+        return set(), set(), set()
+
+    def rows(model, kind: int):
+        return (
+            model.objects.filter(user_id=viewer.pk, post_id__in=post_ids)
+            .annotate(kind=Value(kind, output_field=IntegerField()))
+            .values_list("post_id", "kind")
+        )
+
+    flags: tuple[set[int], set[int], set[int]] = (set(), set(), set())
+    for post_id, kind in rows(Like, 0).union(rows(Retweet, 1), rows(Bookmark, 2), all=True):
+        flags[kind].add(post_id)
+    return flags
+
+
+def post_render_context(*, viewer, posts) -> PostRenderContext:
+    """Referenced posts (at most 1 query) and viewer flags (at most 1 query)."""
+    posts = list(posts)
+    known = {post.id: post for post in posts}
+    wanted = {ref for post in posts for ref in (post.reply_to_id, post.quote_of_id) if ref}
+    refs = {ref: known[ref] for ref in wanted if ref in known}
+    missing = wanted - refs.keys()
+    if missing:
+        refs.update((p.id, p) for p in visible_posts(viewer=viewer).filter(pk__in=missing))
+    liked, retweeted, bookmarked = viewer_flags(viewer=viewer, post_ids=known)
+    return PostRenderContext(refs=refs, liked=liked, retweeted=retweeted, bookmarked=bookmarked)
+
+
+# --- lists -------------------------------------------------------------------
+
+
+def post_replies(*, viewer, post_id: int):
+    """Direct replies the viewer may see (a queryset for keyset pagination by id)."""
+    parent = post_get_visible(viewer=viewer, post_id=post_id)
+    return visible_posts(viewer=viewer).filter(reply_to_id=parent.id)
+
+
+def post_edit_history(*, viewer, post_id: int):
+    """Earlier texts of a post the viewer may see, newest edit first by id."""
+    post = post_get_visible(viewer=viewer, post_id=post_id)
+    return PostEdit.objects.filter(post_id=post.id)
+
+
+def post_likes(*, viewer, post_id: int):
+    """Likes of a visible post by users the viewer may see (with the user loaded)."""
+    post = post_get_visible(viewer=viewer, post_id=post_id)
+    return (
+        Like.objects.filter(post_id=post.id)
+        .filter(user_visibility_q(viewer=viewer, field="user"))
+        .select_related("user")
+    )
+
+
+def post_retweets(*, viewer, post_id: int):
+    post = post_get_visible(viewer=viewer, post_id=post_id)
+    return Retweet.objects.visible_to(viewer).filter(post_id=post.id).select_related("user")
+
+
+def bookmarks_of(*, user: User):
+    """The user's own bookmarks of posts they may still see. Only ever the caller's."""
+    return (
+        Bookmark.objects.filter(user_id=user.pk)
+        .filter(post_visibility_q(viewer=user, prefix="post__"))
+        .select_related("post__author")
+    )
+
+
+def user_liked(*, viewer, user: User):
+    """Likes by `user` of posts the viewer may see (likes are public, like on the
+    classic timeline; a private account's likes only show to those who see it)."""
+    return (
+        Like.objects.filter(user_id=user.pk)
+        .filter(post_visibility_q(viewer=viewer, prefix="post__"))
+        .select_related("post__author")
+    )
+
+
+def user_timeline(
+    *, viewer, user: User, window: KeysetWindow, include_replies: bool = False
+) -> list[TimelineEntry]:
+    """The user's posts and retweets, merged by entry id: `window.fetch_size`
+    entries at most, in window order. Two queries."""
+    posts = visible_posts(viewer=viewer).filter(author_id=user.pk)
+    if not include_replies:
+        posts = posts.filter(reply_to__isnull=True)
+    retweets = (
+        Retweet.objects.visible_to(viewer)
+        .filter(user_id=user.pk)
+        .select_related("user", "post__author")
+    )
+    return window.merge(
+        [TimelineEntry.of_post(post) for post in window.apply(posts)],
+        [TimelineEntry.of_retweet(retweet) for retweet in window.apply(retweets)],
+    )
+
+
+def timeline_entries(*, viewer, entry_ids) -> list[TimelineEntry]:
+    """Entries for ids of posts or retweets (a feed read from Redis), in the order
+    given, without the ones the viewer may not see. Two queries."""
+    entry_ids = list(entry_ids)
+    if not entry_ids:
+        return []
+    entries = {
+        post.id: TimelineEntry.of_post(post)
+        for post in posts_for_viewer(viewer=viewer, ids=entry_ids)
+    }
+    retweets = (
+        Retweet.objects.visible_to(viewer)
+        .filter(pk__in=[i for i in entry_ids if i not in entries])
+        .select_related("user", "post__author")
+    )
+    entries.update((retweet.id, TimelineEntry.of_retweet(retweet)) for retweet in retweets)
+    return [entries[entry_id] for entry_id in entry_ids if entry_id in entries]
+
+
+def user_recent_posts(*, viewer, user: User, limit: int = PROFILE_RECENT_POSTS) -> list[Post]:
+    """The newest posts (not replies) of `user` for a profile page."""
+    posts = visible_posts(viewer=viewer).filter(author_id=user.pk, reply_to__isnull=True)
+    return list(posts.order_by("-id")[:limit])
+
+
+# --- threads -----------------------------------------------------------------
+
+_ANCESTORS_SQL = """
+WITH RECURSIVE chain(id, parent_id, depth) AS (
+    SELECT id, reply_to_id, 0 FROM {table} WHERE id = %s
+    UNION ALL
+    SELECT p.id, p.reply_to_id, chain.depth + 1
+    FROM {table} p JOIN chain ON p.id = chain.parent_id
+    WHERE chain.depth < %s
+)
+SELECT id FROM chain WHERE depth > 0 ORDER BY depth DESC
+"""
+
+
+def _ancestor_ids(post: Post) -> list[int]:
+    """Ids up the reply chain, root first, at most CONTEXT_MAX_ANCESTORS: one query."""
+    if post.reply_to_id is None:
+        return []
+    sql = _ANCESTORS_SQL.format(table=connection.ops.quote_name(Post._meta.db_table))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [post.id, CONTEXT_MAX_ANCESTORS])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _descendant_ids(post: Post) -> list[int]:
+    """Ids below the post, breadth first (oldest first within a level): one query
+    over the conversation, whose rows all carry the root's id."""
+    rows = (
+        Post.objects.filter(conversation_id=post.conversation_id, id__gt=post.id)
+        .order_by("id")
+        .values_list("id", "reply_to_id")[:CONTEXT_SCAN_LIMIT]
+    )
+    children: dict[int, list[int]] = {}
+    for child_id, parent_id in rows:
+        children.setdefault(parent_id, []).append(child_id)
+    found: list[int] = []
+    level = [post.id]
+    while level and len(found) < CONTEXT_MAX_DESCENDANTS:
+        level = [child for parent in level for child in children.get(parent, [])]
+        found.extend(level)
+    return found[:CONTEXT_MAX_DESCENDANTS]
+
+
+@dataclass
+class PostThread:
+    ancestors: list[Post]
+    post: Post
+    descendants: list[Post]
+
+
+def post_context(*, viewer, post_id: int) -> PostThread:
+    """A post with its visible ancestors (root first) and descendants (breadth
+    first), both bounded. Four queries whatever the thread's size."""
+    post = post_get_visible(viewer=viewer, post_id=post_id)
+    ancestor_ids = _ancestor_ids(post)
+    descendant_ids = _descendant_ids(post)
+    # Deleted or hidden posts drop out here; their visible replies stay.
+    by_id = {p.id: p for p in posts_for_viewer(viewer=viewer, ids=ancestor_ids + descendant_ids)}
+    return PostThread(
+        ancestors=[by_id[i] for i in ancestor_ids if i in by_id],
+        post=post,
+        descendants=[by_id[i] for i in descendant_ids if i in by_id],
+    )

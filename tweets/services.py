@@ -1,0 +1,320 @@
+"""Every write to posts, retweets, likes and bookmarks. Keyword-only, typed, transactional.
+
+Counters are exact under concurrency: a counter moves in the transaction of
+the row that changes it, and only when that row was really inserted
+(`INSERT ... ON CONFLICT DO NOTHING RETURNING id` says whether *we* inserted
+it) or really removed (the DELETE's or UPDATE's row count). Every change
+publishes its domain event in the same transaction (core.events outbox).
+
+A post the actor may not see (deleted, author gone, blocked either way,
+private and not followed) is a 404 for every write that targets it: replying,
+quoting, liking, retweeting, bookmarking. A retweet's id stands for the post it
+reposts, so retweeting a retweet retweets the original.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+
+from accounts.models import User
+from core.events import publish
+from core.ids import new_id
+from relationships.visibility import is_blocked_between
+from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
+from tweets.text import TextError, validate_post_text
+
+MAX_MEDIA = 4
+
+
+def _clean_text(text: str) -> str:
+    try:
+        return validate_post_text(text)
+    except TextError as exc:
+        raise ValidationError({"text": [str(exc)]}, code=exc.code) from exc
+
+
+def _attachable_media_ids(*, author: User, media_ids) -> list[int]:
+    """Media ids to attach, in order, without repeats. The media issue adds the
+    ownership and state checks here (the uploads must be the author's and ready)."""
+    unique = list(dict.fromkeys(int(media_id) for media_id in media_ids))
+    if len(unique) > MAX_MEDIA:
+        raise ValidationError({"media_ids": [f"At most {MAX_MEDIA} media per post."]})
+    return unique
+
+
+def _target_post(*, actor: User, post_id: int, resolve_retweet: bool = True) -> Post:
+    """The post `actor` acts on, or 404 if they may not see it.
+
+    A retweet's id (same id space) resolves to the retweeted post.
+    """
+    post = Post.objects.visible_to(actor).filter(pk=post_id).first()
+    if post is None and resolve_retweet:
+        retweet = Retweet.objects.visible_to(actor).filter(pk=post_id).only("post_id").first()
+        if retweet is not None:
+            post = Post.objects.visible_to(actor).filter(pk=retweet.post_id).first()
+    if post is None or (
+        post.author_id != actor.pk and is_blocked_between(user_id=actor.pk, other_id=post.author_id)
+    ):
+        raise NotFound("No such post.")
+    return post
+
+
+def _own_post(*, actor: User, post_id: int, for_update: bool = False) -> Post:
+    """A post the actor can see (else 404) and wrote (else 403)."""
+    posts = Post.objects.visible_to(actor)
+    if for_update:
+        posts = posts.select_for_update(of=("self",))
+    post = posts.filter(pk=post_id).first()
+    if post is None:
+        raise NotFound("No such post.")
+    if post.author_id != actor.pk:
+        raise PermissionDenied("Only the author can change a post.", code="not_author")
+    return post
+
+
+def _bump_post(*, post_id: int, field: str, delta: int) -> None:
+    posts = Post.objects.filter(pk=post_id)
+    if delta < 0:  # never below zero, whatever created the rows
+        posts = posts.filter(**{f"{field}__gt": 0})
+    posts.update(**{field: F(field) + delta})
+
+
+def _bump_posts_count(*, user_id: int, delta: int) -> None:
+    users = User.objects.filter(pk=user_id)
+    if delta < 0:
+        users = users.filter(posts_count__gt=0)
+    users.update(posts_count=F("posts_count") + delta)
+
+
+def _references(post: Post) -> list[tuple[int, str]]:
+    """(post id, counter) pairs a post adds to, in id order so that concurrent
+    writers lock rows in the same order and cannot deadlock."""
+    refs = []
+    if post.reply_to_id:
+        refs.append((post.reply_to_id, "reply_count"))
+    if post.quote_of_id:
+        refs.append((post.quote_of_id, "quote_count"))
+    return sorted(refs)
+
+
+# --- posts -----------------------------------------------------------------
+
+
+@transaction.atomic
+def post_create(
+    *,
+    author: User,
+    text: str,
+    reply_to_id: int | None = None,
+    quote_of_id: int | None = None,
+    media_ids=(),
+) -> Post:
+    text = _clean_text(text)
+    media = _attachable_media_ids(author=author, media_ids=media_ids)
+    parent = _target_post(actor=author, post_id=reply_to_id) if reply_to_id else None
+    quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id else None
+    post = Post(author=author, text=text, reply_to=parent, quote_of=quoted, media_ids=media)
+    post.conversation_id = parent.conversation_id if parent else post.id
+    post.save(force_insert=True)
+    for ref_id, counter in _references(post):
+        _bump_post(post_id=ref_id, field=counter, delta=1)
+    _bump_posts_count(user_id=author.pk, delta=1)
+
+    publish(
+        "post.created",
+        {
+            "post_id": post.id,
+            "author_id": author.pk,
+            "reply_to_id": post.reply_to_id,
+            "quote_of_id": post.quote_of_id,
+            "conversation_id": post.conversation_id,
+        },
+    )
+    if parent is not None:
+        publish(
+            "reply.created",
+            {
+                "post_id": post.id,
+                "author_id": author.pk,
+                "reply_to_id": parent.id,
+                "reply_to_author_id": parent.author_id,
+                "conversation_id": post.conversation_id,
+            },
+        )
+    if quoted is not None:
+        publish(
+            "quote.created",
+            {
+                "post_id": post.id,
+                "author_id": author.pk,
+                "quote_of_id": quoted.id,
+                "quote_of_author_id": quoted.author_id,
+            },
+        )
+    return post
+
+
+@transaction.atomic
+def post_edit(*, user: User, post_id: int, text: str) -> Post:
+    """Replace the text within the edit window; the old text goes to the history."""
+    post = _own_post(actor=user, post_id=post_id, for_update=True)
+    now = timezone.now()
+    if now - post.created_at > timedelta(minutes=settings.POST_EDIT_WINDOW_MINUTES):
+        raise PermissionDenied(
+            f"Posts can be edited for {settings.POST_EDIT_WINDOW_MINUTES} minutes after posting.",
+            code="edit_window_closed",
+        )
+    text = _clean_text(text)
+    if text == post.text:
+        return post  # nothing changed: no history entry, no event
+    edit = PostEdit.objects.create(post=post, text=post.text, edited_at=now)
+    post.text = text
+    post.edited_at = now
+    post.save(update_fields=["text", "edited_at"])
+    publish("post.edited", {"post_id": post.id, "author_id": user.pk, "edit_id": edit.id})
+    return post
+
+
+@transaction.atomic
+def post_delete(*, user: User, post_id: int) -> None:
+    post = _own_post(actor=user, post_id=post_id)
+    post_soft_delete(post=post)
+
+
+@transaction.atomic
+def post_soft_delete(*, post: Post) -> bool:
+    """Hide a post from every read path (moderators call this too).
+
+    Replies keep pointing at it and show it as unavailable. Counters it added
+    to go down once, however many times this runs.
+    """
+    now = timezone.now()
+    if not Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(deleted_at=now):
+        return False
+    post.deleted_at = now
+    for ref_id, counter in _references(post):
+        _bump_post(post_id=ref_id, field=counter, delta=-1)
+    _bump_posts_count(user_id=post.author_id, delta=-1)
+    publish(
+        "post.deleted",
+        {
+            "post_id": post.id,
+            "author_id": post.author_id,
+            "reply_to_id": post.reply_to_id,
+            "quote_of_id": post.quote_of_id,
+            "conversation_id": post.conversation_id,
+        },
+    )
+    return True
+
+
+# --- likes, retweets, bookmarks ----------------------------------------------
+
+
+def _insert_pair(model, *, user_id: int, post_id: int) -> int | None:
+    """INSERT the (user, post) row unless it exists; its new id, or None if it existed."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    pk, user, post, created = (
+        quote(meta.get_field(name).column) for name in ("id", "user", "post", "created_at")
+    )
+    sql = (
+        f"INSERT INTO {table} ({pk}, {user}, {post}, {created}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - names from model meta
+        f"ON CONFLICT ({user}, {post}) DO NOTHING RETURNING {pk}"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [new_id(), user_id, post_id, now])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@transaction.atomic
+def like_create(*, user: User, post_id: int) -> tuple[Post, bool]:
+    """Like a post; (the post, whether this call created the like)."""
+    post = _target_post(actor=user, post_id=post_id)
+    like_id = _insert_pair(Like, user_id=user.pk, post_id=post.pk)
+    if like_id is None:
+        return post, False
+    _bump_post(post_id=post.pk, field="like_count", delta=1)
+    publish(
+        "post.liked",
+        {"like_id": like_id, "post_id": post.pk, "user_id": user.pk, "author_id": post.author_id},
+    )
+    return post, True
+
+
+@transaction.atomic
+def like_delete(*, user: User, post_id: int) -> bool:
+    post = _target_post(actor=user, post_id=post_id)
+    deleted, _ = Like.objects.filter(user=user, post=post).delete()
+    if not deleted:
+        return False
+    _bump_post(post_id=post.pk, field="like_count", delta=-1)
+    publish("post.unliked", {"post_id": post.pk, "user_id": user.pk, "author_id": post.author_id})
+    return True
+
+
+@transaction.atomic
+def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
+    """Retweet a post (a retweet's id means its original); (the retweet, created?)."""
+    post = _target_post(actor=user, post_id=post_id)
+    retweet_id = _insert_pair(Retweet, user_id=user.pk, post_id=post.pk)
+    while retweet_id is None:
+        existing = Retweet.objects.select_related("user").filter(user=user, post=post).first()
+        if existing is not None:
+            existing.post = post
+            return existing, False
+        # Removed by a concurrent unretweet between our insert and read: try again.
+        retweet_id = _insert_pair(Retweet, user_id=user.pk, post_id=post.pk)
+    _bump_post(post_id=post.pk, field="retweet_count", delta=1)
+    publish(
+        "retweet.created",
+        {
+            "retweet_id": retweet_id,
+            "post_id": post.pk,
+            "user_id": user.pk,
+            "author_id": post.author_id,
+        },
+    )
+    retweet = Retweet.objects.select_related("user").get(pk=retweet_id)
+    retweet.post = post
+    return retweet, True
+
+
+@transaction.atomic
+def retweet_delete(*, user: User, post_id: int) -> bool:
+    post = _target_post(actor=user, post_id=post_id)
+    retweet_id = Retweet.objects.filter(user=user, post=post).values_list("id", flat=True).first()
+    if retweet_id is None or not Retweet.objects.filter(pk=retweet_id).delete()[0]:
+        return False  # not retweeted, or a concurrent request removed it first
+    _bump_post(post_id=post.pk, field="retweet_count", delta=-1)
+    publish(
+        "retweet.deleted",
+        {
+            "retweet_id": retweet_id,
+            "post_id": post.pk,
+            "user_id": user.pk,
+            "author_id": post.author_id,
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def bookmark_create(*, user: User, post_id: int) -> tuple[Post, bool]:
+    """Bookmarks are private: no counter, no event anyone else could observe."""
+    post = _target_post(actor=user, post_id=post_id)
+    return post, _insert_pair(Bookmark, user_id=user.pk, post_id=post.pk) is not None
+
+
+@transaction.atomic
+def bookmark_delete(*, user: User, post_id: int) -> bool:
+    post = _target_post(actor=user, post_id=post_id)
+    deleted, _ = Bookmark.objects.filter(user=user, post=post).delete()
+    return bool(deleted)

@@ -41,6 +41,12 @@ def run_handler(self, *, handler: str, event_ids: list[int]) -> None:
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
+@shared_task(name="core.dispatch_now", ignore_result=True)
+def dispatch_now() -> int:
+    """The coalesced fast path (EVENTS_DISPATCH_WINDOW_MS > 0): send all pending events."""
+    return dispatch.drain()
+
+
 @shared_task(name="core.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict[str, int]:
     """Beat, every EVENTS_SWEEP_INTERVAL_SECONDS: re-send what the fast path did not."""

@@ -144,6 +144,28 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_with_a_dispatch_window_many_commits_share_one_dispatch_task(settings, monkeypatch):
+    from core.tasks import dispatch_now
+
+    settings.EVENTS_DISPATCH_WINDOW_MS = 60_000  # the whole test is one window
+    broker = FakeBroker(monkeypatch)
+    nudges = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: nudges.append(kw))
+    ids = []
+    for _ in range(3):  # three requests, one event each
+        with transaction.atomic():
+            ids.append(publish("test.effect", {}))
+
+    assert nudges == [{"countdown": 60.0}]  # one task for the window, not one per commit
+    assert broker.sent == []
+
+    assert dispatch_now() == 3  # the task, when it runs
+
+    assert broker.sent == [("default", RECORD, ids)]  # packed into one handler task
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
 # --- effectively once ---------------------------------------------------------
 
 
@@ -477,6 +499,7 @@ def test_admin_lists_outbox_numbers_and_replays_a_dead_letter(admin_client):
     outbox_page = admin_client.get("/admin/core/outboxevent/")
     assert outbox_page.status_code == 200
     assert "dead letters: <strong>1</strong>" in outbox_page.content.decode()
+    assert admin_client.get("/admin/core/outboxevent/", {"q": "not-an-id"}).status_code == 200
     letters_page = admin_client.get("/admin/core/deadletter/")
     assert letters_page.status_code == 200
     assert FLAKY in letters_page.content.decode()

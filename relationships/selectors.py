@@ -1,6 +1,7 @@
 """Reads of relationships: visible users, lists, relationship flags, suggestions."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 from rest_framework.exceptions import PermissionDenied
 
@@ -128,30 +129,92 @@ def _not_suggestable_q(*, user_id: int) -> Q:
     )
 
 
+# Friends of friends, in one statement. The expensive part is reading the
+# follows of the user's followees; it runs on the (follower, followee) unique
+# index alone and is bounded by sampling the most recent followees. Exclusions
+# run after grouping (one probe per candidate, not per edge), and user rows are
+# joined only for the candidates that can still make the page: those whose
+# count reaches the count of the CUTOFF_FACTOR * limit-th candidate (ties kept,
+# so the followers_count tie-break stays exact).
+_FRIENDS_OF_FRIENDS_SQL = """
+WITH followees AS MATERIALIZED (
+    SELECT followee_id AS id FROM {follow}
+    WHERE follower_id = %(me)s
+    ORDER BY created_at DESC, id DESC
+    LIMIT %(sample)s
+), counted AS (
+    SELECT f.followee_id AS id, COUNT(*) AS mutual
+    FROM followees JOIN {follow} f ON f.follower_id = followees.id
+    GROUP BY f.followee_id
+), candidates AS MATERIALIZED (
+    SELECT c.id, c.mutual FROM counted c
+    WHERE c.id <> %(me)s
+      AND NOT EXISTS (SELECT 1 FROM {follow} x WHERE x.follower_id = %(me)s
+                      AND x.followee_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM {request} r WHERE r.requester_id = %(me)s
+                      AND r.target_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = %(me)s AND b.blocked_id = c.id)
+      AND NOT EXISTS (SELECT 1 FROM {block} b WHERE b.blocker_id = c.id AND b.blocked_id = %(me)s)
+      AND NOT EXISTS (SELECT 1 FROM {mute} m WHERE m.muter_id = %(me)s AND m.muted_id = c.id)
+), cutoff AS (
+    SELECT mutual FROM candidates ORDER BY mutual DESC LIMIT 1 OFFSET %(cutoff)s
+)
+SELECT u.*, c.mutual AS mutual_count
+FROM candidates c {user_join}
+WHERE c.mutual >= COALESCE((SELECT mutual FROM cutoff), 0)
+ORDER BY c.mutual DESC, u.followers_count DESC, u.id DESC
+LIMIT %(limit)s
+"""
+FOLLOWEE_SAMPLE = 1000  # the most recent followees; exact for anyone following fewer
+CUTOFF_FACTOR = 2  # headroom for candidates dropped as deactivated after the cutoff
+
+
+# PostgreSQL cannot guess how few candidates pass the cutoff and would hash-join
+# every user row; a LATERAL it cannot flatten (OFFSET 0) makes it one primary
+# key probe per surviving candidate. SQLite (embedded mode) has no LATERAL and
+# probes by primary key anyway.
+_USER_JOIN = {
+    "postgresql": "CROSS JOIN LATERAL (SELECT * FROM {user} u WHERE u.id = c.id"
+    " AND u.is_active AND u.deactivated_at IS NULL OFFSET 0) u",
+    "default": "JOIN {user} u ON u.id = c.id AND u.is_active AND u.deactivated_at IS NULL",
+}
+
+
+def _friends_of_friends(*, user_id: int, limit: int) -> list[User]:
+    user_join = _USER_JOIN.get(connection.vendor, _USER_JOIN["default"])
+    # Only table names are formatted in (from _meta); every value is a parameter.
+    sql = _FRIENDS_OF_FRIENDS_SQL.format(
+        user_join=user_join.format(user=User._meta.db_table),
+        follow=Follow._meta.db_table,
+        request=FollowRequest._meta.db_table,
+        block=Block._meta.db_table,
+        mute=Mute._meta.db_table,
+    )
+    params = {
+        "me": user_id,
+        "sample": FOLLOWEE_SAMPLE,
+        "cutoff": CUTOFF_FACTOR * limit - 1,
+        "limit": limit,
+    }
+    return list(User.objects.raw(sql, params))
+
+
 def suggestions(*, user: User, limit: int = 20) -> list[User]:
     """Who to follow: friends of friends, ranked by how many of the people `user`
-    follows follow them (then by popularity), topped up with popular accounts.
+    follows follow them (then by followers_count), topped up with popular accounts.
 
-    One grouped query for the ranking (its cost grows with the follows of the
-    user's followees, never its number of queries), and one more for the
-    top-up when the graph gives fewer than `limit`. Each user has `mutual_count`.
+    Never suggested: the user, whom they follow or asked to follow, block, are
+    blocked by, or mute. One query for the ranking and, when the graph gives
+    fewer than `limit`, one more for the popular top-up; the number of queries
+    never depends on how many accounts the user follows. Each user carries
+    `mutual_count` (0 for the top-up).
     """
     limit = max(1, min(limit, SUGGESTIONS_MAX))
-    excluded = _not_suggestable_q(user_id=user.pk)
-    found: list[User] = []
-    if user.following_count:
-        followees = Follow.objects.filter(follower_id=user.pk).values("followee_id")
-        found = list(
-            User.objects.visible()
-            .filter(follower_edges__follower_id__in=followees)
-            .exclude(excluded)
-            .annotate(mutual_count=Count("follower_edges"))
-            .order_by("-mutual_count", "-followers_count", "-pk")[:limit]
-        )
+    found = _friends_of_friends(user_id=user.pk, limit=limit)
     if len(found) < limit:
         found += list(
             User.objects.visible()
-            .exclude(excluded)
+            .exclude(_not_suggestable_q(user_id=user.pk))
             .exclude(pk__in=[u.pk for u in found])
             .annotate(mutual_count=Value(0, output_field=IntegerField()))
             .order_by("-followers_count", "-pk")[: limit - len(found)]

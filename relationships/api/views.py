@@ -1,6 +1,7 @@
 """Relationships API: parse input, call one service or selector, render output."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -14,6 +15,11 @@ from relationships.api import serializers as s
 
 TAGS = ["relationships"]
 
+
+def forbidden(description: str) -> dict[int, OpenApiResponse]:
+    return {403: OpenApiResponse(ErrorResponse403Serializer, description=description)}
+
+
 FOLLOW_RESPONSES = {
     201: OpenApiResponse(
         s.RelationshipSerializer,
@@ -26,7 +32,9 @@ FOLLOW_RESPONSES = {
         s.RelationshipSerializer,
         description="Nothing changed: you already follow them or already requested to.",
     ),
+    **forbidden("A block stands between you (unblock first if it is yours)."),
 }
+PRIVATE_LIST = forbidden("A private account's lists are for its approved followers.")
 
 
 def _created_or_ok(created: bool) -> int:
@@ -124,6 +132,7 @@ class FollowerListView(_EdgeListView):
     @extend_schema(
         tags=TAGS,
         summary="Who follows a user, newest first (a private account: its followers only)",
+        responses={200: s.FollowerSerializer(many=True), **PRIVATE_LIST},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -138,6 +147,7 @@ class FollowingListView(_EdgeListView):
     @extend_schema(
         tags=TAGS,
         summary="Whom a user follows, newest first (a private account: its followers only)",
+        responses={200: s.FollowingSerializer(many=True), **PRIVATE_LIST},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import User
 from relationships.models import Follow, FollowRequest
 from relationships.visibility import author_visibility_q, can_see_user_content
-from tests.factories import FollowRequestFactory, UserFactory
+from tests.factories import FollowRequestFactory, PostFactory, UserFactory
 from tests.relationships.helpers import assert_error, client_for, counters, events
 
 pytestmark = pytest.mark.django_db
@@ -50,9 +50,20 @@ def request_follow(requester, target) -> int:
     return FollowRequest.objects.get(requester=requester, target=target).pk
 
 
+def post_reads(viewer, post) -> tuple[int, list[str]]:
+    """What `viewer` gets from the post's detail, and the ids on the author's timeline."""
+    client = client_for(viewer)
+    detail = client.get(f"/api/v1/posts/{post.pk}").status_code
+    timeline = client.get(f"/api/v1/users/{post.author_id}/posts").json()["results"]
+    return detail, [entry["post"]["id"] for entry in timeline]
+
+
 def test_request_approve_then_follower_sees_posts_and_lists(carol, dave):
+    post = PostFactory(author=carol)
     assert not sees_content(dave, carol)
+    assert post_reads(dave, post) == (404, [])
     request_id = request_follow(dave, carol)
+    assert post_reads(dave, post) == (404, [])  # a pending request shows nothing
 
     listed = client_for(carol).get(LIST_URL).json()["results"]
     assert [(r["id"], r["requester"]["username"]) for r in listed] == [(str(request_id), "dave")]
@@ -67,6 +78,7 @@ def test_request_approve_then_follower_sees_posts_and_lists(carol, dave):
         {"request_id": request_id, "follower_id": dave.pk, "followee_id": carol.pk}
     ]
     assert sees_content(dave, carol)
+    assert post_reads(dave, post) == (200, [str(post.pk)])
     relationship = client_for(dave).get(f"/api/v1/users/{carol.pk}/relationship").json()
     assert (relationship["following"], relationship["requested"]) == (True, False)
     followers = client_for(dave).get(f"/api/v1/users/{carol.pk}/followers")
@@ -75,6 +87,7 @@ def test_request_approve_then_follower_sees_posts_and_lists(carol, dave):
 
 
 def test_request_reject_leaves_nothing_visible(carol, dave):
+    post = PostFactory(author=carol)
     request_id = request_follow(dave, carol)
 
     assert client_for(carol).post(reject_url(request_id)).status_code == 204
@@ -84,6 +97,8 @@ def test_request_reject_leaves_nothing_visible(carol, dave):
     assert counters(carol) == (0, 0)
     assert events("follow.approved") == []
     assert not sees_content(dave, carol)
+    assert post_reads(dave, post) == (404, [])
+    assert post_reads(carol, post) == (200, [str(post.pk)])
     assert_error(client_for(dave).get(f"/api/v1/users/{carol.pk}/followers"), 403)
     assert client_for(carol).get(LIST_URL).json()["results"] == []
 

@@ -1,5 +1,6 @@
 """Reads of relationships: visible users, lists, relationship flags, suggestions."""
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
@@ -206,7 +207,8 @@ def suggestions(*, user: User, limit: int = 20) -> list[User]:
     Never suggested: the user, whom they follow or asked to follow, block, are
     blocked by, or mute. One query for the ranking and, when the graph gives
     fewer than `limit`, one more for the popular top-up; the number of queries
-    never depends on how many accounts the user follows. Each user carries
+    never depends on how many accounts the user follows (plus one to refill the
+    cached pool of popular ids every few minutes). Each user carries
     `mutual_count` (0 for the top-up).
     """
     limit = max(1, min(limit, SUGGESTIONS_MAX))
@@ -214,9 +216,29 @@ def suggestions(*, user: User, limit: int = 20) -> list[User]:
     if len(found) < limit:
         found += list(
             User.objects.visible()
+            .filter(pk__in=_popular_ids())
             .exclude(_not_suggestable_q(user_id=user.pk))
             .exclude(pk__in=[u.pk for u in found])
             .annotate(mutual_count=Value(0, output_field=IntegerField()))
             .order_by("-followers_count", "-pk")[: limit - len(found)]
         )
     return found
+
+
+POPULAR_POOL = 500
+POPULAR_CACHE_KEY = "relationships:popular-ids:v1"
+POPULAR_CACHE_SECONDS = 300
+
+
+def _popular_ids() -> list[int]:
+    """The most followed accounts, shared by every user's top-up and cached: ranking
+    all users by followers_count is a full scan without an index on it."""
+    ids = cache.get(POPULAR_CACHE_KEY)
+    if ids is None:
+        ids = list(
+            User.objects.visible()
+            .order_by("-followers_count", "-pk")
+            .values_list("pk", flat=True)[:POPULAR_POOL]
+        )
+        cache.set(POPULAR_CACHE_KEY, ids, POPULAR_CACHE_SECONDS)
+    return ids

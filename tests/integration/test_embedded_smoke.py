@@ -1,6 +1,6 @@
 """`make run` works from nothing: embedded mode, a real server, real HTTP.
 
-The server is started the way the Makefile starts it (migrate, then runserver,
+The server is started the way the Makefile starts it (migrate, seed_demo, then runserver,
 which is daphne's since daphne is in INSTALLED_APPS), in a clean environment:
 no DATABASE_URL, REDIS_URL or DJANGO_ENV, and a fresh SQLite file in a
 temporary WARBLE_VAR_DIR. Then a client signs up and goes through the whole
@@ -36,16 +36,17 @@ def embedded_server(tmp_path_factory):
     """(base URL, SQLite path) of a migrated embedded-mode server; stopped at teardown."""
     var_dir = tmp_path_factory.mktemp("embedded-var")
     env = clean_environment(var_dir)
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    for command in (["migrate", "--noinput"], ["seed_demo", "--users", "8"]):
+        step = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert step.returncode == 0, step.stdout + step.stderr
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -88,6 +89,20 @@ def test_runs_in_embedded_mode_with_sqlite_in_wal(client, embedded_server):
     assert database.is_file()
     with sqlite3.connect(database) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_demo_data_is_loaded_and_demo_users_can_sign_in(client):
+    from config.management.commands.seed_demo import DEMO_PASSWORD
+
+    token = client.post("/api/v1/auth/token", json={"username": "alice", "password": DEMO_PASSWORD})
+    assert token.status_code == 200, token.text
+    headers = {"Authorization": f"Bearer {token.json()['access']}"}
+    me = client.get("/api/v1/users/me", headers=headers).json()
+    assert me["following_count"] > 0
+    assert me["posts_count"] > 0
+    posts = client.get(f"/api/v1/users/{me['id']}/posts", headers=headers)
+    assert posts.status_code == 200, posts.text
+    assert len(posts.json()["results"]) > 0
 
 
 def test_register_sign_in_refresh_and_sign_out(client):

@@ -1,0 +1,155 @@
+"""WebSocket `/ws/` authentication (accounts.websocket_auth + notifications.consumers).
+
+pytest-asyncio is not installed: each test drives the ASGI app with asyncio.run.
+The consumer reads users from the database in a worker thread, hence
+`transactional_db` (the test's data must be committed to be seen there).
+"""
+
+import asyncio
+import json
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+
+from config.asgi import application
+from notifications.consumers import CLOSE_UNAUTHORIZED
+from tests.accounts.helpers import client_with, obtain_tokens
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings, monkeypatch):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.THROTTLE_ENABLED = False
+    # The consumer's worker threads would keep their connections open (CONN_MAX_AGE)
+    # and block the test database's teardown; close them after each use.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
+@pytest.fixture
+def alice(transactional_db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def access(api_client, alice) -> str:
+    return obtain_tokens(api_client, "alice")["access"]
+
+
+async def open_socket(path="/ws/", headers=(), subprotocols=None):
+    """Connect; return (connected, first message or close event, accepted subprotocol)."""
+    communicator = WebsocketCommunicator(
+        application, path, headers=list(headers), subprotocols=subprotocols
+    )
+    connected, subprotocol = await communicator.connect(timeout=5)
+    first = None
+    if connected:
+        first = await communicator.receive_output(timeout=5)
+        if first["type"] == "websocket.send":
+            first = json.loads(first["text"])
+    await communicator.disconnect()
+    return connected, first, subprotocol
+
+
+def connect(**kwargs):
+    return asyncio.run(open_socket(**kwargs))
+
+
+def assert_hello(result, user):
+    connected, first, _ = result
+    assert connected
+    assert first == {"type": "hello", "user_id": str(user.pk)}
+
+
+def assert_unauthorized(result):
+    connected, first, _ = result
+    assert connected  # accepted, then closed with the code that says "refresh your token"
+    assert first == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+
+
+def test_bearer_header(alice, access):
+    assert_hello(connect(headers=[(b"authorization", f"Bearer {access}".encode())]), alice)
+
+
+def test_token_query_parameter(alice, access):
+    assert_hello(connect(path=f"/ws/?token={access}"), alice)
+
+
+def test_bearer_subprotocol_is_echoed(alice, access):
+    result = connect(subprotocols=[f"bearer.{access}"])
+    assert_hello(result, alice)
+    assert result[2] == f"bearer.{access}"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"headers": [(b"authorization", b"Bearer garbage")]},
+        {"headers": [(b"authorization", b"Basic YWxpY2U6cHc=")]},
+        {"path": "/ws/?token=garbage"},
+        {"path": "/ws/?token="},
+        {"subprotocols": ["bearer.garbage"]},
+        {"subprotocols": ["bearer."]},
+    ],
+)
+def test_no_or_bad_token_closes_with_4401(alice, kwargs):
+    assert_unauthorized(connect(**kwargs))
+
+
+def test_a_refresh_token_is_not_accepted(api_client, alice):
+    refresh = obtain_tokens(api_client, "alice")["refresh"]
+    assert_unauthorized(connect(path=f"/ws/?token={refresh}"))
+
+
+def test_a_token_revoked_by_a_password_change_closes_with_4401(alice, access):
+    changed = client_with(access).post(
+        "/api/v1/auth/password/change",
+        {"old_password": DEFAULT_PASSWORD, "new_password": "a-brand-New-passphrase-8"},
+    )
+    assert changed.status_code == 204
+    assert_unauthorized(connect(path=f"/ws/?token={access}"))
+
+
+def test_a_deactivated_account_closes_with_4401(alice, access):
+    assert client_with(access).post("/api/v1/users/me/deactivate").status_code == 204
+    assert_unauthorized(connect(path=f"/ws/?token={access}"))
+
+
+def test_an_allowed_origin_connects(alice, access):
+    result = connect(path=f"/ws/?token={access}", headers=[(b"origin", b"http://localhost")])
+    assert_hello(result, alice)
+
+
+@pytest.mark.parametrize(
+    "origin", [b"https://evil.example", b"http://localhost.evil.example", b"null"]
+)
+def test_a_browser_origin_not_allowed_is_refused(alice, access, origin):
+    connected, _, _ = connect(path=f"/ws/?token={access}", headers=[(b"origin", origin)])
+    assert not connected  # refused before accept: the handshake fails (HTTP 403)
+
+
+def test_pushes_to_the_users_group_reach_the_socket(alice, access):
+    from channels.layers import get_channel_layer
+
+    from core.realtime import user_group
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/?token={access}")
+        assert (await communicator.connect(timeout=5))[0]
+        assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+        await get_channel_layer().group_send(
+            user_group(alice.pk), {"type": "push", "payload": {"type": "ping-test", "n": 1}}
+        )
+        pushed = await communicator.receive_json_from(timeout=5)
+        await communicator.send_json_to({"type": "ping"})
+        pong = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return pushed, pong
+
+    pushed, pong = asyncio.run(scenario())
+    assert pushed == {"type": "ping-test", "n": 1}
+    assert pong == {"type": "pong"}

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from accounts.models import User
 
@@ -10,6 +11,8 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_private", "is_staff"]
     search_fields = ["username", "email", "display_name"]
     ordering = ["-created_at"]
+    # Django 6 changes the default scheme of a bare "example.org" to https; say so now.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
         "created_at",
         "followers_count",

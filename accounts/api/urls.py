@@ -17,9 +17,4 @@ urlpatterns = [
     ),
     path("users/me", views.MeView.as_view(), name="users-me"),
     path("users/me/deactivate", views.DeactivateView.as_view(), name="users-me-deactivate"),
-    path(
-        "users/by-username/<str:username>",
-        views.ProfileByUsernameView.as_view(),
-        name="users-by-username",
-    ),
 ]

@@ -9,7 +9,7 @@ from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import selectors, services
+from accounts import services
 from accounts.api import serializers as s
 from accounts.authentication import JWTAuthentication
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
@@ -187,13 +187,3 @@ class DeactivateView(APIView):
     def post(self, request):
         services.user_deactivate(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ProfileByUsernameView(APIView):
-    @extend_schema(
-        tags=["users"],
-        summary="A user's public profile, by username",
-        responses={200: s.ProfileSerializer},
-    )
-    def get(self, request, username: str):
-        return Response(s.ProfileSerializer(selectors.user_get_by_username(username=username)).data)

@@ -24,4 +24,9 @@ urlpatterns = [
     path("users/<id:user_id>/likes", views.UserLikesView.as_view(), name="users-likes"),
     # The profile lives here, not in accounts, because it embeds recent posts.
     path("users/<id:user_id>/profile", views.UserProfileView.as_view(), name="users-profile"),
+    path(
+        "users/by-username/<str:username>",
+        views.UserProfileByUsernameView.as_view(),
+        name="users-by-username",
+    ),
 ]

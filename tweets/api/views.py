@@ -16,11 +16,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import UserSummarySerializer
-from accounts.selectors import user_get_visible
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import KeysetPagination
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import ScopedRateThrottle
+from relationships.selectors import user_get_by_username_visible_to, user_get_visible_to
 from tweets import selectors, services
 from tweets.api import serializers as s
 
@@ -208,7 +208,7 @@ class UserLikesView(_PostRowsView):
         return super().get(request, *args, **kwargs)
 
     def rows(self):
-        user = user_get_visible(user_id=self.kwargs["user_id"])
+        user = user_get_visible_to(viewer=self.request.user, user_id=self.kwargs["user_id"])
         return selectors.user_liked(viewer=self.request.user, user=user)
 
 
@@ -266,7 +266,7 @@ class UserPostsView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
-        user = user_get_visible(user_id=kwargs["user_id"])
+        user = user_get_visible_to(viewer=request.user, user_id=kwargs["user_id"])
         include_replies = request.query_params.get("include_replies", "").lower() in (
             "1",
             "true",
@@ -289,13 +289,28 @@ class UserProfileView(APIView):
         responses={200: s.ProfileWithPostsSerializer},
     )
     def get(self, request, user_id: int):
-        user = user_get_visible(user_id=user_id)
-        posts = selectors.user_recent_posts(viewer=request.user, user=user)
-        context = {
-            "request": request,
-            "recent_posts": s.render_posts(viewer=request.user, posts=posts, request=request),
-        }
-        return Response(s.ProfileWithPostsSerializer(user, context=context).data)
+        user = user_get_visible_to(viewer=request.user, user_id=user_id)
+        return Response(_profile_with_posts(request=request, user=user))
+
+
+class UserProfileByUsernameView(APIView):
+    @extend_schema(
+        tags=USERS,
+        summary="A user's public profile with their recent posts, by username",
+        responses={200: s.ProfileWithPostsSerializer},
+    )
+    def get(self, request, username: str):
+        user = user_get_by_username_visible_to(viewer=request.user, username=username)
+        return Response(_profile_with_posts(request=request, user=user))
+
+
+def _profile_with_posts(*, request, user) -> dict:
+    posts = selectors.user_recent_posts(viewer=request.user, user=user)
+    context = {
+        "request": request,
+        "recent_posts": s.render_posts(viewer=request.user, posts=posts, request=request),
+    }
+    return s.ProfileWithPostsSerializer(user, context=context).data
 
 
 # --- like, retweet, bookmark ---------------------------------------------------

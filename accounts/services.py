@@ -98,7 +98,9 @@ def password_reset_request(*, email: str) -> None:
 
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if user is not None and user.has_usable_password():
-        transaction.on_commit(lambda: send_password_reset_email.delay(user_id=user.pk))
+        # robust: a broker outage must not turn into a 500 that only known
+        # addresses get (an account-existence oracle); the user can ask again.
+        transaction.on_commit(lambda: send_password_reset_email.delay(user_id=user.pk), robust=True)
 
 
 @transaction.atomic

@@ -113,6 +113,23 @@ def test_a_sign_in_after_the_email_voids_the_reset_link(api_client, request_rese
     assert_error(response, 400, attr="token")
 
 
+def test_reset_answers_the_same_when_the_broker_is_down(request_reset, user, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from accounts import tasks
+
+    def broker_down(**kwargs):
+        raise OperationalError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_password_reset_email, "delay", broker_down)
+
+    known = request_reset(user.email)
+    unknown = request_reset("nobody@example.com")
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.content == unknown.content
+
+
 def test_reset_sends_nothing_for_erased_accounts(request_reset, user):
     user.is_active = False
     user.save()

@@ -226,3 +226,19 @@ def test_a_suspended_account_loses_every_token(api_client, alice):
     assert_error(
         api_client.post(TOKEN_URL, {"username": "alice", "password": DEFAULT_PASSWORD}), 401
     )
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Bearer \u00e9\u00e8",
+        "Bearer " + "x" * 10_000,
+        "Bearer eyJhbGciOiJub25lIn0.eyJ1c2VyX2lkIjoiMSJ9.",  # alg "none"
+    ],
+)
+def test_malformed_authorization_headers_are_401(api_client, alice, header):
+    response = api_client.get(ME_URL, HTTP_AUTHORIZATION=header)
+    assert_error(response, 401)

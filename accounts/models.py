@@ -71,6 +71,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("username"), name="user_username_ci_unique"),
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
+        indexes = [
+            # "Popular accounts" (suggestions fallback) without a full scan.
+            models.Index(fields=["-followers_count", "-id"], name="user_popular_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.username

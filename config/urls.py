@@ -11,6 +11,8 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("tweets.api.urls")),
     path("", include("relationships.api.urls")),
+    path("", include("notifications.api.urls")),
+    path("", include("core.api")),
 ]
 
 urlpatterns = [

@@ -96,3 +96,26 @@ def permission_denied(request, exception=None, **kwargs) -> JsonResponse:
         code="permission_denied",
         detail="You do not have permission to perform this action.",
     )
+
+
+class RejectNulBytesMiddleware:
+    """400 for a NUL byte in the path or the query string, before any view runs.
+
+    PostgreSQL refuses NUL in text with a DataError, so `/users/by-username/a%00b`
+    or `?q=%00` would otherwise be a 500 in whichever view first queries with it.
+    DRF already refuses NUL in body fields; this covers what reaches views as
+    URL parameters.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return error_response(
+                status_code=status.HTTP_400_BAD_REQUEST,
+                code="bad_request",
+                detail="NUL bytes are not allowed in URLs.",
+            )
+        return self.get_response(request)

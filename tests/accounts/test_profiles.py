@@ -57,7 +57,6 @@ def test_profile_by_username_in_any_case(viewer, bob, name):
         "/api/v1/users/-1/profile",
         "/api/v1/users/abc/profile",
         "/api/v1/users/by-username/nobody_here",
-        "/api/v1/users/by-username/a%00b",
         "/api/v1/users/by-username/%C3%A5lice",
         "/api/v1/users/by-username/" + "x" * 5000,
         "/api/v1/users/by-username/bob%25",

@@ -93,6 +93,21 @@ def test_unknown_api_routes_are_json_even_with_debug_on(client, settings):
     assert_error(client.get("/api/v1/nope"), 404, code="not_found")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/users/by-username/a%00b",
+        "/api/v1/users/me?x=%00",
+        "/api/v1/nope%00",
+        "/nope%00",
+        "/healthz?%00=1",
+    ],
+)
+def test_nul_bytes_in_urls_are_400_not_a_database_error(client, user, url):
+    client.force_authenticate(user)
+    assert_error(client.get(url), 400, code="bad_request")
+
+
 def test_405_in_the_error_format(client):
     response = client.put("/api/v1/auth/register", {}, format="json")
     assert_error(response, 405, code="method_not_allowed")

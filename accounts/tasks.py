@@ -28,3 +28,11 @@ def send_password_reset_email(*, user_id: int) -> None:
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[user.email],
     )
+
+
+@shared_task(name="accounts.flush_expired_tokens", ignore_result=True)
+def flush_expired_tokens() -> None:
+    """Drop refresh tokens (and their blacklist rows) that have expired anyway."""
+    from django.core.management import call_command
+
+    call_command("flushexpiredtokens")

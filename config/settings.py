@@ -326,6 +326,16 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 30},  # behind a backlog, a later sweep does the job
     },
     "events-prune": {"task": "core.prune_events", "schedule": 3600.0, "options": {"expires": 600}},
+    "idempotency-prune": {
+        "task": "core.prune_idempotency_records",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
+    "tokens-flush": {
+        "task": "accounts.flush_expired_tokens",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
 }
 
 # Events (core.events, docs/events.md).

@@ -57,3 +57,11 @@ def sweep_outbox() -> dict[str, int]:
 def prune_events() -> dict[str, int]:
     """Beat, hourly: drop dispatched outbox rows and markers past the retention."""
     return retention.prune()
+
+
+@shared_task(name="core.prune_idempotency_records", ignore_result=True)
+def prune_idempotency_records() -> int:
+    """Idempotency keys only need to outlive a client's retries (24 hours)."""
+    from core.idempotency import prune_idempotency_records as prune
+
+    return prune()

@@ -32,8 +32,10 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(settings):
-    """Unit tests run Celery tasks in process and start with an empty cache."""
+    """Unit tests run Celery tasks in process, hash passwords cheaply, and start
+    with an empty cache."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PASSWORD_HASHERS = ["tests.hashers.CheapArgon2PasswordHasher"]
     from config.celery import app
 
     app.conf.task_always_eager = True

@@ -12,8 +12,13 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+from core.events import publish
 
 PROFILE_FIELDS = ("display_name", "bio", "location", "website", "is_private")
+ERASED_FIELDS = (
+    "username", "email", "display_name", "bio", "location", "website", "avatar",
+    "is_active", "is_private", "deactivated_at",
+)  # fmt: skip
 
 
 def _check_password(*, password: str, user: User, field: str = "password") -> None:
@@ -125,12 +130,15 @@ def user_deactivate(*, user: User) -> None:
     user.deactivated_at = timezone.now()
     user.save(update_fields=["deactivated_at"])
     revoke_tokens(user=user)
+    publish("user.deactivated", {"user_id": user.pk})
 
 
+@transaction.atomic
 def user_reactivate_on_login(*, user: User) -> None:
     if user.deactivated_at is not None:
         user.deactivated_at = None
         user.save(update_fields=["deactivated_at"])
+        publish("user.reactivated", {"user_id": user.pk})
 
 
 @transaction.atomic
@@ -159,4 +167,8 @@ def user_erase(*, user: User, password: str) -> None:
     user.is_private = True
     user.deactivated_at = user.deactivated_at or timezone.now()
     user.set_unusable_password()
-    user.save()
+    # Name the fields: a full save would write back stale counters over the
+    # exact ones other transactions keep with F() updates.
+    user.save(update_fields=[*ERASED_FIELDS, "password"])
+    # Other apps drop what the account left behind (follows, posts, likes).
+    publish("user.erased", {"user_id": user.pk})

@@ -2,10 +2,12 @@
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import os
 import random
 import resource
+import shlex
 import signal
 import subprocess
 import sys
@@ -33,7 +35,20 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="its database is FLUSHDB'd at the start (never FLUSHALL) (default: %(default)s)",
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--seed-minutes",
+        type=float,
+        help="bound on phase 5 (the seed workload: posting and drain), default per scale",
+    )
+    parser.add_argument("--tag", default="", help="suffix of the report's file names")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the graph")
+    parser.add_argument(
+        "--stack-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the stack (repeatable), e.g. EVENTS_DISPATCH_WINDOW_MS=50",
+    )
     parser.add_argument("--fanout-workers", type=int, default=2, help="fanout worker processes")
     return parser.parse_args(argv)
 
@@ -55,6 +70,8 @@ def _raise_fd_limit() -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     scale = SCALES[args.scale]
+    if args.seed_minutes:
+        scale = dataclasses.replace(scale, seed_deadline=args.seed_minutes * 60)
     for url in (args.database_url, args.redis_url):
         _check_local(url)
     _raise_fd_limit()
@@ -67,6 +84,8 @@ def main(argv=None) -> int:
     env = stack_env(
         database_url=args.database_url, redis_url=args.redis_url, channels_prefix="warble-bench"
     )
+    overrides = dict(item.split("=", 1) for item in args.stack_env)
+    env.update(overrides)
     os.environ.update(env)  # this process mints tokens and reads Celery with the same settings
     os.environ.pop("DJANGO_ENV", None)
     import django
@@ -83,13 +102,14 @@ def main(argv=None) -> int:
     meta = {
         "scale": scale.name,
         "date": date.strftime("%Y-%m-%d %H:%M UTC"),
-        "command": f"python -m bench --scale {scale.name}",
+        "command": shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)]),
         "cpus": os.cpu_count(),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0],
         "commit": _git_commit(),
         "database": args.database_url.rsplit("/", 1)[-1],
         "redis_db": args.redis_url.rsplit("/", 1)[-1],
+        "stack_env_overrides": overrides,
         "scale_config": {k: v for k, v in vars(scale).items() if k != "notes"},
         "notes": [],
     }
@@ -175,7 +195,7 @@ def main(argv=None) -> int:
         bench.runs if bench else [],
         stack.monitor.samples,
         args.out,
-        f"{date:%Y-%m-%d}-{scale.name}",
+        f"{date:%Y-%m-%d}-{scale.name}" + (f"-{args.tag}" if args.tag else ""),
     )
     print(f"report: {path} (+ .md, plots); logs in {meta['logs']}")
     _print_targets(body)

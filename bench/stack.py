@@ -189,11 +189,18 @@ class Stack:
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.procs.items() if proc.process}
 
+    def pause(self, name: str) -> None:
+        os.killpg(self.procs[name].pid, signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        os.killpg(self.procs[name].pid, signal.SIGCONT)
+
     def stop(self) -> None:
         self.monitor.stop()
         for proc in self.procs.values():  # SIGTERM all first: graceful shutdowns overlap
             if proc.running():
                 with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGCONT)  # a paused group cannot stop
                     os.killpg(proc.pid, signal.SIGTERM)
         for name, proc in list(self.procs.items()):
             proc.stop(timeout=10)

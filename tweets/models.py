@@ -83,6 +83,9 @@ class Post(models.Model):
     retweet_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
     quote_count = models.PositiveIntegerField(default=0)
+    # Bumped by every edit and by deletion: the home feed's payload cache keys
+    # carry it, so a changed post is never served from a stale cache entry.
+    version = models.PositiveIntegerField(default=0)
 
     objects = PostQuerySet.as_manager()
 

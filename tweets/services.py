@@ -174,7 +174,8 @@ def post_edit(*, user: User, post_id: int, text: str) -> Post:
     edit = PostEdit.objects.create(post=post, text=post.text, edited_at=now)
     post.text = text
     post.edited_at = now
-    post.save(update_fields=["text", "edited_at"])
+    post.version += 1  # new payload cache key for the feed (row locked above)
+    post.save(update_fields=["text", "edited_at", "version"])
     publish("post.edited", {"post_id": post.id, "author_id": user.pk, "edit_id": edit.id})
     return post
 
@@ -193,7 +194,10 @@ def post_soft_delete(*, post: Post) -> bool:
     to go down once, however many times this runs.
     """
     now = timezone.now()
-    if not Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(deleted_at=now):
+    deleted = Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(
+        deleted_at=now, version=F("version") + 1
+    )
+    if not deleted:
         return False
     post.deleted_at = now
     for ref_id, counter in _references(post):

@@ -1,7 +1,7 @@
 from django.urls import path
 
 import core.converters  # noqa: F401 - registers <id:...>
-from tweets.api import views
+from tweets.api import feed, views
 
 urlpatterns = [
     path("posts", views.PostCreateView.as_view(), name="posts-create"),
@@ -20,6 +20,7 @@ urlpatterns = [
         name="posts-retweeted-by",
     ),
     path("bookmarks", views.BookmarkListView.as_view(), name="bookmarks"),
+    path("feed", feed.FeedView.as_view(), name="feed"),
     path("users/<id:user_id>/posts", views.UserPostsView.as_view(), name="users-posts"),
     path("users/<id:user_id>/likes", views.UserLikesView.as_view(), name="users-likes"),
     # The profile lives here, not in accounts, because it embeds recent posts.

@@ -1,0 +1,76 @@
+"""GET /api/v1/feed: the signed-in user's home timeline (tweets.feed, docs/feed.md)."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+
+from core.fields import IdField
+from core.pagination import KeysetPagination
+from tweets.api.serializers import TimelineEntrySerializer
+from tweets.feed import hydrate
+from tweets.feed.selectors import home_timeline
+
+MAX_QUERY = 100
+
+
+class FeedQuerySerializer(serializers.Serializer):
+    since_id = IdField(required=False)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=MAX_QUERY)
+
+
+FEED_PARAMETERS = [
+    OpenApiParameter(
+        name="since_id",
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.QUERY,
+        required=False,
+        description=(
+            "Only entries newer than this entry id (a client resyncing after a live event). "
+            "Pages still come newest first; `next` goes down to since_id, never below."
+        ),
+    ),
+    OpenApiParameter(
+        name="q",
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.QUERY,
+        required=False,
+        description=(
+            f"Only entries whose post text or author username contains this "
+            f"(case-insensitive, at most {MAX_QUERY} characters). Paginates like the feed."
+        ),
+    ),
+]
+
+
+class FeedView(ListAPIView):
+    pagination_class = KeysetPagination
+    serializer_class = TimelineEntrySerializer
+
+    @extend_schema(
+        tags=["feed"],
+        summary="Your home timeline: your and your followees' posts and retweets, newest first",
+        description=(
+            "Entries are posts or retweets (`type`); a retweet names who retweeted "
+            "(`retweeted_by`) and embeds the original. Replies appear when you follow both "
+            "their author and the author they reply to."
+        ),
+        parameters=FEED_PARAMETERS,
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        params = FeedQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        paginator = self.paginator
+        window = paginator.get_window(request)
+        rows = home_timeline(
+            viewer=request.user,
+            window=window,
+            since_id=params.validated_data.get("since_id"),
+            q=params.validated_data.get("q", "").strip(),
+        )
+        page = paginator.paginate_rows(rows)
+        data = hydrate.render_entries(viewer=request.user, rows=page, request=request)
+        return paginator.get_paginated_response(data)

@@ -1,0 +1,181 @@
+"""What the feed's event handlers do to the Redis store (tweets/handlers.py registers them).
+
+Every function takes a batch of events, reads the current state from
+PostgreSQL (events may come late, twice, or out of order: docs/events.md) and
+applies idempotent Redis effects: adding a member twice, removing a missing
+one, or rebuilding a list again changes nothing.
+"""
+
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.db.models import Q
+
+from core.events import Event
+from relationships.models import Follow
+from tweets.feed import rebuild, rules, store
+from tweets.models import Post, Retweet
+
+logger = logging.getLogger(__name__)
+
+
+def _new_entries(events: list[Event]) -> list[tuple[int, int, int | None, int]]:
+    """(entry id, actor id, replied-to author or None, actor's followers) of the entries
+    of `events` that still exist: a post deleted or a retweet undone since is skipped."""
+    post_ids = [e.payload["post_id"] for e in events if e.name == "post.created"]
+    retweet_ids = [e.payload["retweet_id"] for e in events if e.name == "retweet.created"]
+    entries = []
+    if post_ids:
+        entries += Post.objects.filter(pk__in=post_ids, deleted_at__isnull=True).values_list(
+            "id", "author_id", "reply_to__author_id", "author__followers_count"
+        )
+    if retweet_ids:
+        entries += [
+            (entry, user, None, followers)
+            for entry, user, followers in Retweet.objects.filter(
+                pk__in=retweet_ids, post__deleted_at__isnull=True
+            ).values_list("id", "user_id", "user__followers_count")
+        ]
+    return entries
+
+
+def _followers(author_id: int) -> list[int]:
+    return list(Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True))
+
+
+def _reply_audience(author_id: int, replied_to_id: int) -> list[int]:
+    """Followers of the author who follow the replied-to author too (or are that author)."""
+    return list(
+        Follow.objects.filter(followee_id=author_id)
+        .filter(
+            Q(follower_id=replied_to_id)
+            | Q(
+                follower_id__in=Follow.objects.filter(followee_id=replied_to_id).values(
+                    "follower_id"
+                )
+            )
+        )
+        .values_list("follower_id", flat=True)
+    )
+
+
+def fan_out(events: list[Event]) -> None:
+    """post.created / retweet.created: push each entry to its author's own list and
+    timeline and, unless the author has more than FEED_FANOUT_MAX_FOLLOWERS followers,
+    to their followers' timelines (existing keys only: active users)."""
+    if not store.enabled():
+        return
+    entries = _new_entries(events)
+    by_actor: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    followers_of: dict[int, int] = {}
+    for entry, actor, replied_to, followers in entries:
+        by_actor[actor].append((entry, replied_to))
+        followers_of[actor] = followers
+
+    pipe = store.client().pipeline(transaction=False)
+    for actor, items in by_actor.items():
+        ids = [entry for entry, _ in items]
+        store.push([store.author_key(actor), store.timeline_key(actor)], ids, pipe=pipe)
+    pipe.execute()
+
+    # Coalesce: each follower gets all of the batch's entries meant for them at once.
+    targets: dict[int, set[int]] = defaultdict(set)
+    for actor, items in by_actor.items():
+        if followers_of[actor] > settings.FEED_FANOUT_MAX_FOLLOWERS:
+            continue  # merged at read time from ul:<actor>
+        everyone = None
+        for entry, replied_to in items:
+            if replied_to is None or replied_to == actor:
+                everyone = _followers(actor) if everyone is None else everyone
+                audience = everyone
+            else:
+                audience = _reply_audience(actor, replied_to)
+            for follower in audience:
+                targets[follower].add(entry)
+    push_in_chunks(targets)
+
+
+def push_in_chunks(targets: dict[int, set[int]]) -> None:
+    """Group followers by the set of entries they get; one Lua call per chunk of
+    FEED_FANOUT_CHUNK followers. The first chunk runs here, each other one is a task."""
+    from tweets.feed.tasks import push_chunk
+
+    groups: dict[frozenset, list[int]] = defaultdict(list)
+    for follower, entry_ids in targets.items():
+        groups[frozenset(entry_ids)].append(follower)
+    size = settings.FEED_FANOUT_CHUNK
+    chunks = [
+        (sorted(entry_ids), followers[start : start + size])
+        for entry_ids, followers in groups.items()
+        for start in range(0, len(followers), size)
+    ]
+    for index, (entry_ids, followers) in enumerate(chunks):
+        if index == 0:
+            push_to_timelines(entry_ids=entry_ids, follower_ids=followers)
+        else:
+            push_chunk.apply_async(
+                kwargs={"entry_ids": entry_ids, "follower_ids": followers}, queue="fanout"
+            )
+
+
+def push_to_timelines(*, entry_ids: list[int], follower_ids: list[int]) -> None:
+    store.push([store.timeline_key(f) for f in follower_ids], entry_ids)
+
+
+def remove_deleted(events: list[Event]) -> None:
+    """post.deleted / retweet.deleted: drop the entry from its author's list and
+    timeline. Followers' timelines keep the id until trimmed; readers filter it."""
+    if not store.enabled():
+        return
+    pipe = store.client().pipeline(transaction=False)
+    for event in events:
+        if event.name == "post.deleted":
+            entry, actor = event.payload["post_id"], event.payload["author_id"]
+        else:
+            entry, actor = event.payload["retweet_id"], event.payload["user_id"]
+        for key in (store.author_key(actor), store.timeline_key(actor)):
+            pipe.zrem(key, store.member(entry))
+    pipe.execute()
+
+
+def backfill_followers(events: list[Event]) -> None:
+    """user.followed / follow.approved: an active follower's timeline is rebuilt from
+    PostgreSQL, once per follower per batch. That backfills the followee's recent
+    entries and also followees' replies to the followee, which fan-out skipped while
+    the follower did not follow both. An inactive follower gets it on the next read."""
+    if not store.enabled():
+        return
+    for follower in {e.payload["follower_id"] for e in events}:
+        if store.client().exists(store.timeline_key(follower)):
+            rebuild.rebuild_timeline(follower)
+
+
+def prune_unfollowed(events: list[Event]) -> None:
+    """user.unfollowed (also the follows a block removes): remove the former followee's
+    newest FEED_MAX_ENTRIES entries (from PostgreSQL: two indexed queries) from the
+    follower's timeline.
+
+    Readers filter unfollowed authors anyway; this frees memory. If the follow exists
+    again by now (a re-follow raced this), the removal may have taken entries that
+    belong: rebuild that timeline. Checked after removing, so a re-follow committed
+    later has its own rebuild run after our removal.
+    """
+    if not store.enabled():
+        return
+    client = store.client()
+    pairs = {(e.payload["follower_id"], e.payload["followee_id"]) for e in events}
+    for follower, followee in pairs:
+        key = store.timeline_key(follower)
+        if client.exists(key):
+            cap = settings.FEED_MAX_ENTRIES
+            store.remove(key, rules.author_entry_ids(followee, limit=cap))
+    refollowed = {
+        follower
+        for follower, followee in Follow.objects.filter(
+            Q(*[Q(follower_id=f, followee_id=g) for f, g in pairs], _connector=Q.OR)
+        ).values_list("follower_id", "followee_id")
+    }
+    for follower in refollowed:
+        if client.exists(store.timeline_key(follower)):
+            rebuild.rebuild_timeline(follower)

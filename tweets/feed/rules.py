@@ -1,0 +1,173 @@
+"""Which entries are in whose home feed: the one rule, as query filters.
+
+An entry is a post or a retweet (one id space). For viewer V, with
+F = the accounts V follows, plus V:
+
+- *candidate* (what fan-out pushes and a rebuild writes; relationship-only, so it
+  never changes with mutes, blocks or visibility, which can be undone):
+  a post not deleted whose author is in F and which is not a reply, or is V's
+  own, or replies to a post whose author is in F (the "follows both" rule of the
+  large networks); a retweet whose retweeter is in F, of a post not deleted.
+- *in the feed* (what a reader sees): a candidate the viewer may see
+  (`Post.objects.visible_to`, `Retweet.objects.visible_to`: blocks, private
+  accounts, deactivated authors) whose author, and for a retweet whose
+  retweeter too, the viewer does not mute.
+
+The SQL pull feed is "in the feed", ordered by id; the Redis read path filters
+the ids it reads from Redis through the same filters. Both therefore agree
+exactly, which tests/tweets/feed/test_property.py checks.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+
+from accounts.models import User
+from relationships.models import Follow
+from relationships.visibility import muted_user_ids_q
+from tweets.models import Post, Retweet, post_visibility_q
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """A feed entry before hydration: what pagination and rendering need."""
+
+    id: int
+    type: str  # "post" | "retweet"
+    post_id: int
+    created_at: datetime
+    retweeted_by: User | None = None
+
+
+def _followed(viewer_id: int):
+    return Follow.objects.filter(follower_id=viewer_id).values("followee_id")
+
+
+def _in_circle(field: str, viewer_id: int) -> Q:
+    """`field` is the viewer or someone they follow (an IN subquery, not a list of ids)."""
+    return Q(**{field: viewer_id}) | Q(**{f"{field}__in": _followed(viewer_id)})
+
+
+def post_candidate_q(viewer_id: int) -> Q:
+    replies_ok = (
+        Q(reply_to_id__isnull=True)
+        | Q(author_id=viewer_id)
+        | _in_circle("reply_to__author_id", viewer_id)
+    )
+    return Q(deleted_at__isnull=True) & _in_circle("author_id", viewer_id) & replies_ok
+
+
+def retweet_candidate_q(viewer_id: int) -> Q:
+    return Q(post__deleted_at__isnull=True) & _in_circle("user_id", viewer_id)
+
+
+def feed_posts(viewer):
+    """Posts in the viewer's feed (a queryset, unordered)."""
+    return (
+        Post.objects.filter(post_candidate_q(viewer.pk))
+        .filter(post_visibility_q(viewer=viewer))
+        .exclude(muted_user_ids_q(viewer=viewer, author_field="author"))
+    )
+
+
+def feed_retweets(viewer):
+    return (
+        Retweet.objects.visible_to(viewer)
+        .filter(retweet_candidate_q(viewer.pk))
+        .exclude(muted_user_ids_q(viewer=viewer, author_field="user"))
+        .exclude(muted_user_ids_q(viewer=viewer, author_field="post__author"))
+    )
+
+
+def search_filter(posts, retweets, q: str):
+    """`q`: the post's text or its author's username contains it (case-insensitive)."""
+    return (
+        posts.filter(Q(text__icontains=q) | Q(author__username__icontains=q)),
+        retweets.filter(Q(post__text__icontains=q) | Q(post__author__username__icontains=q)),
+    )
+
+
+_USER_SUMMARY = ("id", "username", "display_name", "avatar", "is_private")
+
+
+def rows_of(post_rows, retweets) -> list[EntryRow]:
+    """EntryRows from `(id, created_at)` post rows and Retweet instances (user loaded)."""
+    rows = [EntryRow(id=i, type="post", post_id=i, created_at=at) for i, at in post_rows]
+    rows += [
+        EntryRow(
+            id=r.id, type="retweet", post_id=r.post_id, created_at=r.created_at, retweeted_by=r.user
+        )
+        for r in retweets
+    ]
+    return rows
+
+
+def retweet_rows(retweets):
+    return retweets.select_related("user").only(
+        "id", "post_id", "created_at", *(f"user__{name}" for name in _USER_SUMMARY)
+    )
+
+
+def sliced(queryset, *, lo: int, hi: int | None, ascending: bool, n: int):
+    """Rows with lo < id < hi (hi None: no upper bound), in window order, at most n."""
+    queryset = queryset.filter(id__gt=lo)
+    if hi is not None:
+        queryset = queryset.filter(id__lt=hi)
+    return queryset.order_by("id" if ascending else "-id")[:n]
+
+
+def sql_entries(
+    viewer, *, lo: int = 0, hi: int | None = None, ascending: bool = False, n: int, q: str = ""
+) -> list[EntryRow]:
+    """The pull feed: at most n entries with lo < id < hi, in window order. Two queries."""
+    posts, retweets = feed_posts(viewer), feed_retweets(viewer)
+    if q:
+        posts, retweets = search_filter(posts, retweets, q)
+    bounds = {"lo": lo, "hi": hi, "ascending": ascending, "n": n}
+    rows = rows_of(
+        sliced(posts, **bounds).values_list("id", "created_at"),
+        sliced(retweet_rows(retweets), **bounds),
+    )
+    rows.sort(key=lambda row: row.id, reverse=not ascending)
+    return rows[:n]
+
+
+def entries_among(viewer, ids) -> list[EntryRow]:
+    """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two queries."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = rows_of(
+        feed_posts(viewer).filter(pk__in=ids).values_list("id", "created_at"),
+        retweet_rows(feed_retweets(viewer).filter(pk__in=ids)),
+    )
+    rows.sort(key=lambda row: row.id, reverse=True)
+    return rows
+
+
+# --- candidates (for rebuilds) ------------------------------------------------
+
+
+def candidate_ids(viewer_id: int, *, limit: int, above: int = 0) -> list[int]:
+    """Newest candidate entry ids of a timeline (> above), at most `limit` + 1. Two queries."""
+    posts = Post.objects.filter(post_candidate_q(viewer_id), id__gt=above)
+    retweets = Retweet.objects.filter(retweet_candidate_q(viewer_id), id__gt=above)
+    return _newest(posts, retweets, limit)
+
+
+def author_entry_ids(author_id: int, *, limit: int, above: int = 0) -> list[int]:
+    """Newest entries of an author's own list (> above), at most `limit` + 1. Two queries."""
+    posts = Post.objects.filter(author_id=author_id, deleted_at__isnull=True, id__gt=above)
+    retweets = Retweet.objects.filter(
+        user_id=author_id, post__deleted_at__isnull=True, id__gt=above
+    )
+    return _newest(posts, retweets, limit)
+
+
+def _newest(posts, retweets, limit: int) -> list[int]:
+    ids = [
+        *posts.order_by("-id").values_list("id", flat=True)[: limit + 1],
+        *retweets.order_by("-id").values_list("id", flat=True)[: limit + 1],
+    ]
+    return sorted(ids, reverse=True)[: limit + 1]

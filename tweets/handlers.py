@@ -1,0 +1,30 @@
+"""Event handlers of the posts app: the home feed's Redis effects (tweets.feed.fanout).
+
+All are idempotent by construction (transactional=False) and read the current
+state, so a late, repeated or reordered event does no harm; the ordering table
+in docs/events.md says what each does with one.
+"""
+
+from core.events import Event, handler
+from tweets.feed import fanout
+from tweets.feed import tasks as _feed_tasks  # noqa: F401 - registers the chunk task
+
+
+@handler("post.created", "retweet.created", transactional=False, queue="fanout")
+def feed_fan_out(events: list[Event]) -> None:
+    fanout.fan_out(events)
+
+
+@handler("post.deleted", "retweet.deleted", transactional=False, queue="fanout")
+def feed_remove_deleted(events: list[Event]) -> None:
+    fanout.remove_deleted(events)
+
+
+@handler("user.followed", "follow.approved", transactional=False, queue="fanout")
+def feed_backfill_follow(events: list[Event]) -> None:
+    fanout.backfill_followers(events)
+
+
+@handler("user.unfollowed", transactional=False, queue="fanout")
+def feed_prune_unfollow(events: list[Event]) -> None:
+    fanout.prune_unfollowed(events)

@@ -9,12 +9,16 @@ number of queries whatever the page size:
 1. state: the posts' version, counters, reply/quote ids, author summary, and the
    viewer's liked/retweeted/bookmarked flags (EXISTS subqueries): one query;
 2. references: the replied-to and quoted posts the viewer may see: at most one;
-3. payloads: one cache MGET for the posts and references, one query for misses.
+3. payloads: one cache MGET for the posts and references, one query for misses;
+4. mentioned users, when the posts API renders mention entities and a text
+   mentions anyone: at most one query (they change with accounts, not with posts).
 
 Retweeters' summaries come with the rows (tweets.feed.rules). The output equals
 what `tweets.api.serializers.render_entries` makes of the same entries
 (tests/tweets/feed/test_hydrate.py checks it).
 """
+
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,12 +26,26 @@ from django.db.models import Exists, OuterRef
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
+from tweets import selectors
+from tweets.api.serializers import PostSerializer
 from tweets.feed.rules import EntryRow
 from tweets.models import Bookmark, Like, Post, Retweet
 
 _AUTHOR = [f"author__{name}" for name in ("id", "username", "display_name", "avatar", "is_private")]
 _COUNTERS = ["like_count", "retweet_count", "reply_count", "quote_count"]
 _datetime = serializers.DateTimeField()
+# The posts API's mention entities (accounts.mentions), computed as it computes them.
+_MENTIONS = "mentions" in PostSerializer().fields and hasattr(selectors, "mention_entities")
+
+
+def _mentions(content: dict[int, dict], post_ids) -> dict[int, list[dict]] | None:
+    if not _MENTIONS:
+        return None
+    texts = [SimpleNamespace(id=i, text=content[i]["text"]) for i in post_ids if i in content]
+    return {
+        post_id: [{**entity, "user_id": str(entity["user_id"])} for entity in found]
+        for post_id, found in selectors.mention_entities(texts).items()
+    }
 
 
 def payload_key(post_id: int, version: int) -> str:
@@ -101,6 +119,7 @@ def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
     refs = {ref: states[ref] for ref in wanted if ref in states}
     refs.update(_visible_refs(viewer, wanted - refs.keys()))
     content = payloads([*states.values(), *refs.values()])
+    mentions = _mentions(content, states)
     context = {"request": request}
     users: dict[int, dict] = {}
 
@@ -153,6 +172,7 @@ def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
                     "reply_to": ref(post.reply_to_id),
                     "quote_of": ref(post.quote_of_id),
                     "media": body["media"],
+                    **({"mentions": mentions.get(post.id, [])} if mentions is not None else {}),
                     **{name: getattr(post, name) for name in _COUNTERS},
                     "liked": post.liked,
                     "retweeted": post.retweeted,

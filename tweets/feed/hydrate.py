@@ -120,12 +120,16 @@ def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
     refs.update(_visible_refs(viewer, wanted - refs.keys()))
     content = payloads([*states.values(), *refs.values()])
     mentions = _mentions(content, states)
-    context = {"request": request}
-    users: dict[int, dict] = {}
+    # Every user on the page in one many=True serialization: a serializer instance
+    # per user would rebuild its fields each time (~1 ms apiece).
+    people = {p.author.pk: p.author for p in [*states.values(), *refs.values()]}
+    people.update((r.retweeted_by.pk, r.retweeted_by) for r in rows if r.retweeted_by)
+    summaries = UserSummarySerializer(
+        list(people.values()), many=True, context={"request": request}
+    ).data
+    users = {int(summary["id"]): summary for summary in summaries}
 
     def user(u) -> dict:
-        if u.pk not in users:
-            users[u.pk] = UserSummarySerializer(u, context=context).data
         return users[u.pk]
 
     def ref(ref_id):

@@ -41,10 +41,17 @@ def _refuse_self(*, user_id: int, other_id: int, action: str) -> None:
 
 
 def _lock_pair(*, user_id: int, other_id: int, require_visible: bool) -> User:
-    """Lock both users' rows in id order; return the other user, or 404."""
+    """Lock both users' rows in id order; return the other user, or 404.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: it serializes writers of the pair (and the
+    counter UPDATEs) but does not conflict with the KEY SHARE locks that inserts
+    referencing a user take (follows, notifications, posts). With FOR UPDATE an
+    event handler inserting rows that reference two users could deadlock
+    against a pair writer.
+    """
     users = {
         u.pk: u
-        for u in User.objects.select_for_update()
+        for u in User.objects.select_for_update(no_key=True)
         .filter(pk__in={user_id, other_id})
         .order_by("pk")
         .only("id", "is_private", "is_active", "deactivated_at")

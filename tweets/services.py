@@ -67,7 +67,7 @@ def _own_post(*, actor: User, post_id: int, for_update: bool = False) -> Post:
     """A post the actor can see (else 404) and wrote (else 403)."""
     posts = Post.objects.visible_to(actor)
     if for_update:
-        posts = posts.select_for_update(of=("self",))
+        posts = posts.select_for_update(of=("self",), no_key=True)  # replies still insert
     post = posts.filter(pk=post_id).first()
     if post is None:
         raise NotFound("No such post.")

@@ -6,6 +6,7 @@ in docs/events.md says what each does with one.
 """
 
 from core.events import Event, handler
+from tweets import services
 from tweets.feed import fanout
 from tweets.feed import tasks as _feed_tasks  # noqa: F401 - registers the chunk task
 
@@ -28,3 +29,12 @@ def feed_backfill_follow(events: list[Event]) -> None:
 @handler("user.unfollowed", transactional=False, queue="fanout")
 def feed_prune_unfollow(events: list[Event]) -> None:
     fanout.prune_unfollowed(events)
+
+
+@handler("user.erased")
+def erase_user_content(events: list[Event]) -> None:
+    """Transactional (markers) and idempotent anyway: a re-run finds nothing
+    left. Late events of the erased user (a like after user.erased) cannot
+    happen: the account can no longer sign in or act."""
+    for event in events:
+        services.user_content_erase(user_id=event.payload["user_id"])

@@ -322,3 +322,38 @@ def bookmark_delete(*, user: User, post_id: int) -> bool:
     post = _target_post(actor=user, post_id=post_id)
     deleted, _ = Bookmark.objects.filter(user=user, post=post).delete()
     return bool(deleted)
+
+
+# --- account erasure ---------------------------------------------------------
+
+
+@transaction.atomic
+def user_content_erase(*, user_id: int) -> None:
+    """Undo what an erased account left: its posts are deleted and their text and
+    edit history wiped, its likes and retweets removed (counters move exactly,
+    events go out for the feed and notifications), its bookmarks dropped.
+    Running it again finds nothing left to do."""
+    for post in Post.objects.filter(author_id=user_id, deleted_at__isnull=True):
+        post_soft_delete(post=post)
+    Post.objects.filter(author_id=user_id).exclude(text="").update(text="")
+    PostEdit.objects.filter(post__author_id=user_id).delete()
+    for like in Like.objects.filter(user_id=user_id).select_related("post"):
+        if Like.objects.filter(pk=like.pk).delete()[0]:
+            _bump_post(post_id=like.post_id, field="like_count", delta=-1)
+            publish(
+                "post.unliked",
+                {"post_id": like.post_id, "user_id": user_id, "author_id": like.post.author_id},
+            )
+    for retweet in Retweet.objects.filter(user_id=user_id).select_related("post"):
+        if Retweet.objects.filter(pk=retweet.pk).delete()[0]:
+            _bump_post(post_id=retweet.post_id, field="retweet_count", delta=-1)
+            publish(
+                "retweet.deleted",
+                {
+                    "retweet_id": retweet.pk,
+                    "post_id": retweet.post_id,
+                    "user_id": user_id,
+                    "author_id": retweet.post.author_id,
+                },
+            )
+    Bookmark.objects.filter(user_id=user_id).delete()

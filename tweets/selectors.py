@@ -12,8 +12,10 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import IntegerField, Value
+from django.db.models.functions import Lower
 from django.http import Http404
 
+from accounts.mentions import parse_mentions
 from accounts.models import User
 from core.pagination import KeysetWindow
 from tweets.models import (
@@ -69,6 +71,8 @@ class PostRenderContext:
     liked: set[int] = field(default_factory=set)
     retweeted: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
+    # post id -> [{"username", "user_id", "start", "end"}] (accounts.mentions)
+    mentions: dict[int, list[dict]] = field(default_factory=dict)
 
 
 def _is_anonymous(viewer) -> bool:
@@ -114,8 +118,37 @@ def viewer_flags(*, viewer, post_ids) -> tuple[set[int], set[int], set[int]]:
     return flags
 
 
+def mention_entities(posts) -> dict[int, list[dict]]:
+    """Mentions of existing, visible users in the posts' texts, as entities: one
+    query for the whole list (none when no text mentions anyone)."""
+    spans = {post.id: parse_mentions(post.text) for post in posts}
+    names = {span.username.lower() for found in spans.values() for span in found}
+    if not names:
+        return {}
+    users = dict(
+        User.objects.visible()
+        .annotate(name=Lower("username"))
+        .filter(name__in=names)
+        .values_list("name", "id")
+    )
+    return {
+        post_id: [
+            {
+                "username": s.username,
+                "user_id": users[s.username.lower()],
+                "start": s.start,
+                "end": s.end,
+            }
+            for s in found
+            if s.username.lower() in users
+        ]
+        for post_id, found in spans.items()
+    }
+
+
 def post_render_context(*, viewer, posts) -> PostRenderContext:
-    """Referenced posts (at most 1 query) and viewer flags (at most 1 query)."""
+    """Referenced posts (at most 1 query), viewer flags (at most 1 query) and
+    mentioned users (at most 1 query)."""
     posts = list(posts)
     known = {post.id: post for post in posts}
     wanted = {ref for post in posts for ref in (post.reply_to_id, post.quote_of_id) if ref}
@@ -124,7 +157,13 @@ def post_render_context(*, viewer, posts) -> PostRenderContext:
     if missing:
         refs.update((p.id, p) for p in visible_posts(viewer=viewer).filter(pk__in=missing))
     liked, retweeted, bookmarked = viewer_flags(viewer=viewer, post_ids=known)
-    return PostRenderContext(refs=refs, liked=liked, retweeted=retweeted, bookmarked=bookmarked)
+    return PostRenderContext(
+        refs=refs,
+        liked=liked,
+        retweeted=retweeted,
+        bookmarked=bookmarked,
+        mentions=mention_entities(posts),
+    )
 
 
 # --- lists -------------------------------------------------------------------

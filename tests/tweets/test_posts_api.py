@@ -24,6 +24,7 @@ POST_FIELDS = {
     "reply_to",
     "quote_of",
     "media",
+    "mentions",
     "like_count",
     "retweet_count",
     "reply_count",

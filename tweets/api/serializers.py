@@ -46,6 +46,16 @@ def _media(post) -> list[dict]:
     return [{"id": str(media_id)} for media_id in post.media_ids]
 
 
+class MentionEntitySerializer(serializers.Serializer):
+    """A mention of an existing user in the text: `text[start:end]` is "@username"
+    (offsets in Unicode code points, end exclusive)."""
+
+    username = serializers.CharField(help_text="As written in the text.")
+    user_id = IdField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+
+
 class PostSerializer(serializers.Serializer):
     id = IdField(read_only=True)
     text = serializers.CharField(read_only=True)
@@ -56,6 +66,7 @@ class PostSerializer(serializers.Serializer):
     reply_to = serializers.SerializerMethodField()
     quote_of = serializers.SerializerMethodField()
     media = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField()
     like_count = serializers.IntegerField(read_only=True)
     retweet_count = serializers.IntegerField(read_only=True)
     reply_count = serializers.IntegerField(read_only=True)
@@ -101,6 +112,13 @@ class PostSerializer(serializers.Serializer):
     @extend_schema_field(MediaRefSerializer(many=True))
     def get_media(self, post) -> list[dict]:
         return _media(post)
+
+    @extend_schema_field(MentionEntitySerializer(many=True))
+    def get_mentions(self, post) -> list[dict]:
+        return [
+            {**entity, "user_id": str(entity["user_id"])}
+            for entity in self._render.mentions.get(post.id, [])
+        ]
 
     def get_liked(self, post) -> bool:
         return post.id in self._render.liked

@@ -1,11 +1,62 @@
-"""The `/ws/` endpoint: one authenticated socket per client, joined to its user's group."""
+"""The `/ws/` endpoint: one authenticated socket per client, joined to its user's group.
 
+Frames (docs/realtime.md): the server pushes what `core.realtime.push_to_user`
+sends to the user's group (`notification.created`, `notification.unread_count`,
+`feed.new_entries`) and, for posts the client subscribed to, `post.updated`.
+The client sends `ping`, `subscribe` and `unsubscribe`.
+
+The socket lives as long as its access token: at the token's expiry the server
+closes it with 4401, as it does for a missing, expired or revoked token at
+connect, and the client reconnects with a fresh token.
+"""
+
+import asyncio
+import json
+import time
+
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.websocket_auth import SUBPROTOCOL_PREFIX
+from accounts.websocket_auth import SUBPROTOCOL_PREFIX, token_from_scope
 from core.realtime import user_group
+from notifications.realtime import post_group
 
 CLOSE_UNAUTHORIZED = 4401
+MAX_IDS_PER_MESSAGE = 100
+
+
+def token_expiry(raw: str | None) -> float | None:
+    """The `exp` (epoch seconds) of an access token already validated elsewhere."""
+    if not raw:
+        return None
+    try:
+        return float(AccessToken(raw, verify=False)["exp"])
+    except (TokenError, KeyError, TypeError, ValueError):
+        return None
+
+
+@database_sync_to_async
+def visible_post_ids(user, post_ids: list[int]) -> list[int]:
+    from tweets.models import Post
+
+    found = set(Post.objects.visible_to(user).filter(pk__in=post_ids).values_list("pk", flat=True))
+    return [post_id for post_id in post_ids if post_id in found]
+
+
+def parse_post_ids(value) -> list[int] | None:
+    """Distinct ids from a list of id strings (or integers); None if it is not one."""
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_IDS_PER_MESSAGE:
+        return None
+    ids = []
+    for item in value:
+        text = str(item) if isinstance(item, str | int) and not isinstance(item, bool) else ""
+        if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
+            return None
+        ids.append(int(text))
+    return list(dict.fromkeys(ids))
 
 
 class UserSocketConsumer(AsyncJsonWebsocketConsumer):
@@ -21,19 +72,90 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self.user = user
+        self.post_ids: set[int] = set()
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        expires_at = token_expiry(token_from_scope(self.scope))
+        if expires_at is not None:
+            self.expiry = asyncio.ensure_future(self._close_at(expires_at))
         await self.send_json({"type": "hello", "user_id": str(user.pk)})
 
+    async def _close_at(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
+        await self.close(code=CLOSE_UNAUTHORIZED)
+
     async def disconnect(self, code):
+        expiry = getattr(self, "expiry", None)
+        if expiry is not None:
+            expiry.cancel()
         group = getattr(self, "group", None)
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)
+        for post_id in getattr(self, "post_ids", ()):
+            await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
+
+    async def error(self, code: str, detail: str) -> None:
+        await self.send_json({"type": "error", "code": code, "detail": detail})
 
     async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
+        if not hasattr(self, "user"):
+            return  # closed as unauthorized; nothing more to say
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "subscribe":
+            await self.subscribe(content.get("post_ids"))
+        elif kind == "unsubscribe":
+            await self.unsubscribe(content.get("post_ids"))
+        else:
+            await self.error(
+                "invalid_message",
+                "Send a JSON object whose type is ping, subscribe or unsubscribe.",
+            )
+
+    async def subscribe(self, raw_ids) -> None:
+        """Join the groups of the posts the user may see; answer with those ids."""
+        post_ids = parse_post_ids(raw_ids)
+        if post_ids is None:
+            await self.error(
+                "invalid_post_ids", f"post_ids: a list of 1 to {MAX_IDS_PER_MESSAGE} post ids."
+            )
+            return
+        new = [i for i in post_ids if i not in self.post_ids]
+        limit = settings.NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS
+        if len(self.post_ids) + len(new) > limit:
+            await self.error(
+                "too_many_subscriptions",
+                f"A socket follows at most {limit} posts; unsubscribe from some first.",
+            )
+            return
+        for post_id in await visible_post_ids(self.user, new):
+            await self.channel_layer.group_add(post_group(post_id), self.channel_name)
+            self.post_ids.add(post_id)
+        subscribed = [str(i) for i in post_ids if i in self.post_ids]
+        await self.send_json({"type": "subscribed", "post_ids": subscribed})
+
+    async def unsubscribe(self, raw_ids) -> None:
+        post_ids = parse_post_ids(raw_ids)
+        if post_ids is None:
+            await self.error(
+                "invalid_post_ids", f"post_ids: a list of 1 to {MAX_IDS_PER_MESSAGE} post ids."
+            )
+            return
+        for post_id in post_ids:
+            if post_id in self.post_ids:
+                await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
+                self.post_ids.discard(post_id)
+        await self.send_json({"type": "unsubscribed", "post_ids": [str(i) for i in post_ids]})
 
     async def push(self, message):
-        """Relay an event pushed to the user's group (`core.realtime`)."""
+        """Relay an event pushed to the user's group or a post's group."""
         await self.send_json(message["payload"])

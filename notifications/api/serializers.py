@@ -1,0 +1,129 @@
+"""Input and output shapes of the notifications API. No business logic here.
+
+A notification renders as {"id", "verb", "actor", "target", "is_read",
+"created_at"}: the actor as a user summary, the target as a post (the posts
+API's shape) or a user summary, or null. `render_notifications` renders a page
+in a fixed number of queries; pushes use it too, so a pushed notification looks
+exactly like a listed one.
+"""
+
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import UserSummarySerializer
+from core.fields import IdField
+from notifications import selectors
+from notifications.models import TargetType, Verb
+from tweets.api.serializers import PostSerializer
+
+TARGET_SCHEMA = PolymorphicProxySerializer(
+    component_name="NotificationTarget",
+    serializers=[PostSerializer, UserSummarySerializer],
+    resource_type_field_name=None,
+    allow_null=True,
+)
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = IdField(help_text="Stable: use it to mark read or delete, even after it re-surfaces.")
+    verb = serializers.ChoiceField(choices=Verb.choices)
+    actor = UserSummarySerializer()
+    target = serializers.SerializerMethodField(
+        help_text=(
+            "The post liked, retweeted, replied to... (for reply, quote and mention: the "
+            "new post itself), a user, or null (follows)."
+        )
+    )
+    is_read = serializers.BooleanField()
+    created_at = serializers.DateTimeField(
+        source="surfaced_at",
+        help_text="When it last happened: a re-surfaced notification shows the latest time.",
+    )
+
+    @extend_schema_field(TARGET_SCHEMA)
+    def get_target(self, notification) -> dict | None:
+        targets: selectors.NotificationTargets = self.context["targets"]
+        if notification.target_type == TargetType.POST:
+            return targets.posts.get(notification.target_id)
+        if notification.target_type == TargetType.USER:
+            user = targets.users.get(notification.target_id)
+            return UserSummarySerializer(user, context=self.context).data if user else None
+        return None
+
+
+def render_notifications(*, viewer, notifications, request=None) -> list[dict]:
+    notifications = list(notifications)
+    targets = selectors.notification_targets(
+        viewer=viewer, notifications=notifications, request=request
+    )
+    context = {"request": request, "targets": targets}
+    return NotificationSerializer(notifications, many=True, context=context).data
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=0)
+
+
+class MarkReadSerializer(serializers.Serializer):
+    """Exactly one of `ids`, `all` or `max_id`."""
+
+    ids = serializers.ListField(
+        child=IdField(), required=False, min_length=1, max_length=500, help_text="These ones."
+    )
+    all = serializers.BooleanField(required=False, help_text="true: every notification.")
+    max_id = IdField(
+        required=False,
+        help_text=(
+            "Everything at or below this notification in the list (the newest one the "
+            "client has shown)."
+        ),
+    )
+
+    def validate(self, attrs):
+        given = [key for key in ("ids", "max_id") if key in attrs]
+        if attrs.get("all"):
+            given.append("all")
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                "Send exactly one of ids, all (true) or max_id.", code="one_of_ids_all_max_id"
+            )
+        return attrs
+
+
+class MarkReadResultSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="How many changed from unread to read.")
+    unread_count = serializers.IntegerField()
+
+
+def _email_field():
+    return serializers.DictField(
+        child=serializers.BooleanField(),
+        help_text=f"Email digests per verb ({', '.join(Verb.values)}); all off by default.",
+    )
+
+
+class NotificationSettingsSerializer(serializers.Serializer):
+    email = serializers.SerializerMethodField()
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {verb: {"type": "boolean"} for verb in Verb.values},
+            "required": Verb.values,
+        }
+    )
+    def get_email(self, row) -> dict:
+        chosen = set(row.email_verbs or [])
+        return {verb: verb in chosen for verb in Verb.values}
+
+
+class NotificationSettingsUpdateSerializer(serializers.Serializer):
+    email = _email_field()
+
+    def validate_email(self, value):
+        unknown = sorted(set(value) - set(Verb.values))
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown verbs: {', '.join(unknown)}.", code="unknown_verb"
+            )
+        return value

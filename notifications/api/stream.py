@@ -1,0 +1,96 @@
+"""`GET /api/v1/stream`: the user's pushes as Server-Sent Events, for clients that
+cannot hold a WebSocket.
+
+Served by the ASGI server (daphne) only: an open stream is an idle coroutine
+there, while under the WSGI server it would hold a worker thread for as long as
+the client stays, so the WSGI server answers 404 and clients connect to the
+ASGI host (the same host as `/ws/`). Authentication is the access token in
+`Authorization: Bearer`, or, for EventSource (which cannot set headers), the
+`token` query parameter. The stream carries the frames of `/ws/`
+(docs/realtime.md), each as `event: <type>` with the JSON frame as `data`, and
+a comment line as keep-alive. The stream ends when the access token expires;
+EventSource reconnects by itself (the client supplies a fresh token).
+"""
+
+import asyncio
+import json
+import time
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from accounts.websocket_auth import user_for_token
+from core.errors import error_response
+from core.realtime import user_group
+from notifications.consumers import token_expiry
+
+
+def _token(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.GET.get("token") or None
+
+
+def sse_frame(payload: dict) -> str:
+    kind = str(payload.get("type", "message")).replace("\n", " ")
+    return f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
+
+
+async def _events(user_id: int, expires_at: float | None):
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = user_group(user_id)
+    await layer.group_add(group, channel)
+    receiving = None
+    try:
+        yield "retry: 3000\n" + sse_frame({"type": "hello", "user_id": str(user_id)})
+        while True:
+            if receiving is None:
+                receiving = asyncio.ensure_future(layer.receive(channel))
+            timeout = settings.NOTIFICATIONS_SSE_KEEPALIVE_SECONDS
+            if expires_at is not None:
+                left = expires_at - time.time()
+                if left <= 0:
+                    yield sse_frame({"type": "token.expired"})
+                    return
+                timeout = min(timeout, left)
+            done, _ = await asyncio.wait({receiving}, timeout=timeout)
+            if not done:
+                yield ": keep-alive\n\n"
+                continue
+            message, receiving = receiving.result(), None
+            if message.get("type") == "push":
+                yield sse_frame(message["payload"])
+    finally:  # the client went away (Django cancels the stream on http.disconnect)
+        if receiving is not None:
+            receiving.cancel()
+        await layer.group_discard(group, channel)
+
+
+@require_GET
+async def event_stream(request):
+    if not isinstance(request, ASGIRequest):
+        return error_response(
+            status_code=404,
+            code="not_found",
+            detail="The event stream is served by the ASGI server, next to /ws/.",
+        )
+    raw = _token(request)
+    user = await user_for_token(raw) if raw else None
+    if user is None or not user.is_authenticated:
+        response = error_response(
+            status_code=401,
+            code="not_authenticated",
+            detail="A valid access token is required (Authorization: Bearer, or ?token=).",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    events = _events(user.pk, token_expiry(raw))
+    response = StreamingHttpResponse(events, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
+    return response

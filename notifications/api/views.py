@@ -1,0 +1,156 @@
+"""Notifications API: parse input, call one service or selector, render output.
+
+Only ever the caller's own notifications: someone else's id is simply not
+found among them (a DELETE of it answers 204 and changes nothing).
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.pagination import KeysetPagination
+from core.schema import NO_CONTENT
+from notifications import selectors, services
+from notifications.api import serializers as s
+from notifications.models import Verb
+
+TAGS = ["notifications"]
+
+
+class NotificationPagination(KeysetPagination):
+    """Newest first by list position (`sort_id`), so a re-surfaced one moves up."""
+
+    key_field = "sort_id"
+
+
+UNREAD = OpenApiParameter(
+    "unread",
+    OpenApiTypes.BOOL,
+    OpenApiParameter.QUERY,
+    description="true: only unread; false: only read.",
+)
+TYPES = OpenApiParameter(
+    "types",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    description=f"Comma-separated verbs to keep ({', '.join(Verb.values)}).",
+)
+_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _unread_param(request) -> bool | None:
+    raw = request.query_params.get("unread")
+    if raw in (None, ""):
+        return None
+    if raw.lower() not in _BOOLEANS:
+        raise ValidationError({"unread": ["true or false."]}, code="invalid")
+    return _BOOLEANS[raw.lower()]
+
+
+def _types_param(request) -> list[str] | None:
+    raw = request.query_params.get("types")
+    if raw in (None, ""):
+        return None
+    verbs = [v.strip() for v in raw.split(",") if v.strip()]
+    unknown = sorted(set(verbs) - set(Verb.values))
+    if unknown or not verbs:
+        raise ValidationError(
+            {"types": [f"Unknown types: {', '.join(unknown) or raw}."]}, code="invalid"
+        )
+    return verbs
+
+
+class NotificationListView(ListAPIView):
+    pagination_class = NotificationPagination
+    serializer_class = s.NotificationSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Your notifications, newest first",
+        description=(
+            "Each embeds its actor and its target (a post in the posts API's shape, a user, "
+            "or null). A notification that happens again after you read it moves back to "
+            "the top, unread, with the same id."
+        ),
+        parameters=[UNREAD, TYPES],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        rows = selectors.notification_list(
+            user=request.user, unread=_unread_param(request), verbs=_types_param(request)
+        )
+        page = self.paginate_queryset(rows)
+        data = s.render_notifications(viewer=request.user, notifications=page, request=request)
+        return self.get_paginated_response(data)
+
+
+class UnreadCountView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="How many notifications you have not read",
+        responses=s.UnreadCountSerializer,
+    )
+    def get(self, request):
+        return Response({"count": selectors.unread_count(user=request.user)})
+
+
+class MarkReadView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Mark notifications read: some ids, all, or everything up to max_id",
+        request=s.MarkReadSerializer,
+        responses=s.MarkReadResultSerializer,
+    )
+    def post(self, request):
+        data = s.MarkReadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        marked = services.notifications_mark_read(
+            user=request.user,
+            ids=values.get("ids"),
+            read_all=bool(values.get("all")),
+            max_id=values.get("max_id"),
+        )
+        return Response(
+            {"marked": marked, "unread_count": selectors.unread_count(user=request.user)}
+        )
+
+
+class NotificationDetailView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete one of your notifications (204 whether or not it existed)",
+        responses={204: NO_CONTENT},
+    )
+    def delete(self, request, notification_id: int):
+        services.notification_delete(user=request.user, notification_id=notification_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NotificationSettingsView(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Your notification settings (email digests per verb)",
+        responses=s.NotificationSettingsSerializer,
+    )
+    def get(self, request):
+        row = selectors.settings_for(user=request.user)
+        return Response(s.NotificationSettingsSerializer(row).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Switch email digests on or off per verb (verbs not sent keep their value)",
+        request=s.NotificationSettingsUpdateSerializer,
+        responses=s.NotificationSettingsSerializer,
+    )
+    def patch(self, request):
+        data = s.NotificationSettingsUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        row = services.settings_update(user=request.user, email=data.validated_data["email"])
+        return Response(s.NotificationSettingsSerializer(row).data)

@@ -1,0 +1,119 @@
+"""What notifications push over WebSockets and SSE (frame formats: docs/realtime.md).
+
+Everything here runs after commit and is best effort (core.realtime): a lost
+frame is recovered by the client's REST resync.
+
+- `notification.created`  {"type", "notification": <the REST shape>}
+- `notification.unread_count`  {"type", "count"}
+- `post.updated`  {"type", "post": {...}} to the group "post.<id>" of sockets
+  that subscribed to the post; counter changes are throttled per post.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from rest_framework.fields import DateTimeField
+
+from accounts.models import User
+from core.realtime import push_to_user
+from notifications import selectors
+
+logger = logging.getLogger(__name__)
+
+
+def push_new_notifications(*, ids_by_recipient: dict[int, list[int]]) -> None:
+    """Render each recipient's new notifications as the list endpoint does and push
+    them, then the recipient's unread count. A fixed number of queries per recipient."""
+    from notifications.api.serializers import render_notifications
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(ids_by_recipient))}
+    for recipient_id, ids in ids_by_recipient.items():
+        user = users.get(recipient_id)
+        if user is None:
+            continue
+        rows = selectors.notifications_by_ids(user=user, ids=ids)
+        for rendered in reversed(render_notifications(viewer=user, notifications=rows)):
+            push_to_user(
+                user_id=recipient_id,
+                payload={"type": "notification.created", "notification": rendered},
+            )
+        push_unread_counts(user_ids=[recipient_id])
+
+
+def push_unread_counts(*, user_ids) -> None:
+    for user_id, count in selectors.unread_counts(user_ids=user_ids).items():
+        push_to_user(user_id=user_id, payload={"type": "notification.unread_count", "count": count})
+
+
+# --- post.updated ------------------------------------------------------------------
+
+
+def post_group(post_id: int) -> str:
+    return f"post.{post_id}"
+
+
+def push_to_post(*, post_id: int, payload: dict) -> None:
+    """Send `payload` to the sockets subscribed to the post, after commit."""
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(
+                post_group(post_id), {"type": "push", "payload": payload}
+            )
+        except Exception:  # the subscriber resyncs through REST
+            logger.warning("realtime push to post %s failed", post_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def post_update_frame(*, post_id: int, post) -> dict:
+    """The current state of a post as subscribers see it (`post` None: it is gone).
+    The group is shared by every subscriber, so nothing viewer-specific (liked,
+    bookmarked) is in it."""
+    if post is None or post.deleted_at is not None:
+        return {"type": "post.updated", "post": {"id": str(post_id), "deleted": True}}
+    edited_at = DateTimeField().to_representation(post.edited_at) if post.edited_at else None
+    return {
+        "type": "post.updated",
+        "post": {
+            "id": str(post.id),
+            "deleted": False,
+            "text": post.text,
+            "edited_at": edited_at,
+            "like_count": post.like_count,
+            "retweet_count": post.retweet_count,
+            "reply_count": post.reply_count,
+            "quote_count": post.quote_count,
+        },
+    }
+
+
+def push_post_updates(*, post_ids, throttled: bool) -> None:
+    """Push the current state of the posts. Throttled pushes (counters) go out at
+    most once per post per NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS: the first
+    change of a window pushes at once, later ones schedule one trailing push at
+    the end of the window, which carries the counters as they are by then."""
+    from notifications.tasks import push_post_updates_later
+    from tweets.models import Post
+
+    interval = settings.NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS
+    due = []
+    for post_id in set(post_ids):
+        if not throttled or cache.add(f"notifications:post-push:{post_id}", 1, timeout=interval):
+            due.append(post_id)
+        elif cache.add(f"notifications:post-push-trailing:{post_id}", 1, timeout=interval):
+            push_post_updates_later.apply_async(kwargs={"post_ids": [post_id]}, countdown=interval)
+    if not due:
+        return
+    posts = {p.id: p for p in Post.objects.filter(pk__in=due)}
+    for post_id in due:
+        push_to_post(
+            post_id=post_id, payload=post_update_frame(post_id=post_id, post=posts.get(post_id))
+        )

@@ -1,0 +1,154 @@
+"""Reads of notifications. None costs a query per row.
+
+What a recipient sees is filtered when read, so it follows the relationship
+rules as they are now, not as they were when the notification was made: an
+actor the recipient blocks, is blocked by or mutes, or whose account is gone,
+disappears; so does a notification whose target post the recipient may no
+longer see, and a follow request that is no longer pending.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+
+from accounts.models import User
+from notifications.models import Mention, Notification, NotificationSettings, TargetType, Verb
+from relationships.models import Block, Follow, FollowRequest, Mute
+from relationships.visibility import block_between_q, muted_user_ids_q
+from tweets.models import Post
+
+
+def visible_notifications(*, user):
+    """The recipient's notifications as they should be shown (a queryset, actor loaded)."""
+    hidden_target = Q(target_type=TargetType.POST) & ~Q(
+        Exists(Post.objects.visible_to(user).filter(pk=OuterRef("target_id")))
+    )
+    stale_request = Q(verb=Verb.FOLLOW_REQUEST) & ~Q(
+        Exists(FollowRequest.objects.filter(requester_id=OuterRef("actor_id"), target_id=user.pk))
+    )
+    return (
+        Notification.objects.filter(
+            recipient_id=user.pk, actor__is_active=True, actor__deactivated_at__isnull=True
+        )
+        .exclude(block_between_q(viewer_id=user.pk, user_field="actor"))
+        .exclude(muted_user_ids_q(viewer=user, author_field="actor"))
+        .exclude(hidden_target)
+        .exclude(stale_request)
+        .select_related("actor")
+    )
+
+
+def notification_list(*, user, unread: bool | None = None, verbs: list[str] | None = None):
+    """Newest first by `sort_id` (the caller paginates)."""
+    rows = visible_notifications(user=user)
+    if unread is not None:
+        rows = rows.filter(is_read=not unread)
+    if verbs:
+        rows = rows.filter(verb__in=verbs)
+    return rows
+
+
+def unread_count(*, user) -> int:
+    return visible_notifications(user=user).filter(is_read=False).count()
+
+
+def unread_counts(*, user_ids) -> dict[int, int]:
+    """Unread counts for several recipients (pushes after a batch): one query each."""
+    users = User.objects.filter(pk__in=set(user_ids))
+    return {user.pk: unread_count(user=user) for user in users}
+
+
+def notifications_by_ids(*, user, ids) -> list[Notification]:
+    """The recipient's visible notifications among `ids`, newest first (for pushes)."""
+    return list(visible_notifications(user=user).filter(pk__in=list(ids)).order_by("-sort_id"))
+
+
+@dataclass
+class NotificationTargets:
+    posts: dict[int, dict] = field(default_factory=dict)  # rendered posts by id
+    users: dict[int, User] = field(default_factory=dict)
+
+
+def notification_targets(*, viewer, notifications, request=None) -> NotificationTargets:
+    """Targets of a page of notifications: posts rendered in the post shape (the few
+    queries of tweets' render_posts), users in one query. Constant in the page size."""
+    from tweets.api.serializers import render_posts
+    from tweets.selectors import posts_for_viewer
+
+    post_ids = {n.target_id for n in notifications if n.target_type == TargetType.POST}
+    user_ids = {n.target_id for n in notifications if n.target_type == TargetType.USER}
+    targets = NotificationTargets()
+    if post_ids:
+        posts = posts_for_viewer(viewer=viewer, ids=sorted(post_ids))
+        rendered = render_posts(viewer=viewer, posts=posts, request=request)
+        targets.posts = {int(item["id"]): item for item in rendered}
+    if user_ids:
+        targets.users = {u.pk: u for u in User.objects.visible().filter(pk__in=user_ids)}
+    return targets
+
+
+# --- relationship checks for a batch of causes ----------------------------------
+
+
+def blocked_pairs(pairs) -> set[tuple[int, int]]:
+    """Which (a, b) pairs have a block between them, either way. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    ids = {i for pair in pairs for i in pair}
+    rows = Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
+        "blocker_id", "blocked_id"
+    )
+    found = set()
+    for blocker, blocked in rows:
+        found.add((blocker, blocked))
+        found.add((blocked, blocker))
+    return pairs & found
+
+
+def muting_pairs(pairs) -> set[tuple[int, int]]:
+    """Which (muter, muted) pairs exist among `pairs`. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    rows = Mute.objects.filter(
+        muter_id__in={a for a, _ in pairs}, muted_id__in={b for _, b in pairs}
+    ).values_list("muter_id", "muted_id")
+    return pairs & set(rows)
+
+
+def following_pairs(pairs) -> set[tuple[int, int]]:
+    """Which (follower, followee) pairs are approved follows now. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    rows = Follow.objects.filter(
+        follower_id__in={a for a, _ in pairs}, followee_id__in={b for _, b in pairs}
+    ).values_list("follower_id", "followee_id")
+    return pairs & set(rows)
+
+
+def active_user_ids(user_ids) -> set[int]:
+    return set(User.objects.visible().filter(pk__in=set(user_ids)).values_list("pk", flat=True))
+
+
+# --- mentions and settings -------------------------------------------------------
+
+
+def mentioned_user_ids(*, post_id: int) -> set[int]:
+    return set(Mention.objects.filter(post_id=post_id).values_list("user_id", flat=True))
+
+
+def email_verbs_for(*, user_ids) -> dict[int, set[str]]:
+    """Verbs each user wants emails for (users without settings want none). One query."""
+    rows = NotificationSettings.objects.filter(user_id__in=set(user_ids)).values_list(
+        "user_id", "email_verbs"
+    )
+    return {user_id: set(verbs or []) for user_id, verbs in rows}
+
+
+def settings_for(*, user) -> NotificationSettings:
+    """The user's settings (defaults when they never changed them; nothing is written)."""
+    return NotificationSettings.objects.filter(user_id=user.pk).first() or NotificationSettings(
+        user_id=user.pk
+    )

@@ -1,0 +1,321 @@
+"""Every write to notifications. Keyword-only, typed, transactional.
+
+Creation is idempotent and concurrency-safe: the unique constraint over the
+cause decides, `get_or_create` runs the INSERT in a savepoint and, when a
+concurrent transaction won the race (IntegrityError), reads the winner's row.
+An existing notification the recipient already read is re-surfaced (unread, a
+new `sort_id`, so it moves to the top) instead of duplicated; an unread one is
+left alone (the recipient has not seen the first one yet).
+
+What a notification causes outside the database (the WebSocket pushes, the
+email digest) happens after commit and never twice for one change: only rows
+this call created or re-surfaced are pushed.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from accounts.models import User
+from core.ids import new_id
+from notifications import selectors
+from notifications.models import (
+    NO_TARGET_ID,
+    Mention,
+    Notification,
+    NotificationSettings,
+    TargetType,
+    Verb,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Something that happened that `recipient_id` should hear about."""
+
+    recipient_id: int
+    actor_id: int
+    verb: str
+    target_type: str = TargetType.NONE
+    target_id: int = NO_TARGET_ID
+
+    @property
+    def key(self) -> dict:
+        return {
+            "recipient_id": self.recipient_id,
+            "actor_id": self.actor_id,
+            "verb": self.verb,
+            "target_type": self.target_type,
+            "target_id": self.target_id,
+        }
+
+
+def allowed_causes(causes: Iterable[Cause]) -> list[Cause]:
+    """Drop what must never notify: your own actions, a block between the two
+    users (either way), a recipient muting the actor, accounts that are gone.
+    A fixed number of queries for the whole batch."""
+    causes = [c for c in dict.fromkeys(causes) if c.actor_id != c.recipient_id]
+    if not causes:
+        return []
+    pairs = {(c.recipient_id, c.actor_id) for c in causes}
+    blocked = selectors.blocked_pairs(pairs)
+    muting = selectors.muting_pairs(pairs)
+    active = selectors.active_user_ids({i for pair in pairs for i in pair})
+    return [
+        c
+        for c in causes
+        if (c.recipient_id, c.actor_id) not in blocked
+        and (c.recipient_id, c.actor_id) not in muting
+        and c.recipient_id in active
+        and c.actor_id in active
+    ]
+
+
+def _create_or_resurface(cause: Cause) -> tuple[Notification, bool]:
+    """(the notification, whether the recipient should hear about it now)."""
+    nid = new_id()
+    now = timezone.now()
+    notification, created = Notification.objects.get_or_create(
+        **cause.key, defaults={"id": nid, "sort_id": nid, "created_at": now, "surfaced_at": now}
+    )
+    if created or not notification.is_read:
+        return notification, created
+    # Conditional: of two deliveries racing to re-surface it, one moves it.
+    sort_id = new_id()
+    resurfaced = Notification.objects.filter(pk=notification.pk, is_read=True).update(
+        is_read=False, sort_id=sort_id, surfaced_at=now, emailed_at=None
+    )
+    if resurfaced:
+        notification.is_read, notification.sort_id, notification.surfaced_at = False, sort_id, now
+    return notification, bool(resurfaced)
+
+
+@transaction.atomic
+def notify(*, causes: Iterable[Cause]) -> list[Notification]:
+    """Create (or re-surface) a notification per allowed cause; return those the
+    recipients should hear about, which are pushed and emailed after commit."""
+    fresh = []
+    for cause in allowed_causes(causes):
+        notification, news = _create_or_resurface(cause)
+        if news:
+            fresh.append(notification)
+    if fresh:
+        by_recipient: dict[int, list[int]] = defaultdict(list)
+        for notification in fresh:
+            by_recipient[notification.recipient_id].append(notification.id)
+        transaction.on_commit(lambda: _after_commit(dict(by_recipient)))
+    return fresh
+
+
+def _after_commit(ids_by_recipient: dict[int, list[int]]) -> None:
+    """Push to sockets and schedule email digests. Best effort: a failure here is
+    logged, never raised into the handler that already committed."""
+    from notifications import realtime
+
+    try:
+        realtime.push_new_notifications(ids_by_recipient=ids_by_recipient)
+    except Exception:
+        logger.warning("pushing notifications failed", exc_info=True)
+    try:
+        schedule_email_digests(ids_by_recipient=ids_by_recipient)
+    except Exception:
+        logger.warning("scheduling email digests failed", exc_info=True)
+
+
+@transaction.atomic
+def withdraw(*, notifications) -> int:
+    """Delete notifications whose cause is gone; push the recipients' new unread counts."""
+    affected = set(notifications.filter(is_read=False).values_list("recipient_id", flat=True))
+    deleted, _ = notifications.delete()
+    if affected:
+        transaction.on_commit(lambda: _push_counts(affected))
+    return deleted
+
+
+def _push_counts(user_ids) -> None:
+    from notifications import realtime
+
+    try:
+        realtime.push_unread_counts(user_ids=user_ids)
+    except Exception:
+        logger.warning("pushing unread counts failed", exc_info=True)
+
+
+# --- read state ------------------------------------------------------------------
+
+MAX_READ_IDS = 500
+
+
+@transaction.atomic
+def notifications_mark_read(
+    *,
+    user: User,
+    ids: list[int] | None = None,
+    read_all: bool = False,
+    max_id: int | None = None,
+) -> int:
+    """Mark the user's notifications read: these ids, all, or every one at or below
+    `max_id` in the list order (the newest one the client has shown). Returns how
+    many changed; pushes the new unread count to the user's other sockets."""
+    chosen = sum(x is not None for x in (ids, read_all or None, max_id))
+    if chosen != 1:
+        raise ValidationError(
+            "Send exactly one of ids, all or max_id.", code="one_of_ids_all_max_id"
+        )
+    rows = Notification.objects.filter(recipient_id=user.pk, is_read=False)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    elif max_id is not None:
+        # The client holds ids; the list is ordered by sort_id. A known id stands
+        # for its position; an unknown one (deleted) is read as a time marker.
+        marker = (
+            Notification.objects.filter(recipient_id=user.pk, pk=max_id)
+            .values_list("sort_id", flat=True)
+            .first()
+        )
+        rows = rows.filter(sort_id__lte=marker if marker is not None else max_id)
+    changed = rows.update(is_read=True)
+    if changed:
+        transaction.on_commit(lambda: _push_counts({user.pk}))
+    return changed
+
+
+@transaction.atomic
+def notification_delete(*, user: User, notification_id: int) -> bool:
+    """Delete one of the user's notifications; someone else's is left alone (no error)."""
+    rows = Notification.objects.filter(recipient_id=user.pk, pk=notification_id)
+    return withdraw(notifications=rows) > 0
+
+
+# --- settings --------------------------------------------------------------------
+
+
+@transaction.atomic
+def settings_update(*, user: User, email: dict[str, bool]) -> NotificationSettings:
+    """Switch email digests on or off per verb; verbs not named keep their value."""
+    unknown = sorted(set(email) - set(Verb.values))
+    if unknown:
+        raise ValidationError({"email": [f"Unknown verbs: {', '.join(unknown)}."]})
+    row, _ = NotificationSettings.objects.select_for_update().get_or_create(user_id=user.pk)
+    verbs = set(row.email_verbs or [])
+    verbs |= {verb for verb, on in email.items() if on}
+    verbs -= {verb for verb, on in email.items() if not on}
+    row.email_verbs = [verb for verb in Verb.values if verb in verbs]
+    row.save(update_fields=["email_verbs"])
+    return row
+
+
+# --- email digests -----------------------------------------------------------------
+
+
+def digest_key(user_id: int) -> str:
+    return f"notifications:digest-scheduled:{user_id}"
+
+
+def schedule_email_digests(*, ids_by_recipient: dict[int, list[int]]) -> None:
+    """One digest per recipient per window: the first emailable notification of a
+    burst schedules the task (countdown = the window); later ones find the key.
+    The task clears the key before it gathers, so nothing that arrives after the
+    gathering is left without a digest."""
+    from django.core.cache import cache
+
+    from notifications.tasks import send_email_digest
+
+    wants = selectors.email_verbs_for(user_ids=ids_by_recipient)
+    if not wants:
+        return
+    verbs = dict(
+        Notification.objects.filter(
+            pk__in=[i for ids in ids_by_recipient.values() for i in ids]
+        ).values_list("id", "verb")
+    )
+    delay = settings.NOTIFICATIONS_EMAIL_DIGEST_SECONDS
+    for recipient_id, ids in ids_by_recipient.items():
+        if not wants.get(recipient_id, set()) & {verbs.get(i) for i in ids}:
+            continue
+        # The key outlives the countdown so a late task still finds it set.
+        if cache.add(digest_key(recipient_id), 1, timeout=delay * 2 + 60):
+            send_email_digest.apply_async(kwargs={"user_id": recipient_id}, countdown=delay)
+
+
+DIGEST_MAX_ITEMS = 50
+
+_PHRASES = {
+    Verb.FOLLOW: "{actor} followed you",
+    Verb.FOLLOW_REQUEST: "{actor} asked to follow you",
+    Verb.FOLLOW_APPROVED: "{actor} approved your follow request",
+    Verb.LIKE: "{actor} liked your post",
+    Verb.RETWEET: "{actor} reposted your post",
+    Verb.REPLY: "{actor} replied to your post",
+    Verb.QUOTE: "{actor} quoted your post",
+    Verb.MENTION: "{actor} mentioned you",
+}
+
+
+def describe(notification: Notification) -> str:
+    return _PHRASES[notification.verb].format(actor=f"@{notification.actor.username}")
+
+
+def email_digest_send(*, user_id: int) -> int:
+    """Email the user one digest of their unread, not yet emailed notifications of
+    the verbs they opted into. Returns how many it covered (0: nothing sent).
+
+    The settings row is locked for the whole run, so two digest tasks for one
+    user (a redelivery, a second schedule) send one email between them; the
+    rows are marked emailed in the same transaction.
+    """
+    from django.core.cache import cache
+
+    cache.delete(digest_key(user_id))
+    with transaction.atomic():
+        row = NotificationSettings.objects.select_for_update().filter(user_id=user_id).first()
+        user = User.objects.visible().filter(pk=user_id).first()
+        if row is None or not row.email_verbs or user is None or not user.email:
+            return 0
+        pending = list(
+            selectors.visible_notifications(user=user)
+            .filter(is_read=False, emailed_at__isnull=True, verb__in=row.email_verbs)
+            .order_by("-sort_id")[:DIGEST_MAX_ITEMS]
+        )
+        if not pending:
+            return 0
+        lines = [f"- {describe(n)}" for n in pending]
+        count = len(pending)
+        send_mail(
+            subject=f"You have {count} new notification{'s' if count != 1 else ''} on Warble",
+            message="\n".join([f"Hi @{user.username},", "", *lines, ""]),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        now = timezone.now()
+        Notification.objects.filter(pk__in=[n.pk for n in pending]).update(emailed_at=now)
+        row.last_digest_at = now
+        row.save(update_fields=["last_digest_at"])
+        return count
+
+
+# --- mentions ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def mentions_sync(*, post_id: int, user_ids: set[int]) -> tuple[set[int], set[int]]:
+    """Make the post's mention rows exactly `user_ids`; (added, removed) user ids."""
+    existing = selectors.mentioned_user_ids(post_id=post_id)
+    added, removed = user_ids - existing, existing - user_ids
+    if added:
+        Mention.objects.bulk_create(
+            [Mention(post_id=post_id, user_id=user_id) for user_id in added],
+            ignore_conflicts=True,
+        )
+    if removed:
+        Mention.objects.filter(post_id=post_id, user_id__in=removed).delete()
+    return added, removed

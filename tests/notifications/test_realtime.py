@@ -1,0 +1,292 @@
+"""Pushes over `/ws/` and `/api/v1/stream`, driven in process through the ASGI app.
+
+pytest-asyncio is not installed: each test runs its scenario with asyncio.run.
+Writes run in a worker thread (sync_to_async) and commit for real
+(`transactional_db`), so their events are delivered on commit and the pushes
+go through the in-memory channel layer to the consumer under test.
+"""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from asgiref.sync import sync_to_async
+from asgiref.testing import ApplicationCommunicator
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.db import connections
+
+from accounts.api.serializers import TokenObtainSerializer
+from config.asgi import application
+from core.realtime import user_group
+from notifications.consumers import CLOSE_UNAUTHORIZED
+from notifications.models import Verb
+from tests.factories import PostFactory, UserFactory
+from tweets import services as tweets
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_layer(settings, monkeypatch):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    settings.NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS = 60
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()  # a fresh in-memory layer per test
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
+def access_token(user, lifetime: timedelta | None = None) -> str:
+    token = TokenObtainSerializer.get_token(user).access_token
+    if lifetime is not None:
+        token.set_exp(lifetime=lifetime)
+    return str(token)
+
+
+async def open_socket(token: str) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(application, f"/ws/?token={token}")
+    connected, _ = await communicator.connect(timeout=5)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "hello"
+    return communicator
+
+
+def in_thread(func):
+    """Run a write in a worker thread with its own connection, closed afterwards."""
+
+    def run(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
+def test_a_like_pushes_the_notification_and_the_unread_count():
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    post = PostFactory(author=alice)
+    token = access_token(alice)
+
+    async def scenario():
+        socket = await open_socket(token)
+        await in_thread(tweets.like_create)(user=bob, post_id=post.id)
+        created = await socket.receive_json_from(timeout=5)
+        count = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return created, count
+
+    created, count = asyncio.run(scenario())
+    assert created["type"] == "notification.created"
+    notification = created["notification"]
+    assert set(notification) == {"id", "verb", "actor", "target", "is_read", "created_at"}
+    assert notification["verb"] == Verb.LIKE
+    assert notification["actor"]["username"] == "bob"
+    assert notification["target"]["id"] == str(post.id)
+    assert count == {"type": "notification.unread_count", "count": 1}
+
+
+def test_subscribed_posts_push_updates_and_invisible_posts_are_refused(monkeypatch):
+    from notifications.tasks import push_post_updates_later
+
+    trailing: list[dict] = []  # eager Celery would run the trailing push at once
+    monkeypatch.setattr(
+        push_post_updates_later, "apply_async", lambda **options: trailing.append(options)
+    )
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    post = PostFactory(author=bob, text="first text")
+    hidden = PostFactory(author=UserFactory(is_private=True))
+    token = access_token(alice)
+
+    async def scenario():
+        socket = await open_socket(token)
+        await socket.send_json_to(
+            {"type": "subscribe", "post_ids": [str(post.id), str(hidden.id), "1"]}
+        )
+        subscribed = await socket.receive_json_from(timeout=5)
+        await in_thread(tweets.like_create)(user=alice, post_id=post.id)
+        liked = await socket.receive_json_from(timeout=5)
+        # Counters are throttled: a second change within the interval waits for the
+        # trailing push; an edit goes out at once.
+        await in_thread(tweets.retweet_create)(user=alice, post_id=post.id)
+        await in_thread(tweets.post_edit)(user=bob, post_id=post.id, text="second text")
+        edited = await socket.receive_json_from(timeout=5)
+        await in_thread(tweets.post_delete)(user=bob, post_id=post.id)
+        deleted = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "unsubscribe", "post_ids": [str(post.id)]})
+        unsubscribed = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return subscribed, liked, edited, deleted, unsubscribed
+
+    subscribed, liked, edited, deleted, unsubscribed = asyncio.run(scenario())
+    assert subscribed == {"type": "subscribed", "post_ids": [str(post.id)]}
+    assert liked == {
+        "type": "post.updated",
+        "post": {
+            "id": str(post.id),
+            "deleted": False,
+            "text": "first text",
+            "edited_at": None,
+            "like_count": 1,
+            "retweet_count": 0,
+            "reply_count": 0,
+            "quote_count": 0,
+        },
+    }
+    assert edited["post"]["text"] == "second text"
+    assert edited["post"]["retweet_count"] == 1  # the current state, not a delta
+    assert edited["post"]["edited_at"] is not None
+    assert deleted == {"type": "post.updated", "post": {"id": str(post.id), "deleted": True}}
+    assert trailing == [{"kwargs": {"post_ids": [post.id]}, "countdown": 60}]
+    assert unsubscribed == {"type": "unsubscribed", "post_ids": [str(post.id)]}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "subscribe", "post_ids": "1"},
+        {"type": "subscribe", "post_ids": []},
+        {"type": "subscribe", "post_ids": ["x"]},
+        {"type": "subscribe", "post_ids": [True]},
+        {"type": "subscribe", "post_ids": [str(2**63)]},
+        {"type": "dance"},
+        ["not", "an", "object"],
+    ],
+)
+def test_bad_messages_get_an_error_frame_and_the_socket_stays_open(message):
+    alice = UserFactory(username="alice")
+    token = access_token(alice)
+
+    async def scenario():
+        socket = await open_socket(token)
+        await socket.send_json_to(message)
+        error = await socket.receive_json_from(timeout=5)
+        await socket.send_to(text_data="{not json")
+        not_json = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "ping"})
+        pong = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return error, not_json, pong
+
+    error, not_json, pong = asyncio.run(scenario())
+    assert error["type"] == "error"
+    assert error["code"] in {"invalid_post_ids", "invalid_message"}
+    assert not_json["code"] == "invalid_message"
+    assert pong == {"type": "pong"}
+
+
+def test_subscriptions_are_capped_per_socket(settings):
+    settings.NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS = 2
+    alice = UserFactory(username="alice")
+    posts = PostFactory.create_batch(3)
+    token = access_token(alice)
+
+    async def scenario():
+        socket = await open_socket(token)
+        await socket.send_json_to({"type": "subscribe", "post_ids": [str(p.id) for p in posts]})
+        refused = await socket.receive_json_from(timeout=5)
+        await socket.send_json_to({"type": "subscribe", "post_ids": [str(posts[0].id)]})
+        accepted = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return refused, accepted
+
+    refused, accepted = asyncio.run(scenario())
+    assert refused["code"] == "too_many_subscriptions"
+    assert accepted == {"type": "subscribed", "post_ids": [str(posts[0].id)]}
+
+
+def test_the_socket_closes_with_4401_when_the_token_expires():
+    alice = UserFactory(username="alice")
+    token = access_token(alice, lifetime=timedelta(seconds=3))
+
+    async def scenario():
+        socket = await open_socket(token)
+        closed = await socket.receive_output(timeout=10)
+        await socket.disconnect(code=CLOSE_UNAUTHORIZED)
+        return closed
+
+    assert asyncio.run(scenario()) == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+
+
+# --- Server-Sent Events -------------------------------------------------------------------
+
+
+def http_scope(path: str, query: str = "", headers=()) -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"localhost"), *headers],
+        "client": ("127.0.0.1", 50000),
+        "server": ("localhost", 80),
+    }
+
+
+def parse_events(chunk: bytes) -> list[tuple[str, dict]]:
+    found = []
+    for block in chunk.decode().split("\n\n"):
+        lines = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != ":"
+        )
+        if "event" in lines:
+            found.append((lines["event"], json.loads(lines["data"])))
+    return found
+
+
+def test_the_event_stream_relays_the_users_pushes():
+    alice = UserFactory(username="alice")
+    token = access_token(alice)
+
+    async def scenario():
+        app = ApplicationCommunicator(application, http_scope("/api/v1/stream", f"token={token}"))
+        await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await app.receive_output(timeout=5)
+        hello = await app.receive_output(timeout=5)
+        layer = get_channel_layer()
+        await layer.group_send(
+            user_group(alice.pk),
+            {"type": "push", "payload": {"type": "notification.unread_count", "count": 3}},
+        )
+        pushed = await app.receive_output(timeout=5)
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=5)
+        return start, hello, pushed, layer.groups.get(user_group(alice.pk), {})
+
+    start, hello, pushed, members_after = asyncio.run(scenario())
+    assert start["status"] == 200
+    headers = {name.lower(): value for name, value in start["headers"]}
+    assert headers[b"content-type"] == b"text/event-stream"
+    assert headers[b"cache-control"] == b"no-cache"
+    assert parse_events(hello["body"]) == [("hello", {"type": "hello", "user_id": str(alice.pk)})]
+    assert parse_events(pushed["body"]) == [
+        ("notification.unread_count", {"type": "notification.unread_count", "count": 3})
+    ]
+    assert members_after == {}  # the stream left the group when the client went away
+
+
+def test_the_event_stream_needs_a_valid_token():
+    async def scenario():
+        app = ApplicationCommunicator(application, http_scope("/api/v1/stream", "token=garbage"))
+        await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await app.receive_output(timeout=5)
+        body = await app.receive_output(timeout=5)
+        return start, json.loads(body["body"])
+
+    start, body = asyncio.run(scenario())
+    assert start["status"] == 401
+    assert body["errors"][0]["code"] == "not_authenticated"
+
+
+def test_the_wsgi_server_does_not_serve_the_event_stream(client):
+    alice = UserFactory(username="alice")
+    response = client.get("/api/v1/stream", HTTP_AUTHORIZATION=f"Bearer {access_token(alice)}")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "not_found"

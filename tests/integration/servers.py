@@ -1,0 +1,56 @@
+"""Real WSGI (gunicorn) and ASGI (daphne) servers for integration tests.
+
+They run this project against the test database and Redis like the Celery
+workers do (`celery_workers.process_env`), started through a `Procs` group so
+they are stopped, and their logs printed on failure, at teardown. Give every
+process of one test the same CHANNELS_PREFIX: channels-redis then joins them
+(a push from the worker reaches the sockets held by daphne) without seeing
+other tests' groups.
+"""
+
+import sys
+
+import httpx
+
+from tests.integration.celery_workers import process_env
+from tests.integration.procs import Proc, Procs, free_port
+
+
+def _answers_health(port: int):
+    def ready(proc: Proc) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return ready
+
+
+def start_wsgi(procs: Procs, name: str = "wsgi", **env: str) -> str:
+    """gunicorn serving config.wsgi; returns its base URL."""
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+    ]
+    procs.start(name, argv, env=process_env(**env), ready=_answers_health(port))
+    return f"http://127.0.0.1:{port}"
+
+
+def start_asgi(procs: Procs, name: str = "asgi", **env: str) -> str:
+    """daphne serving config.asgi (WebSockets and the event stream); returns host:port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    argv += ["--access-log", "-", "config.asgi:application"]
+    procs.start(name, argv, env=process_env(**env), ready=_answers_health(port))
+    return f"127.0.0.1:{port}"

@@ -30,3 +30,48 @@ def push_to_user(*, user_id: int, payload: dict) -> None:
             logger.warning("realtime push to user %s failed", user_id, exc_info=True)
 
     transaction.on_commit(send)
+
+
+# --- presence: who has a socket open, so pushes that fan out to many users
+# (feed.new_entries) go only to those who can receive them. A count per user
+# (several tabs); a crashed server's counts expire with PRESENCE_TTL.
+
+PRESENCE_TTL = 24 * 3600
+
+
+def _presence_key(user_id: int) -> str:
+    return f"online:{user_id}"
+
+
+async def amark_online(user_id: int) -> None:
+    from django.core.cache import cache
+
+    key = _presence_key(user_id)
+    if not await cache.aadd(key, 1, timeout=PRESENCE_TTL):
+        try:
+            await cache.aincr(key)
+        except ValueError:  # expired between add and incr
+            await cache.aset(key, 1, timeout=PRESENCE_TTL)
+        await cache.atouch(key, timeout=PRESENCE_TTL)
+
+
+async def amark_offline(user_id: int) -> None:
+    from django.core.cache import cache
+
+    key = _presence_key(user_id)
+    try:
+        if await cache.adecr(key) <= 0:
+            await cache.adelete(key)
+    except ValueError:
+        pass  # already expired
+
+
+def online_among(user_ids) -> list[int]:
+    """Those of `user_ids` with at least one socket open (one MGET)."""
+    from django.core.cache import cache
+
+    user_ids = list(user_ids)
+    if not user_ids:
+        return []
+    found = cache.get_many([_presence_key(u) for u in user_ids])
+    return [u for u in user_ids if (found.get(_presence_key(u)) or 0) > 0]

@@ -21,6 +21,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.websocket_auth import SUBPROTOCOL_PREFIX, token_from_scope
+from core import realtime
 from core.realtime import user_group
 from notifications.realtime import post_group
 
@@ -76,6 +77,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.post_ids: set[int] = set()
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await realtime.amark_online(user.pk)
         expires_at = token_expiry(token_from_scope(self.scope))
         if expires_at is not None:
             self.expiry = asyncio.ensure_future(self._close_at(expires_at))
@@ -92,6 +94,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         group = getattr(self, "group", None)
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)
+            await realtime.amark_offline(self.user.pk)
         for post_id in getattr(self, "post_ids", ()):
             await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
 

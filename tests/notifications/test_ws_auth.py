@@ -153,3 +153,21 @@ def test_pushes_to_the_users_group_reach_the_socket(alice, access):
     pushed, pong = asyncio.run(scenario())
     assert pushed == {"type": "ping-test", "n": 1}
     assert pong == {"type": "pong"}
+
+
+def test_an_open_socket_marks_its_user_online_until_it_closes(alice, access):
+    from asgiref.sync import sync_to_async
+
+    from core.realtime import online_among
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/?token={access}")
+        assert (await communicator.connect(timeout=5))[0]
+        await communicator.receive_json_from(timeout=5)
+        during = await sync_to_async(online_among)([alice.pk])
+        await communicator.disconnect()
+        return during, await sync_to_async(online_among)([alice.pk])
+
+    during, after = asyncio.run(scenario())
+    assert during == [alice.pk]
+    assert after == []

@@ -12,8 +12,9 @@ from collections import defaultdict
 from django.conf import settings
 from django.db.models import Q
 
+from core import realtime
 from core.events import Event
-from relationships.models import Follow
+from relationships.models import Follow, Mute
 from tweets.feed import rebuild, rules, store
 from tweets.models import Post, Retweet
 
@@ -64,8 +65,6 @@ def fan_out(events: list[Event]) -> None:
     """post.created / retweet.created: push each entry to its author's own list and
     timeline and, unless the author has more than FEED_FANOUT_MAX_FOLLOWERS followers,
     to their followers' timelines (existing keys only: active users)."""
-    if not store.enabled():
-        return
     entries = _new_entries(events)
     by_actor: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
     followers_of: dict[int, int] = {}
@@ -73,11 +72,12 @@ def fan_out(events: list[Event]) -> None:
         by_actor[actor].append((entry, replied_to))
         followers_of[actor] = followers
 
-    pipe = store.client().pipeline(transaction=False)
-    for actor, items in by_actor.items():
-        ids = [entry for entry, _ in items]
-        store.push([store.author_key(actor), store.timeline_key(actor)], ids, pipe=pipe)
-    pipe.execute()
+    if store.enabled():
+        pipe = store.client().pipeline(transaction=False)
+        for actor, items in by_actor.items():
+            ids = [entry for entry, _ in items]
+            store.push([store.author_key(actor), store.timeline_key(actor)], ids, pipe=pipe)
+        pipe.execute()
 
     # Coalesce: each follower gets all of the batch's entries meant for them at once.
     targets: dict[int, set[int]] = defaultdict(set)
@@ -93,7 +93,11 @@ def fan_out(events: list[Event]) -> None:
                 audience = _reply_audience(actor, replied_to)
             for follower in audience:
                 targets[follower].add(entry)
-    push_in_chunks(targets)
+    if store.enabled():
+        push_in_chunks(targets)
+    else:  # the SQL pull feed has the entries already; only announce them
+        for follower, entry_ids in targets.items():
+            announce(entry_ids=entry_ids, follower_ids=[follower])
 
 
 def push_in_chunks(targets: dict[int, set[int]]) -> None:
@@ -121,6 +125,28 @@ def push_in_chunks(targets: dict[int, set[int]]) -> None:
 
 def push_to_timelines(*, entry_ids: list[int], follower_ids: list[int]) -> None:
     store.push([store.timeline_key(f) for f in follower_ids], entry_ids)
+    announce(entry_ids=entry_ids, follower_ids=follower_ids)
+
+
+def announce(*, entry_ids, follower_ids: list[int]) -> None:
+    """`feed.new_entries` to the followers with a socket open: a "new posts"
+    banner; clients fetch with since_id. One MGET of presence per chunk; the
+    entries' actors and mutes are read only when someone is online, and a
+    follower is told only of entries whose actor they do not mute."""
+    online = realtime.online_among(follower_ids)
+    if not online:
+        return
+    actor_of = dict(Post.objects.filter(pk__in=entry_ids).values_list("id", "author_id"))
+    actor_of.update(Retweet.objects.filter(pk__in=entry_ids).values_list("id", "user_id"))
+    muted: dict[int, set[int]] = defaultdict(set)
+    mutes = Mute.objects.filter(muter_id__in=online, muted_id__in=set(actor_of.values()))
+    for muter, actor in mutes.values_list("muter_id", "muted_id"):
+        muted[muter].add(actor)
+    for user_id in online:
+        news = [e for e in entry_ids if e in actor_of and actor_of[e] not in muted[user_id]]
+        if news:
+            payload = {"type": "feed.new_entries", "count": len(news), "newest_id": str(max(news))}
+            realtime.push_to_user(user_id=user_id, payload=payload)
 
 
 def remove_deleted(events: list[Event]) -> None:

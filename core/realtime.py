@@ -17,19 +17,23 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def push_to_user(*, user_id: int, payload: dict) -> None:
+def push_to_group(*, group: str, payload: dict) -> None:
+    """Send `payload` to every socket in `group`, after commit, best effort."""
+
     def send() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(
-                user_group(user_id), {"type": "push", "payload": payload}
-            )
+            async_to_sync(layer.group_send)(group, {"type": "push", "payload": payload})
         except Exception:  # a lost push is recovered by the client's resync
-            logger.warning("realtime push to user %s failed", user_id, exc_info=True)
+            logger.warning("realtime push to %s failed", group, exc_info=True)
 
     transaction.on_commit(send)
+
+
+def push_to_user(*, user_id: int, payload: dict) -> None:
+    push_to_group(group=user_group(user_id), payload=payload)
 
 
 # --- presence: who has a socket open, so pushes that fan out to many users

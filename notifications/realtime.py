@@ -11,15 +11,12 @@ frame is recovered by the client's REST resync.
 
 import logging
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from rest_framework.fields import DateTimeField
 
 from accounts.models import User
-from core.realtime import push_to_user
+from core.realtime import push_to_group, push_to_user
 from notifications import selectors
 
 logger = logging.getLogger(__name__)
@@ -58,19 +55,7 @@ def post_group(post_id: int) -> str:
 
 def push_to_post(*, post_id: int, payload: dict) -> None:
     """Send `payload` to the sockets subscribed to the post, after commit."""
-
-    def send() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(
-                post_group(post_id), {"type": "push", "payload": payload}
-            )
-        except Exception:  # the subscriber resyncs through REST
-            logger.warning("realtime push to post %s failed", post_id, exc_info=True)
-
-    transaction.on_commit(send)
+    push_to_group(group=post_group(post_id), payload=payload)
 
 
 def post_update_frame(*, post_id: int, post) -> dict:

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from rest_framework import throttling
+from rest_framework.permissions import SAFE_METHODS
 
 
 class _Switchable:
@@ -21,3 +22,16 @@ class AnonRateThrottle(_Switchable, throttling.AnonRateThrottle):
 
 class ScopedRateThrottle(_Switchable, throttling.ScopedRateThrottle):
     """Per-view limits: set `throttle_scope` on the view (auth, register, write, ...)."""
+
+
+class WriteThrottled:
+    """View mixin: unsafe methods also count against the "write" scope; reads
+    only against the default user/anon rates."""
+
+    throttle_scope = "write"
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.request.method not in SAFE_METHODS:
+            throttles.append(ScopedRateThrottle())
+        return throttles

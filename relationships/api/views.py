@@ -8,8 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import CreatedCursorPagination
+from core.responses import created_or_ok
 from core.schema import NO_CONTENT
-from core.throttling import ScopedRateThrottle, UserRateThrottle
+from core.throttling import WriteThrottled
 from relationships import selectors, services
 from relationships.api import serializers as s
 
@@ -37,15 +38,6 @@ FOLLOW_RESPONSES = {
 PRIVATE_LIST = forbidden("A private account's lists are for its approved followers.")
 
 
-def _created_or_ok(created: bool) -> int:
-    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
-
-
-class WriteThrottled:
-    throttle_classes = [UserRateThrottle, ScopedRateThrottle]
-    throttle_scope = "write"
-
-
 class FollowView(WriteThrottled, APIView):
     @extend_schema(
         tags=TAGS,
@@ -56,7 +48,7 @@ class FollowView(WriteThrottled, APIView):
     def post(self, request, user_id: int):
         result = services.follow_create(follower=request.user, followee_id=user_id)
         body = selectors.relationship_for(viewer=request.user, user_id=user_id)
-        return Response(s.RelationshipSerializer(body).data, status=_created_or_ok(result.created))
+        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(result.created))
 
     @extend_schema(
         tags=TAGS,
@@ -91,7 +83,7 @@ class BlockView(WriteThrottled, APIView):
     def post(self, request, user_id: int):
         created = services.block_create(blocker=request.user, blocked_id=user_id)
         body = selectors.relationship_for(viewer=request.user, user_id=user_id)
-        return Response(s.RelationshipSerializer(body).data, status=_created_or_ok(created))
+        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(created))
 
     @extend_schema(
         tags=TAGS,
@@ -114,7 +106,7 @@ class MuteView(WriteThrottled, APIView):
     def post(self, request, user_id: int):
         created = services.mute_create(muter=request.user, muted_id=user_id)
         body = selectors.relationship_for(viewer=request.user, user_id=user_id)
-        return Response(s.RelationshipSerializer(body).data, status=_created_or_ok(created))
+        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(created))
 
     @extend_schema(tags=TAGS, summary="Unmute a user", request=None, responses={204: NO_CONTENT})
     def delete(self, request, user_id: int):

@@ -11,15 +11,15 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.serializers import UserSummarySerializer
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import KeysetPagination
+from core.responses import created_or_ok
 from core.schema import NO_CONTENT, error_responses
-from core.throttling import ScopedRateThrottle
+from core.throttling import WriteThrottled
 from relationships.selectors import user_get_by_username_visible_to, user_get_visible_to
 from tweets import selectors, services
 from tweets.api import serializers as s
@@ -28,24 +28,8 @@ POSTS = ["posts"]
 USERS = ["users"]
 
 
-class WriteThrottled:
-    """Writes also count against the "write" scope; reads only the default rates."""
-
-    throttle_scope = "write"
-
-    def get_throttles(self):
-        throttles = super().get_throttles()
-        if self.request.method not in SAFE_METHODS:
-            throttles.append(ScopedRateThrottle())
-        return throttles
-
-
 def _render_post(request, post) -> dict:
     return s.render_posts(viewer=request.user, posts=[post], request=request)[0]
-
-
-def _created_or_ok(created: bool) -> int:
-    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
 # --- posts -------------------------------------------------------------------
@@ -326,7 +310,7 @@ class PostLikeView(WriteThrottled, APIView):
     def post(self, request, post_id: int):
         post, created = services.like_create(user=request.user, post_id=post_id)
         post = selectors.post_get_visible(viewer=request.user, post_id=post.id)  # fresh counters
-        return Response(_render_post(request, post), status=_created_or_ok(created))
+        return Response(_render_post(request, post), status=created_or_ok(created))
 
     @extend_schema(
         tags=POSTS,
@@ -351,7 +335,7 @@ class PostRetweetView(WriteThrottled, APIView):
         retweet.post = selectors.post_get_visible(viewer=request.user, post_id=retweet.post_id)
         entry = selectors.TimelineEntry.of_retweet(retweet)
         data = s.render_entries(viewer=request.user, entries=[entry], request=request)[0]
-        return Response(data, status=_created_or_ok(created))
+        return Response(data, status=created_or_ok(created))
 
     @extend_schema(
         tags=POSTS,
@@ -373,7 +357,7 @@ class PostBookmarkView(WriteThrottled, APIView):
     def post(self, request, post_id: int):
         post, created = services.bookmark_create(user=request.user, post_id=post_id)
         post = selectors.post_get_visible(viewer=request.user, post_id=post.id)
-        return Response(_render_post(request, post), status=_created_or_ok(created))
+        return Response(_render_post(request, post), status=created_or_ok(created))
 
     @extend_schema(
         tags=POSTS,

@@ -50,5 +50,12 @@ deploy-check: install
 
 ci: test lint migrations-check schema-check deploy-check
 
+# The performance harness (bench/README.md): drops/re-creates the database of
+# BENCH_DATABASE_URL (default warble_bench) and FLUSHDBs BENCH_REDIS_URL (default db 8).
+BENCH_SCALE ?= small
+
+bench: install
+	$(PY) -m bench --scale $(BENCH_SCALE)
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,116 @@
+"""Phases 1 and 2: the baseline and the feed reads."""
+
+import asyncio
+import time
+
+from bench import loadgen
+from bench.phases.common import FEED, Bench, ratio, skipped
+
+# --- phase 1: baseline -------------------------------------------------------
+
+
+async def baseline(b: Bench) -> dict:
+    users = b.graph.seed_users
+
+    async def ping(session, worker, i):
+        async with session.get(b.url("/api/v1/ping"), headers=b.headers(users[worker])) as r:
+            await r.read()
+            return r.status
+
+    print("phase 1/7 baseline: GET /api/v1/ping")
+    run = await loadgen.closed_loop(
+        b.session,
+        b.clock,
+        ping,
+        name="baseline",
+        concurrency=b.scale.concurrency,
+        warmup=b.scale.warmup,
+        duration=b.scale.steady,
+    )
+    return {"status": "ok", "endpoint": "GET /api/v1/ping", **b.keep(run)}
+
+
+# --- phase 2: feed reads -----------------------------------------------------
+
+
+async def detect_feed(b: Bench) -> int:
+    status = await b.exists(f"{FEED}?limit=100")
+    if status == 400:  # a smaller page limit: fall back to the default page
+        status = await b.exists(f"{FEED}?limit=20")
+    else:
+        b.feed_limit = 100
+    b.feed_ready = status == 200
+    return status
+
+
+async def prime_feeds(b: Bench) -> dict:
+    """Read every seed user's feed once, and the readers': the people who post are
+    active users with a timeline, which is whom a fan-out on write serves (it
+    may skip users who never read). `primed` is the sample the later phases poll."""
+    following = b.graph.following()
+    b.following = following
+    candidates = [u for u in b.graph.seed_users if following.get(u)]
+    b.primed = b.rng.sample(candidates, min(b.scale.primed_followers, len(candidates)))
+    if not b.feed_ready:
+        return {}
+    sem = asyncio.Semaphore(8)
+    users = [*b.graph.seed_users, *b.graph.readers.values()]
+    statuses: dict[str, int] = {}
+
+    async def one(user_id):
+        async with sem:
+            status, _, _ = await b.feed_ids(user_id, limit=20)
+            statuses[str(status)] = statuses.get(str(status), 0) + 1
+
+    print(f"phase 2/7 feed: first read of {len(users):,} feeds (active users)")
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(u) for u in users))
+    return {
+        "users": len(users),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "statuses": statuses,
+    }
+
+
+async def feed_reads(b: Bench, base: dict) -> dict:
+    status = await detect_feed(b)
+    primed = await prime_feeds(b)
+    if not b.feed_ready:
+        print(f"phase 2/7 feed: skipped, GET {FEED} answered {status}")
+        return skipped(FEED, status)
+    out: dict = {
+        "status": "ok",
+        "endpoint": f"GET {FEED}?limit=20",
+        "first_reads": primed,
+        "readers": {},
+    }
+    for count, reader in sorted(b.graph.readers.items()):
+        first = time.perf_counter()
+        await b.feed_ids(reader, limit=20)
+        first_ms = round((time.perf_counter() - first) * 1000, 1)
+
+        async def read(session, worker, i, reader=reader):
+            async with session.get(b.url(f"{FEED}?limit=20"), headers=b.headers(reader)) as r:
+                await r.read()
+                return r.status
+
+        print(f"phase 2/7 feed: reader following {count:,}")
+        run = await loadgen.closed_loop(
+            b.session,
+            b.clock,
+            read,
+            name=f"feed-{count}",
+            concurrency=b.scale.concurrency,
+            warmup=b.scale.warmup,
+            duration=b.scale.steady,
+        )
+        summary = b.keep(run)
+        summary["first_read_ms"] = first_ms
+        summary["rps_vs_baseline"] = ratio(summary["rps"], base.get("rps"))
+        summary["p99_vs_baseline"] = ratio(summary["p99_ms"], base.get("p99_ms"))
+        out["readers"][str(count)] = summary
+    lo, hi = str(min(b.graph.readers)), str(max(b.graph.readers))
+    out["p99_ratio_most_vs_fewest_followees"] = ratio(
+        out["readers"][hi]["p99_ms"], out["readers"][lo]["p99_ms"]
+    )
+    return out

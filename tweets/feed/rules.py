@@ -20,8 +20,11 @@ exactly, which tests/tweets/feed/test_property.py checks.
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from relationships.models import Follow
@@ -133,15 +136,81 @@ def sql_entries(
     return rows[:n]
 
 
+class _Compiled:
+    """A queryset compiled to SQL once per process, run with a viewer's id and a list
+    of entry ids. Building and compiling the feed querysets (nested EXISTS, joins)
+    cost ~25 ms of Python per request, the SQL itself ~1 ms; the template is compiled
+    from the very querysets the pull feed uses, so both modes still share one rule.
+
+    `build(viewer, ids_q)` gets a stand-in viewer whose pk is a marker and a filter
+    `ids_q` restricting the base table's id to a marker array parameter; the markers
+    are found in the compiled parameters and replaced on each run."""
+
+    _VIEWER = -(2**62) + 7  # no real id or value: ids are positive
+    _IDS = ["ids"]  # found by identity
+
+    def __init__(self, model, build):
+        self.model, self.build = model, build
+        self._sql: tuple[str, list] | None = None
+
+    def _compile(self) -> tuple[str, list]:
+        viewer = SimpleNamespace(pk=self._VIEWER, is_authenticated=True)
+        # The table name comes from the model and the ids are a parameter: no input in SQL.
+        ids_q = RawSQL(  # noqa: S611
+            f'"{self.model._meta.db_table}"."id" = ANY(%s)',
+            (self._IDS,),
+            output_field=BooleanField(),
+        )
+        queryset = self.build(viewer, ids_q)
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+        slots = ["ids" if p is self._IDS else "viewer" if p == self._VIEWER else p for p in params]
+        if slots.count("ids") != 1 or "viewer" not in slots:
+            raise RuntimeError("feed query markers lost in compilation")
+        return sql, slots
+
+    def rows(self, viewer_id: int, ids: list[int]) -> list[tuple]:
+        if self._sql is None:
+            self._sql = self._compile()
+        sql, slots = self._sql
+        params = [ids if s == "ids" else viewer_id if s == "viewer" else s for s in slots]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+_POSTS_AMONG = _Compiled(
+    Post, lambda viewer, ids_q: feed_posts(viewer).filter(ids_q).values_list("id", "created_at")
+)
+_RETWEETS_AMONG = _Compiled(
+    Retweet,
+    lambda viewer, ids_q: (
+        feed_retweets(viewer)
+        .filter(ids_q)
+        .values_list("id", "post_id", "created_at", *(f"user__{name}" for name in _USER_SUMMARY))
+    ),
+)
+
+
 def entries_among(viewer, ids) -> list[EntryRow]:
-    """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two queries."""
+    """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two
+    queries: the pull feed's querysets restricted to `ids` (compiled once, see _Compiled)."""
     ids = list(ids)
     if not ids:
         return []
-    rows = rows_of(
-        feed_posts(viewer).filter(pk__in=ids).values_list("id", "created_at"),
-        retweet_rows(feed_retweets(viewer).filter(pk__in=ids)),
-    )
+    rows = [
+        EntryRow(id=i, type="post", post_id=i, created_at=at)
+        for i, at in _POSTS_AMONG.rows(viewer.pk, ids)
+    ]
+    rows += [
+        EntryRow(
+            id=i,
+            type="retweet",
+            post_id=post_id,
+            created_at=at,
+            retweeted_by=User.from_db(connection.alias, _USER_SUMMARY, user),
+        )
+        for i, post_id, at, *user in _RETWEETS_AMONG.rows(viewer.pk, ids)
+    ]
     rows.sort(key=lambda row: row.id, reverse=True)
     return rows
 

@@ -22,16 +22,19 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
+from accounts.models import User
 from tweets import selectors
 from tweets.api.serializers import PostSerializer
-from tweets.feed.rules import EntryRow
+from tweets.feed.rules import Compiled, EntryRow
 from tweets.models import Bookmark, Like, Post, Retweet
 
-_AUTHOR = [f"author__{name}" for name in ("id", "username", "display_name", "avatar", "is_private")]
+_AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
+_AUTHOR = [f"author__{name}" for name in _AUTHOR_NAMES]
 _COUNTERS = ["like_count", "retweet_count", "reply_count", "quote_count"]
 _datetime = serializers.DateTimeField()
 # The posts API's mention entities (accounts.mentions), computed as it computes them.
@@ -84,18 +87,35 @@ def _flag(model, viewer_id: int):
     return Exists(model.objects.filter(user_id=viewer_id, post_id=OuterRef("pk")))
 
 
-def _states(viewer, post_ids) -> dict[int, Post]:
-    posts = (
-        Post.objects.filter(pk__in=post_ids)
-        .select_related("author")
-        .only("id", "version", "author_id", "reply_to_id", "quote_of_id", *_COUNTERS, *_AUTHOR)
+_STATE_FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *_COUNTERS]
+_FLAGS = ["liked", "retweeted", "bookmarked"]
+_STATES = Compiled(
+    Post,
+    lambda viewer, ids_q: (
+        Post.objects.filter(ids_q)
         .annotate(
             liked=_flag(Like, viewer.pk),
             retweeted=_flag(Retweet, viewer.pk),
             bookmarked=_flag(Bookmark, viewer.pk),
         )
-    )
-    return {post.id: post for post in posts}
+        .values_list(*_STATE_FIELDS, *_AUTHOR, *_FLAGS)
+    ),
+)
+
+
+def _states(viewer, post_ids) -> dict[int, SimpleNamespace]:
+    """The posts' state (one query, compiled once: see tweets.feed.rules.Compiled), as
+    objects with the Post attributes rendering reads and `author` a User."""
+    states = {}
+    n_state, n_author = len(_STATE_FIELDS), len(_AUTHOR)
+    for row in _STATES.rows(viewer.pk, list(post_ids)):
+        post = SimpleNamespace(**dict(zip(_STATE_FIELDS, row[:n_state], strict=True)))
+        post.author = User.from_db(
+            connection.alias, _AUTHOR_NAMES, row[n_state : n_state + n_author]
+        )
+        post.__dict__.update(zip(_FLAGS, row[n_state + n_author :], strict=True))
+        states[post.id] = post
+    return states
 
 
 def _visible_refs(viewer, ref_ids) -> dict[int, Post]:

@@ -136,7 +136,7 @@ def sql_entries(
     return rows[:n]
 
 
-class _Compiled:
+class Compiled:
     """A queryset compiled to SQL once per process, run with a viewer's id and a list
     of entry ids. Building and compiling the feed querysets (nested EXISTS, joins)
     cost ~25 ms of Python per request, the SQL itself ~1 ms; the template is compiled
@@ -178,10 +178,10 @@ class _Compiled:
             return cursor.fetchall()
 
 
-_POSTS_AMONG = _Compiled(
+_POSTS_AMONG = Compiled(
     Post, lambda viewer, ids_q: feed_posts(viewer).filter(ids_q).values_list("id", "created_at")
 )
-_RETWEETS_AMONG = _Compiled(
+_RETWEETS_AMONG = Compiled(
     Retweet,
     lambda viewer, ids_q: (
         feed_retweets(viewer)
@@ -193,7 +193,7 @@ _RETWEETS_AMONG = _Compiled(
 
 def entries_among(viewer, ids) -> list[EntryRow]:
     """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two
-    queries: the pull feed's querysets restricted to `ids` (compiled once, see _Compiled)."""
+    queries: the pull feed's querysets restricted to `ids` (compiled once, see Compiled)."""
     ids = list(ids)
     if not ids:
         return []

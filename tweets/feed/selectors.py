@@ -56,17 +56,12 @@ def merged_authors(viewer_id: int) -> list[int]:
     )
 
 
-def _touch(viewer_id: int) -> None:
-    """Refresh the timeline's TTL (the user is active), or rebuild it if missing."""
-    if not store.client().expire(store.timeline_key(viewer_id), store.timeline_ttl()):
-        rebuild.rebuild_timeline(viewer_id)
-
-
 def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
-    _touch(viewer.pk)
     authors = merged_authors(viewer.pk)
     if len(authors) > settings.FEED_MAX_MERGED_AUTHORS:
-        # Too many lists to merge per read: this viewer gets the pull query.
+        # Too many lists to merge per read: this viewer gets the pull query (the
+        # timeline is kept active, as every read does).
+        store.client().expire(store.timeline_key(viewer.pk), store.timeline_ttl())
         return rules.sql_entries(viewer, lo=lo, hi=hi, n=n)
     keys = [store.timeline_key(viewer.pk), *(store.author_key(a) for a in authors)]
     per_list = max(2 * n, 20)  # over-read: filtering usually drops a few
@@ -76,12 +71,17 @@ def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
     while rounds < MAX_ROUNDS:
         rounds += 1
         pipe = store.client().pipeline(transaction=False)
+        touch = rounds == 1
+        if touch:
+            # The user is active: refresh the timeline's TTL in the same round trip
+            # (a missing timeline shows up below as a missing list and is rebuilt).
+            pipe.expire(keys[0], store.timeline_ttl())
         for key in keys:
             pipe.zrevrangebylex(
                 key, store.bound(hi, upper=True), store.bound(lo, upper=False), 0, per_list
             )
             pipe.zrange(key, 0, 0)
-        replies = pipe.execute()
+        replies = pipe.execute()[1:] if touch else pipe.execute()
         missing = [k for k, lowest in zip(keys, replies[1::2], strict=True) if not lowest]
         if missing:
             if set(missing) & rebuilt:

@@ -7,6 +7,7 @@ test_events_*.py run the same against a real worker process. Most tests use
 
 import io
 import json
+import logging
 import threading
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -22,7 +24,7 @@ from core.events.registry import HandlerSpec
 from core.events.retention import prune
 from core.ids import min_id_for, new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
-from core.tasks import run_handler
+from core.tasks import dispatch_events, run_handler
 from tests.eventapp.models import EffectRow, Fault
 
 RECORD = "tests.eventapp.handlers.record"
@@ -44,18 +46,29 @@ def make_events(count: int, name: str = "test.effect", *, age_seconds: float = 0
 
 
 class FakeBroker:
-    """Stands in for `run_handler.apply_async` with the worker away (not eager)."""
+    """Stands in for the broker (not eager): records `run_handler` batches unrun, and
+    runs each `core.dispatch_events` hand-off at once, as a worker would."""
 
     def __init__(self, monkeypatch, *, down: bool = False) -> None:
         self.sent: list[tuple[str, str, list[int]]] = []
+        self.handoffs: list[list[int]] = []
         self.down = down
         run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
         monkeypatch.setattr(run_handler, "apply_async", self.apply_async)
+        monkeypatch.setattr(dispatch_events, "apply_async", self.hand_off)
 
-    def apply_async(self, *, kwargs, queue):
+    def _refuse_if_down(self) -> None:
         if self.down:
             raise OperationalError("Error 111 connecting to 127.0.0.1:1. Connection refused.")
+
+    def apply_async(self, *, kwargs, queue):
+        self._refuse_if_down()
         self.sent.append((queue, kwargs["handler"], kwargs["event_ids"]))
+
+    def hand_off(self, *, kwargs):
+        self._refuse_if_down()
+        self.handoffs.append(kwargs["event_ids"])
+        dispatch_events(**kwargs)  # the worker's side
 
     def ids(self, handler_key: str = RECORD) -> list[int]:
         return sorted(i for _, key, ids in self.sent if key == handler_key for i in ids)
@@ -133,6 +146,7 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
         ids = [publish("test.effect", {}) for _ in range(5)]
         flaky_id = publish("test.flaky", {})
 
+    assert broker.handoffs == [[*ids, flaky_id]]  # the request published one message
     batches = sorted((queue, key, tuple(ids)) for queue, key, ids in broker.sent)
     assert batches == sorted(
         [
@@ -142,6 +156,52 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
         ]
     )
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_request_hands_off_one_message_per_commit_and_runs_no_query_for_it(
+    settings, monkeypatch
+):
+    settings.EVENTS_BATCH_SIZE = 1  # 3 handler batches: still one message
+    broker = FakeBroker(monkeypatch)
+    handoffs = []
+    monkeypatch.setattr(dispatch_events, "apply_async", lambda **kw: handoffs.append(kw))
+
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        ids = [publish("test.effect", {}), publish("test.flaky", {})]
+
+    # the two outbox rows, then nothing: no dispatch transaction after the commit
+    assert [q["sql"].split()[0] for q in queries] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+    assert handoffs == [{"kwargs": {"event_ids": ids, "batch_size": 1}}]
+    assert broker.sent == []
+    assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 2  # until it runs
+
+    settings.EVENTS_BATCH_SIZE = 100  # the worker's setting: it packs as the writer asked
+    assert dispatch_events(**handoffs[0]["kwargs"]) == 2  # in the worker
+
+    assert sorted(broker.sent) == [
+        ("default", RECORD, [ids[0]]),
+        ("default", RECORD, [ids[1]]),
+        ("fanout", FLAKY, [ids[1]]),
+    ]
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+    assert dispatch_events(**handoffs[0]["kwargs"]) == 0  # a redelivery sends nothing again
+    assert len(broker.sent) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hand_off_that_never_runs_is_covered_by_the_sweeper(monkeypatch):
+    broker = FakeBroker(monkeypatch)
+    handoffs = []
+    monkeypatch.setattr(dispatch_events, "apply_async", lambda **kw: handoffs.append(kw))
+    with transaction.atomic():
+        event_id = publish("test.effect", {})
+
+    assert handoffs  # accepted by the broker, then lost (say the broker restarted)
+    assert dispatch.sweep(min_age_seconds=0) == {"dispatched": 1, "retried": 0}
+    assert broker.ids() == [event_id]
+    assert dispatch_events(**handoffs[0]["kwargs"]) == 0  # if it turns up after all: no-op
+    assert broker.ids() == [event_id]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -328,13 +388,15 @@ def test_a_task_for_an_unknown_handler_keeps_its_pairs_as_failures():
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.urls("tests.eventapp.urls")
 def test_with_the_broker_down_the_write_succeeds_and_the_sweeper_sends_it_later(
-    api_client, monkeypatch
+    api_client, monkeypatch, caplog
 ):
     broker = FakeBroker(monkeypatch, down=True)
 
-    response = api_client.post("/effects", {"n": 1}, format="json")
+    with caplog.at_level(logging.WARNING, logger="core.events.dispatch"):
+        response = api_client.post("/effects", {"n": 1}, format="json")
 
     assert response.status_code == 201, response.content
+    assert "1 events left for the sweeper" in caplog.text
     event_id = int(response.json()["event_id"])
     assert OutboxEvent.objects.get(id=event_id).dispatched_at is None
 

@@ -166,6 +166,28 @@ def post_render_context(*, viewer, posts) -> PostRenderContext:
     )
 
 
+def new_post_render_context(*, viewer, post: Post) -> PostRenderContext:
+    """The render context of a post created in this request: no flags query (nobody
+    can have liked, retweeted or bookmarked a post that did not exist), and the
+    replied-to and quoted posts the service just checked are reused when their
+    author is loaded (otherwise one query, as for any list)."""
+    refs = {}
+    missing = set()
+    for field_name, ref_id in (("reply_to", post.reply_to_id), ("quote_of", post.quote_of_id)):
+        if not ref_id:
+            continue
+        ref = (
+            getattr(post, field_name) if Post._meta.get_field(field_name).is_cached(post) else None
+        )
+        if ref is not None and Post.author.field.is_cached(ref):
+            refs[ref_id] = ref
+        else:
+            missing.add(ref_id)
+    if missing:
+        refs.update((p.id, p) for p in visible_posts(viewer=viewer).filter(pk__in=missing))
+    return PostRenderContext(refs=refs, mentions=mention_entities([post]))
+
+
 # --- lists -------------------------------------------------------------------
 
 

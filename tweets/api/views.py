@@ -32,6 +32,13 @@ def _render_post(request, post) -> dict:
     return s.render_posts(viewer=request.user, posts=[post], request=request)[0]
 
 
+def _render_new_post(request, post) -> dict:
+    """A post created by this request: its flags are all false, its references were
+    just loaded by the service (tweets.selectors.new_post_render_context)."""
+    context = selectors.new_post_render_context(viewer=request.user, post=post)
+    return s.PostSerializer(post, context={"request": request, "posts": context}).data
+
+
 # --- posts -------------------------------------------------------------------
 
 
@@ -58,7 +65,7 @@ class PostCreateView(WriteThrottled, APIView):
             quote_of_id=values.get("quote_of"),
             media_ids=values.get("media_ids", []),
         )
-        return Response(_render_post(request, post), status=status.HTTP_201_CREATED)
+        return Response(_render_new_post(request, post), status=status.HTTP_201_CREATED)
 
 
 class PostDetailView(WriteThrottled, APIView):
@@ -121,7 +128,7 @@ class PostCommentView(WriteThrottled, APIView):
             quote_of_id=values.get("quote_of"),
             media_ids=values.get("media_ids", []),
         )
-        return Response(_render_post(request, post), status=status.HTTP_201_CREATED)
+        return Response(_render_new_post(request, post), status=status.HTTP_201_CREATED)
 
 
 class PostContextView(APIView):

@@ -41,24 +41,49 @@ def _new_entries(events: list[Event]) -> list[tuple[int, int, int | None, int]]:
     return entries
 
 
-def _followers(author_id: int) -> list[int]:
-    return list(Follow.objects.filter(followee_id=author_id).values_list("follower_id", flat=True))
-
-
-def _reply_audience(author_id: int, replied_to_id: int) -> list[int]:
-    """Followers of the author who follow the replied-to author too (or are that author)."""
-    return list(
-        Follow.objects.filter(followee_id=author_id)
-        .filter(
-            Q(follower_id=replied_to_id)
-            | Q(
-                follower_id__in=Follow.objects.filter(followee_id=replied_to_id).values(
+def _audiences(
+    by_actor: dict[int, list[tuple[int, int | None]]],
+) -> dict[int, list[int]]:
+    """Entry ids per follower for the fanned-out actors' entries, in at most two queries:
+    the actors' followers (one `followee_id IN (...)`), and for replies the pairs
+    (follower, replied-to author) among those followers. A reply goes to the followers
+    of its author who follow the replied-to author too (or are that author)."""
+    if not by_actor:
+        return {}
+    followers: dict[int, list[int]] = defaultdict(list)
+    for follower, followee in Follow.objects.filter(followee_id__in=by_actor).values_list(
+        "follower_id", "followee_id"
+    ):
+        followers[followee].append(follower)
+    replies = {
+        (actor, replied_to)
+        for actor, items in by_actor.items()
+        for _, replied_to in items
+        if replied_to is not None and replied_to != actor
+    }
+    follows_replied: set[tuple[int, int]] = set()
+    if replies:
+        replied = {replied_to for _, replied_to in replies}
+        repliers = {actor for actor, _ in replies}
+        follows_replied = set(
+            Follow.objects.filter(
+                followee_id__in=replied,
+                follower_id__in=Follow.objects.filter(followee_id__in=repliers).values(
                     "follower_id"
-                )
-            )
+                ),
+            ).values_list("follower_id", "followee_id")
         )
-        .values_list("follower_id", flat=True)
-    )
+    targets: dict[int, list[int]] = defaultdict(list)
+    for actor, items in by_actor.items():
+        for entry, replied_to in items:
+            for follower in followers[actor]:
+                if (
+                    replied_to is None
+                    or replied_to in (actor, follower)
+                    or (follower, replied_to) in follows_replied
+                ):
+                    targets[follower].append(entry)
+    return targets
 
 
 def fan_out(events: list[Event]) -> None:
@@ -73,77 +98,90 @@ def fan_out(events: list[Event]) -> None:
         followers_of[actor] = followers
 
     if store.enabled():
-        pipe = store.client().pipeline(transaction=False)
-        for actor, items in by_actor.items():
-            ids = [entry for entry, _ in items]
-            store.push([store.author_key(actor), store.timeline_key(actor)], ids, pipe=pipe)
-        pipe.execute()
+        store.push_groups(
+            ([store.author_key(actor), store.timeline_key(actor)], [e for e, _ in items])
+            for actor, items in by_actor.items()
+        )
 
     # Coalesce: each follower gets all of the batch's entries meant for them at once.
-    targets: dict[int, set[int]] = defaultdict(set)
-    for actor, items in by_actor.items():
-        if followers_of[actor] > settings.FEED_FANOUT_MAX_FOLLOWERS:
-            continue  # merged at read time from ul:<actor>
-        everyone = None
-        for entry, replied_to in items:
-            if replied_to is None or replied_to == actor:
-                everyone = _followers(actor) if everyone is None else everyone
-                audience = everyone
-            else:
-                audience = _reply_audience(actor, replied_to)
-            for follower in audience:
-                targets[follower].add(entry)
+    # Authors above the threshold are merged at read time from ul:<actor> instead.
+    fanned = {
+        actor: items
+        for actor, items in by_actor.items()
+        if followers_of[actor] <= settings.FEED_FANOUT_MAX_FOLLOWERS
+    }
+    chunks = _chunks(_audiences(fanned))
     if store.enabled():
-        push_in_chunks(targets)
+        push_in_chunks(chunks)
     else:  # the SQL pull feed has the entries already; only announce them
-        for follower, entry_ids in targets.items():
-            announce(entry_ids=entry_ids, follower_ids=[follower])
+        for groups in chunks:
+            announce_groups(groups)
 
 
-def push_in_chunks(targets: dict[int, set[int]]) -> None:
-    """Group followers by the set of entries they get; one Lua call per chunk of
-    FEED_FANOUT_CHUNK followers. The first chunk runs here, each other one is a task."""
+Groups = list[tuple[list[int], list[int]]]  # (entry ids, follower ids) pairs
+
+
+def _chunks(targets: dict[int, list[int]]) -> list[Groups]:
+    """Cut the followers into chunks of FEED_FANOUT_CHUNK; inside a chunk, followers
+    who get the same entries form one group (entries sent once). Followers are sorted
+    by their entries first, so followers of one author stay together."""
+    ordered = sorted((sorted(set(ids)), follower) for follower, ids in targets.items())
+    size = settings.FEED_FANOUT_CHUNK
+    chunks: list[Groups] = []
+    for start in range(0, len(ordered), size):
+        groups: Groups = []
+        for entry_ids, follower in ordered[start : start + size]:
+            if groups and groups[-1][0] == entry_ids:
+                groups[-1][1].append(follower)
+            else:
+                groups.append((entry_ids, [follower]))
+        chunks.append(groups)
+    return chunks
+
+
+def push_in_chunks(chunks: list[Groups]) -> None:
+    """One Lua call per chunk. The first chunk runs here, each other one is a task
+    (kwargs: the chunk's groups as lists of ids: small JSON)."""
     from tweets.feed.tasks import push_chunk
 
-    groups: dict[frozenset, list[int]] = defaultdict(list)
-    for follower, entry_ids in targets.items():
-        groups[frozenset(entry_ids)].append(follower)
-    size = settings.FEED_FANOUT_CHUNK
-    chunks = [
-        (sorted(entry_ids), followers[start : start + size])
-        for entry_ids, followers in groups.items()
-        for start in range(0, len(followers), size)
-    ]
-    for index, (entry_ids, followers) in enumerate(chunks):
+    for index, groups in enumerate(chunks):
         if index == 0:
-            push_to_timelines(entry_ids=entry_ids, follower_ids=followers)
+            push_groups(groups)
         else:
-            push_chunk.apply_async(
-                kwargs={"entry_ids": entry_ids, "follower_ids": followers}, queue="fanout"
-            )
+            push_chunk.apply_async(kwargs={"groups": [[e, f] for e, f in groups]}, queue="fanout")
+
+
+def push_groups(groups: Groups) -> None:
+    store.push_groups([([store.timeline_key(f) for f in fs], es) for es, fs in groups])
+    announce_groups(groups)
 
 
 def push_to_timelines(*, entry_ids: list[int], follower_ids: list[int]) -> None:
-    store.push([store.timeline_key(f) for f in follower_ids], entry_ids)
-    announce(entry_ids=entry_ids, follower_ids=follower_ids)
+    push_groups([(entry_ids, follower_ids)])
 
 
 def announce(*, entry_ids, follower_ids: list[int]) -> None:
+    announce_groups([(list(entry_ids), follower_ids)])
+
+
+def announce_groups(groups: Groups) -> None:
     """`feed.new_entries` to the followers with a socket open: a "new posts"
     banner; clients fetch with since_id. One MGET of presence per chunk; the
     entries' actors and mutes are read only when someone is online, and a
-    follower is told only of entries whose actor they do not mute."""
-    online = realtime.online_among(follower_ids)
+    follower is told only of their own entries whose actor they do not mute."""
+    online = set(realtime.online_among([f for _, followers in groups for f in followers]))
     if not online:
         return
+    mine = {f: entry_ids for entry_ids, followers in groups for f in followers if f in online}
+    entry_ids = {e for ids in mine.values() for e in ids}
     actor_of = dict(Post.objects.filter(pk__in=entry_ids).values_list("id", "author_id"))
     actor_of.update(Retweet.objects.filter(pk__in=entry_ids).values_list("id", "user_id"))
     muted: dict[int, set[int]] = defaultdict(set)
     mutes = Mute.objects.filter(muter_id__in=online, muted_id__in=set(actor_of.values()))
     for muter, actor in mutes.values_list("muter_id", "muted_id"):
         muted[muter].add(actor)
-    for user_id in online:
-        news = [e for e in entry_ids if e in actor_of and actor_of[e] not in muted[user_id]]
+    for user_id, ids in mine.items():
+        news = [e for e in ids if e in actor_of and actor_of[e] not in muted[user_id]]
         if news:
             payload = {"type": "feed.new_entries", "count": len(news), "newest_id": str(max(news))}
             realtime.push_to_user(user_id=user_id, payload=payload)

@@ -30,22 +30,30 @@ SENTINEL = b"\x00" * 8
 _clients: dict[str, redis.Redis] = {}
 _scripts: dict[str, object] = {}
 
-# Add members to each existing key, then trim it to the newest `cap` members.
-# KEYS: the lists; ARGV[1]: cap; ARGV[2...]: members.
+# Add members to each existing key, then trim it to the newest `cap` members; keys
+# come in groups that get the same members, so a chunk of followers is one call.
+# KEYS: the lists, group after group; ARGV[1]: cap, then per group: its number of
+# keys, its number of members, the members.
 _PUSH = """
 local cap = tonumber(ARGV[1])
-local args = {}
-for i = 2, #ARGV do
-  args[#args + 1] = 0
-  args[#args + 1] = ARGV[i]
-end
+local k, a = 1, 2
 local pushed = 0
-for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, unpack(args))
-    redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1))
-    pushed = pushed + 1
+while a <= #ARGV do
+  local nkeys, nmembers = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local args = {}
+  for i = 1, nmembers do
+    args[2 * i - 1] = 0
+    args[2 * i] = ARGV[a + 1 + i]
   end
+  a = a + 2 + nmembers
+  for j = k, k + nkeys - 1 do
+    if redis.call('EXISTS', KEYS[j]) == 1 then
+      redis.call('ZADD', KEYS[j], unpack(args))
+      redis.call('ZREMRANGEBYRANK', KEYS[j], 0, -(cap + 1))
+      pushed = pushed + 1
+    end
+  end
+  k = k + nkeys
 end
 return pushed
 """
@@ -84,18 +92,26 @@ def timeline_ttl() -> int:
 
 def push(keys: list[str], entry_ids, *, pipe=None) -> None:
     """Add entries to those of `keys` that exist (one round trip; idempotent)."""
-    entry_ids = list(entry_ids)
-    if not keys or not entry_ids:
+    push_groups([(keys, entry_ids)], pipe=pipe)
+
+
+def push_groups(groups, *, pipe=None) -> None:
+    """For each (keys, entry ids) group, add the entries to those keys that exist:
+    all groups in one Lua call, one round trip (idempotent: ZADD of the same member)."""
+    keys: list[str] = []
+    args: list = [settings.FEED_MAX_ENTRIES]
+    for group_keys, entry_ids in groups:
+        members = [member(i) for i in entry_ids]
+        if group_keys and members:
+            keys += group_keys
+            args += [len(group_keys), len(members), *members]
+    if not keys:
         return
     target = pipe if pipe is not None else client()
     url = settings.FEED_REDIS_URL
     if url not in _scripts:
         _scripts[url] = client().register_script(_PUSH)
-    _scripts[url](
-        keys=keys,
-        args=[settings.FEED_MAX_ENTRIES, *(member(i) for i in entry_ids)],
-        client=target,
-    )
+    _scripts[url](keys=keys, args=args, client=target)
 
 
 def remove(key: str, entry_ids) -> None:

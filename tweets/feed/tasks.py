@@ -14,6 +14,15 @@ from tweets.feed import fanout
     retry_backoff=True,
     max_retries=8,
 )
-def push_chunk(*, entry_ids: list[int], follower_ids: list[int]) -> None:
-    """Add entries to a chunk of followers' timelines (idempotent: a retry adds nothing new)."""
-    fanout.push_to_timelines(entry_ids=entry_ids, follower_ids=follower_ids)
+def push_chunk(
+    *,
+    groups: list[list[list[int]]] | None = None,
+    entry_ids: list[int] | None = None,
+    follower_ids: list[int] | None = None,
+) -> None:
+    """Add entries to a chunk of followers' timelines: `groups` of [entry ids, follower
+    ids] (idempotent: a retry adds nothing new). `entry_ids`/`follower_ids` is the
+    one-group form tasks queued before groups existed still carry."""
+    if groups is None:
+        groups = [[entry_ids or [], follower_ids or []]]
+    fanout.push_groups([(entries, followers) for entries, followers in groups])

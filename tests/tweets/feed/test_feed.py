@@ -7,11 +7,19 @@ dispatched and the (eager) handlers fan out as after a real commit.
 import pytest
 
 from relationships import services as rel
-from tests.factories import UserFactory
+from relationships.models import Follow
+from tests.factories import (
+    BlockFactory,
+    FollowFactory,
+    MuteFactory,
+    PostFactory,
+    RetweetFactory,
+    UserFactory,
+)
 from tests.tweets.conftest import client_for
 from tests.tweets.feed.conftest import feed_ids, timeline, walk
 from tweets import services as posts
-from tweets.feed import store
+from tweets.feed import rules, store
 
 pytestmark = pytest.mark.django_db
 
@@ -282,3 +290,31 @@ def test_bad_parameters_are_a_400_in_the_error_format(redis_feed, query):
 
 def test_the_feed_needs_a_signed_in_user(api_client):
     assert api_client.get("/api/v1/feed").status_code == 401
+
+
+def test_the_compiled_recheck_runs_with_each_viewers_own_relationships():
+    """entries_among reuses SQL compiled once per process: the viewer's id and the ids
+    must be parameters, never baked in from the first viewer who read."""
+    author, retweeter = UserFactory.create_batch(2)
+    first, blocker, muter, stranger = UserFactory.create_batch(4)
+    for viewer in (first, blocker, muter, stranger):
+        FollowFactory(follower=viewer, followee=author)
+        FollowFactory(follower=viewer, followee=retweeter)
+    post = PostFactory(author=author)
+    retweet = RetweetFactory(user=retweeter, post=post)
+    other = PostFactory(author=author)
+    BlockFactory(blocker=blocker, blocked=retweeter)
+    MuteFactory(muter=muter, muted=author)
+    ids = [other.id, retweet.id, post.id]
+
+    def among(viewer, wanted=ids):
+        return [(row.id, row.type) for row in rules.entries_among(viewer, wanted)]
+
+    expected = sorted([(post.id, "post"), (retweet.id, "retweet"), (other.id, "post")])[::-1]
+    assert among(first) == expected
+    assert among(blocker) == [e for e in expected if e[0] != retweet.id]
+    assert among(muter) == []  # the author's posts and retweets of them
+    assert among(first, [post.id]) == [(post.id, "post")]
+    assert rules.entries_among(first, [retweet.id])[0].retweeted_by.username == retweeter.username
+    Follow.objects.filter(follower=stranger).delete()
+    assert among(stranger) == []

@@ -23,7 +23,6 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User
 from core.events import publish
 from core.ids import new_id
-from relationships.visibility import is_blocked_between
 from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
 from tweets.text import TextError, validate_post_text
 
@@ -51,14 +50,15 @@ def _target_post(*, actor: User, post_id: int, resolve_retweet: bool = True) -> 
 
     A retweet's id (same id space) resolves to the retweeted post.
     """
-    post = Post.objects.visible_to(actor).filter(pk=post_id).first()
+    # visible_to applies every rule, blocks in both directions included; the
+    # author comes along because the create response renders the parent.
+    posts = Post.objects.visible_to(actor).select_related("author")
+    post = posts.filter(pk=post_id).first()
     if post is None and resolve_retweet:
         retweet = Retweet.objects.visible_to(actor).filter(pk=post_id).only("post_id").first()
         if retweet is not None:
-            post = Post.objects.visible_to(actor).filter(pk=retweet.post_id).first()
-    if post is None or (
-        post.author_id != actor.pk and is_blocked_between(user_id=actor.pk, other_id=post.author_id)
-    ):
+            post = posts.filter(pk=retweet.post_id).first()
+    if post is None:
         raise NotFound("No such post.")
     return post
 

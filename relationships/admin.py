@@ -11,8 +11,21 @@ from relationships.models import Block, Follow, FollowRequest, Mute
 
 
 class _ReadOnlyPairAdmin(admin.ModelAdmin):
+    """Subclasses name the two user fields (`pair`); the columns, search and
+    read-only fields follow from them."""
+
+    pair: tuple[str, str]
     ordering = ["-created_at", "-id"]
     show_full_result_count = False  # no COUNT(*) over millions of rows per search
+    search_help_text = "Username prefix of either user."
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        first, second = cls.pair
+        cls.list_display = ["id", first, second, "created_at"]
+        cls.list_select_related = [first, second]
+        cls.search_fields = [f"^{first}__username", f"^{second}__username"]
+        cls.readonly_fields = [first, second, "created_at"]
 
     def has_add_permission(self, request):
         return False
@@ -33,11 +46,7 @@ class _ReadOnlyPairAdmin(admin.ModelAdmin):
 
 @admin.register(Follow)
 class FollowAdmin(_ReadOnlyPairAdmin):
-    list_display = ["id", "follower", "followee", "created_at"]
-    list_select_related = ["follower", "followee"]
-    search_fields = ["^follower__username", "^followee__username"]
-    search_help_text = "Username prefix of either user."
-    readonly_fields = ["follower", "followee", "created_at"]
+    pair = ("follower", "followee")
 
     def remove(self, obj):
         services.follower_remove(user=obj.followee, follower_id=obj.follower_id)
@@ -45,11 +54,7 @@ class FollowAdmin(_ReadOnlyPairAdmin):
 
 @admin.register(FollowRequest)
 class FollowRequestAdmin(_ReadOnlyPairAdmin):
-    list_display = ["id", "requester", "target", "created_at"]
-    list_select_related = ["requester", "target"]
-    search_fields = ["^requester__username", "^target__username"]
-    search_help_text = "Username prefix of either user."
-    readonly_fields = ["requester", "target", "created_at"]
+    pair = ("requester", "target")
 
     def remove(self, obj):
         FollowRequest.objects.filter(pk=obj.pk).delete()  # no counters, no event
@@ -57,11 +62,7 @@ class FollowRequestAdmin(_ReadOnlyPairAdmin):
 
 @admin.register(Block)
 class BlockAdmin(_ReadOnlyPairAdmin):
-    list_display = ["id", "blocker", "blocked", "created_at"]
-    list_select_related = ["blocker", "blocked"]
-    search_fields = ["^blocker__username", "^blocked__username"]
-    search_help_text = "Username prefix of either user."
-    readonly_fields = ["blocker", "blocked", "created_at"]
+    pair = ("blocker", "blocked")
 
     def remove(self, obj):
         services.block_delete(blocker=obj.blocker, blocked_id=obj.blocked_id)
@@ -69,11 +70,7 @@ class BlockAdmin(_ReadOnlyPairAdmin):
 
 @admin.register(Mute)
 class MuteAdmin(_ReadOnlyPairAdmin):
-    list_display = ["id", "muter", "muted", "created_at"]
-    list_select_related = ["muter", "muted"]
-    search_fields = ["^muter__username", "^muted__username"]
-    search_help_text = "Username prefix of either user."
-    readonly_fields = ["muter", "muted", "created_at"]
+    pair = ("muter", "muted")
 
     def remove(self, obj):
         services.mute_delete(muter=obj.muter, muted_id=obj.muted_id)

@@ -41,22 +41,12 @@ def run_handler(self, *, handler: str, event_ids: list[int]) -> None:
         raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
-@shared_task(name="core.dispatch_events", ignore_result=True)
-def dispatch_events(*, event_ids: list[int], batch_size: int | None = None) -> int:
-    """The fast path of one commit, in a worker: send these events to their handlers.
-
-    Rows already sent (by the sweeper, or a redelivery of this message) or
-    locked by another dispatcher are skipped; an error leaves them pending for
-    the sweeper, so there is nothing to retry here.
-    """
-    return dispatch.dispatch_pending(
-        event_ids=event_ids, limit=len(event_ids), batch_size=batch_size
-    )
-
-
 @shared_task(name="core.dispatch_now", ignore_result=True)
 def dispatch_now() -> int:
-    """The coalesced fast path (EVENTS_DISPATCH_WINDOW_MS > 0): send all pending events."""
+    """The fast path's dispatcher (signal_dispatcher): send everything pending.
+
+    An error leaves the rows pending for the sweeper: nothing to retry here.
+    """
     return dispatch.drain()
 
 

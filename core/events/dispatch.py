@@ -1,7 +1,7 @@
 """Outbox → Celery: the after-commit fast path, the sweeper, and replays.
 
-After a commit the request publishes one `core.dispatch_events` message with
-the ids it wrote (hand_off); a worker then sends them here, packed per handler.
+After a commit the request makes sure one `core.dispatch_now` task is queued
+(signal_dispatcher); that task sends everything pending, packed per handler.
 
 Rows are marked dispatched only after the broker accepted every task for
 them; whatever could not be sent stays pending and the sweeper (a beat task
@@ -16,13 +16,13 @@ events than that. Retries go one event per task so a failing event can only
 delay itself.
 """
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -213,8 +213,9 @@ def _pending_ids(conn) -> list[int]:
 def dispatch_after_commit(event_id: int) -> None:
     """Send `event_id` once its transaction commits (nothing happens if it rolls back).
 
-    Ids published in one transaction are handed off together by the first
-    callback (each later one finds the buffer empty), in one message (hand_off).
+    The first callback of a transaction flushes all its ids (each later one
+    finds the buffer empty): sent in process when Celery is eager, else by the
+    dispatcher task signal_dispatcher queues.
     """
     conn = transaction.get_connection()
     _pending_ids(conn).append(event_id)
@@ -231,71 +232,58 @@ def _flush(conn) -> None:
     try:
         if is_eager():
             dispatch_pending(event_ids=event_ids, limit=len(event_ids))
-        elif (window_ms := settings.EVENTS_DISPATCH_WINDOW_MS) > 0:
-            nudge(window_ms=window_ms)
         else:
-            hand_off(event_ids)
-    except Exception:
-        # Never fail the request that already committed: the sweeper sends it.
-        logger.warning("dispatch of %s events after commit failed", len(event_ids), exc_info=True)
-
-
-def hand_off(event_ids: list[int]) -> bool:
-    """The fast path of a commit: ONE `core.dispatch_events` message, no query.
-
-    The worker that runs it claims the rows, sends the handler batches and marks
-    them dispatched (dispatch_pending), so the request pays one publish instead
-    of a transaction plus one publish per handler batch. If the broker refuses
-    the message the rows stay pending and the sweeper sends them; if the message
-    is lost later (worker killed, broker restart) they are still pending too.
-    """
-    from core.tasks import dispatch_events
-
-    try:
-        # The writer's batch size travels along: events are packed as they
-        # were when the request sent the handler tasks itself.
-        dispatch_events.apply_async(
-            kwargs={"event_ids": event_ids, "batch_size": settings.EVENTS_BATCH_SIZE}
-        )
+            signal_dispatcher(window_ms=settings.EVENTS_DISPATCH_WINDOW_MS)
     except Exception as exc:
+        # Never fail the request that already committed: the sweeper sends it.
         logger.warning(
-            "broker unavailable (%s: %s); %s events left for the sweeper",
+            "dispatch after commit failed (%s: %s); %s events left for the sweeper",
             type(exc).__name__,
             exc,
             len(event_ids),
+            exc_info=True,
         )
-        return False
-    return True
 
 
-NUDGE_KEY = "warble:events:dispatch-nudge"
+DISPATCHER_QUEUED = "events:dispatcher-queued"
+DISPATCHER_QUEUED_SECONDS = 10  # then a lost task stops holding back new ones
 
 
-@functools.cache
-def _nudge_redis():
-    import redis
+def signal_dispatcher(*, window_ms: int = 0) -> bool:
+    """The fast path of a commit: make sure one `core.dispatch_now` task is queued.
 
-    return redis.Redis.from_url(
-        settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2
-    )
-
-
-def nudge(*, window_ms: int) -> None:
-    """Coalescing fast path: at most one `core.dispatch_now` task per window.
-
-    The first commit of a window sends the task with a countdown of one window;
-    the commits after it only find the key set. When the task runs, every row
-    committed in the window is visible and goes out packed per handler, so a
-    high write rate turns into few large tasks instead of one task per write.
+    A cache flag (SET NX) means "a dispatcher is queued and has not started".
+    The first commit sets it and sends the task; commits while it is set send
+    nothing, because their rows are committed before the task starts and
+    clears the flag (clear_dispatcher_flag) and then reads. So at a low write
+    rate every commit gets its own dispatcher at once, and at a high one each
+    dispatcher takes everything committed while it waited: few large handler
+    batches instead of one task per write. `window_ms` > 0 holds the task back
+    for that long to pack more (EVENTS_DISPATCH_WINDOW_MS). The flag expires,
+    so a lost task holds nothing back for long; the sweeper sends its rows.
+    Returns whether this call sent the task.
     """
     from core.tasks import dispatch_now
 
-    if _nudge_redis().set(NUDGE_KEY, "1", nx=True, px=window_ms):
-        dispatch_now.apply_async(countdown=window_ms / 1000)
+    seconds = window_ms / 1000
+    if not cache.add(DISPATCHER_QUEUED, 1, timeout=max(seconds, DISPATCHER_QUEUED_SECONDS)):
+        return False
+    try:
+        dispatch_now.apply_async(countdown=seconds or None)
+    except Exception:
+        cache.delete(DISPATCHER_QUEUED)  # the next commit tries again
+        raise
+    return True
+
+
+def clear_dispatcher_flag() -> None:
+    """The dispatcher starts: commits from now on queue the next one."""
+    cache.delete(DISPATCHER_QUEUED)
 
 
 def drain() -> int:
-    """Send everything pending now (the coalesced fast path's task)."""
+    """Send everything pending now (the fast path's dispatcher task)."""
+    clear_dispatcher_flag()
     limit = settings.EVENTS_BATCH_SIZE * 10
     started = time.monotonic()
     total = 0
@@ -303,5 +291,6 @@ def drain() -> int:
         count = dispatch_pending(limit=limit)
         total += count
         if count < limit:
-            break
+            return total
+    signal_dispatcher()  # out of time with rows left: the next dispatcher goes on
     return total

@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -24,7 +25,7 @@ from core.events.registry import HandlerSpec
 from core.events.retention import prune
 from core.ids import min_id_for, new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
-from core.tasks import dispatch_events, run_handler
+from core.tasks import dispatch_now, run_handler
 from tests.eventapp.models import EffectRow, Fault
 
 RECORD = "tests.eventapp.handlers.record"
@@ -47,15 +48,15 @@ def make_events(count: int, name: str = "test.effect", *, age_seconds: float = 0
 
 class FakeBroker:
     """Stands in for the broker (not eager): records `run_handler` batches unrun, and
-    runs each `core.dispatch_events` hand-off at once, as a worker would."""
+    runs each `core.dispatch_now` dispatcher at once, as a worker would."""
 
     def __init__(self, monkeypatch, *, down: bool = False) -> None:
         self.sent: list[tuple[str, str, list[int]]] = []
-        self.handoffs: list[list[int]] = []
+        self.dispatchers = 0
         self.down = down
         run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
         monkeypatch.setattr(run_handler, "apply_async", self.apply_async)
-        monkeypatch.setattr(dispatch_events, "apply_async", self.hand_off)
+        monkeypatch.setattr(dispatch_now, "apply_async", self.queue_dispatcher)
 
     def _refuse_if_down(self) -> None:
         if self.down:
@@ -65,10 +66,10 @@ class FakeBroker:
         self._refuse_if_down()
         self.sent.append((queue, kwargs["handler"], kwargs["event_ids"]))
 
-    def hand_off(self, *, kwargs):
+    def queue_dispatcher(self, *, countdown=None):
         self._refuse_if_down()
-        self.handoffs.append(kwargs["event_ids"])
-        dispatch_events(**kwargs)  # the worker's side
+        self.dispatchers += 1
+        dispatch_now()  # the worker's side
 
     def ids(self, handler_key: str = RECORD) -> list[int]:
         return sorted(i for _, key, ids in self.sent if key == handler_key for i in ids)
@@ -146,7 +147,7 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
         ids = [publish("test.effect", {}) for _ in range(5)]
         flaky_id = publish("test.flaky", {})
 
-    assert broker.handoffs == [[*ids, flaky_id]]  # the request published one message
+    assert broker.dispatchers == 1  # the request queued one task
     batches = sorted((queue, key, tuple(ids)) for queue, key, ids in broker.sent)
     assert batches == sorted(
         [
@@ -159,25 +160,22 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_request_hands_off_one_message_per_commit_and_runs_no_query_for_it(
-    settings, monkeypatch
-):
-    settings.EVENTS_BATCH_SIZE = 1  # 3 handler batches: still one message
+def test_a_commit_queues_one_dispatcher_and_runs_no_query_for_it(settings, monkeypatch):
+    settings.EVENTS_BATCH_SIZE = 1  # 3 handler batches: still one dispatcher
     broker = FakeBroker(monkeypatch)
-    handoffs = []
-    monkeypatch.setattr(dispatch_events, "apply_async", lambda **kw: handoffs.append(kw))
+    queued = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
 
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
         ids = [publish("test.effect", {}), publish("test.flaky", {})]
 
     # the two outbox rows, then nothing: no dispatch transaction after the commit
     assert [q["sql"].split()[0] for q in queries] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
-    assert handoffs == [{"kwargs": {"event_ids": ids, "batch_size": 1}}]
+    assert queued == [{"countdown": None}]
     assert broker.sent == []
     assert OutboxEvent.objects.filter(dispatched_at__isnull=True).count() == 2  # until it runs
 
-    settings.EVENTS_BATCH_SIZE = 100  # the worker's setting: it packs as the writer asked
-    assert dispatch_events(**handoffs[0]["kwargs"]) == 2  # in the worker
+    assert dispatch_now() == 2  # in the worker
 
     assert sorted(broker.sent) == [
         ("default", RECORD, [ids[0]]),
@@ -185,45 +183,101 @@ def test_the_request_hands_off_one_message_per_commit_and_runs_no_query_for_it(
         ("fanout", FLAKY, [ids[1]]),
     ]
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
-    assert dispatch_events(**handoffs[0]["kwargs"]) == 0  # a redelivery sends nothing again
+    assert dispatch_now() == 0  # a redelivery sends nothing again
     assert len(broker.sent) == 3
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_hand_off_that_never_runs_is_covered_by_the_sweeper(monkeypatch):
+def test_commits_while_a_dispatcher_waits_share_it_and_are_packed_together(monkeypatch):
     broker = FakeBroker(monkeypatch)
-    handoffs = []
-    monkeypatch.setattr(dispatch_events, "apply_async", lambda **kw: handoffs.append(kw))
-    with transaction.atomic():
-        event_id = publish("test.effect", {})
-
-    assert handoffs  # accepted by the broker, then lost (say the broker restarted)
-    assert dispatch.sweep(min_age_seconds=0) == {"dispatched": 1, "retried": 0}
-    assert broker.ids() == [event_id]
-    assert dispatch_events(**handoffs[0]["kwargs"]) == 0  # if it turns up after all: no-op
-    assert broker.ids() == [event_id]
-
-
-@pytest.mark.django_db(transaction=True)
-def test_with_a_dispatch_window_many_commits_share_one_dispatch_task(settings, monkeypatch):
-    from core.tasks import dispatch_now
-
-    settings.EVENTS_DISPATCH_WINDOW_MS = 60_000  # the whole test is one window
-    broker = FakeBroker(monkeypatch)
-    nudges = []
-    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: nudges.append(kw))
+    queued = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
     ids = []
-    for _ in range(3):  # three requests, one event each
+    for _ in range(3):  # three requests while the worker is busy elsewhere
         with transaction.atomic():
             ids.append(publish("test.effect", {}))
 
-    assert nudges == [{"countdown": 60.0}]  # one task for the window, not one per commit
-    assert broker.sent == []
+    assert len(queued) == 1  # one dispatcher for the three commits, not one each
+    assert dispatch_now() == 3
+    assert broker.sent == [("default", RECORD, ids)]  # one handler batch
 
-    assert dispatch_now() == 3  # the task, when it runs
+    with transaction.atomic():  # the dispatcher has started: the next commit queues another
+        later = publish("test.effect", {})
+    assert len(queued) == 2
+    assert dispatch_now() == 1
+    assert broker.ids() == sorted([*ids, later])
 
-    assert broker.sent == [("default", RECORD, ids)]  # packed into one handler task
-    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_during_a_running_dispatcher_is_not_left_behind(monkeypatch):
+    """The dispatcher clears its flag before it reads: a commit that lands in between
+    either is read by it or queues the next one (here: the first)."""
+    broker = FakeBroker(monkeypatch)
+    queued = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
+    with transaction.atomic():
+        first = publish("test.effect", {})
+    real_dispatch_pending = dispatch.dispatch_pending
+    late = []
+
+    def commit_in_between(**kwargs):
+        if not late:
+            with transaction.atomic():
+                late.append(publish("test.effect", {}))
+        return real_dispatch_pending(**kwargs)
+
+    monkeypatch.setattr(dispatch, "dispatch_pending", commit_in_between)
+    assert dispatch_now() == 2
+    assert broker.ids() == sorted([first, *late])
+    assert len(queued) == 2  # the late commit queued a dispatcher too: harmless, a no-op
+    assert dispatch_now() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_dispatcher_is_covered_by_the_sweeper_and_its_flag_expires(monkeypatch):
+    broker = FakeBroker(monkeypatch)
+    queued = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
+    monkeypatch.setattr(dispatch, "DISPATCHER_QUEUED_SECONDS", 0.2)
+    with transaction.atomic():
+        event_id = publish("test.effect", {})
+
+    assert len(queued) == 1  # accepted by the broker, then lost (say the broker restarted)
+    assert dispatch.sweep(min_age_seconds=0) == {"dispatched": 1, "retried": 0}
+    assert broker.ids() == [event_id]
+
+    time.sleep(0.3)
+    with transaction.atomic():
+        publish("test.effect", {})
+    assert len(queued) == 2  # the flag of the lost one expired: the next commit queues again
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_dispatcher_leaves_no_flag_behind(monkeypatch):
+    broker = FakeBroker(monkeypatch, down=True)
+    with transaction.atomic():
+        publish("test.effect", {})  # refused: logged, left to the sweeper
+    broker.down = False
+    with transaction.atomic():
+        publish("test.effect", {})
+    assert broker.dispatchers == 1  # the second commit queued one at once
+    assert len(broker.ids()) == 2  # and it sent both
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_a_dispatch_window_the_dispatcher_waits_one_window(settings, monkeypatch):
+    settings.EVENTS_DISPATCH_WINDOW_MS = 60_000
+    broker = FakeBroker(monkeypatch)
+    queued = []
+    monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
+    ids = []
+    for _ in range(3):
+        with transaction.atomic():
+            ids.append(publish("test.effect", {}))
+
+    assert queued == [{"countdown": 60.0}]
+    assert dispatch_now() == 3
+    assert broker.sent == [("default", RECORD, ids)]
 
 
 # --- effectively once ---------------------------------------------------------

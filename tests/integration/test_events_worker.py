@@ -27,9 +27,9 @@ def applied(name: str = "record") -> list[int]:
     return sorted(EffectRow.objects.filter(handler=name).values_list("event_id", flat=True))
 
 
-def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers, settings):
-    settings.EVENTS_BATCH_SIZE = 4
-    first = workers.start_worker("first")
+def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers):
+    # The dispatcher runs in the worker: it packs 4 events per handler task.
+    first = workers.start_worker("first", EVENTS_BATCH_SIZE="4")
     with transaction.atomic():
         ids = [publish("test.effect", {"sleep": 0.25, "announce": True}) for _ in range(16)]
 
@@ -40,7 +40,7 @@ def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers,
     assert applied() == ids[:4]  # the cut batch rolled back with the killed connection
     assert broker().hlen("unacked") == 1  # its task is neither acked nor lost
 
-    workers.start_worker("second")  # restores the abandoned task after the visibility timeout
+    workers.start_worker("second", EVENTS_BATCH_SIZE="4")  # restores the abandoned task after the visibility timeout
     workers.wait_idle()
 
     assert applied() == ids  # every pair completed, none twice

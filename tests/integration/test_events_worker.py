@@ -40,7 +40,8 @@ def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers)
     assert applied() == ids[:4]  # the cut batch rolled back with the killed connection
     assert broker().hlen("unacked") == 1  # its task is neither acked nor lost
 
-    workers.start_worker("second", EVENTS_BATCH_SIZE="4")  # restores the abandoned task after the visibility timeout
+    # The second worker restores the abandoned task after the visibility timeout.
+    workers.start_worker("second", EVENTS_BATCH_SIZE="4")
     workers.wait_idle()
 
     assert applied() == ids  # every pair completed, none twice

@@ -38,9 +38,12 @@ def push_to_user(*, user_id: int, payload: dict) -> None:
 
 # --- presence: who has a socket open, so pushes that fan out to many users
 # (feed.new_entries) go only to those who can receive them. A count per user
-# (several tabs); a crashed server's counts expire with PRESENCE_TTL.
+# (several tabs) with a short TTL that every open socket re-arms: the sockets
+# of a crashed or killed server stop counting within PRESENCE_TTL, instead of
+# costing every fan-out a push to nobody.
 
-PRESENCE_TTL = 24 * 3600
+PRESENCE_TTL = 90  # seconds
+PRESENCE_REFRESH = 30  # each open socket re-arms its user's TTL this often
 
 
 def _presence_key(user_id: int) -> str:
@@ -57,6 +60,15 @@ async def amark_online(user_id: int) -> None:
         except ValueError:  # expired between add and incr
             await cache.aset(key, 1, timeout=PRESENCE_TTL)
         await cache.atouch(key, timeout=PRESENCE_TTL)
+
+
+async def arefresh_online(user_id: int) -> None:
+    """An open socket's heartbeat: re-arm the TTL (re-create the key if it was lost)."""
+    from django.core.cache import cache
+
+    key = _presence_key(user_id)
+    if not await cache.atouch(key, timeout=PRESENCE_TTL):
+        await cache.aadd(key, 1, timeout=PRESENCE_TTL)
 
 
 async def amark_offline(user_id: int) -> None:

@@ -12,6 +12,7 @@ connect, and the client reconnects with a fresh token.
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -24,6 +25,8 @@ from accounts.websocket_auth import SUBPROTOCOL_PREFIX, token_from_scope
 from core import realtime
 from core.realtime import user_group
 from notifications.realtime import post_group
+
+logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
 MAX_IDS_PER_MESSAGE = 100
@@ -78,6 +81,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.group = user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await realtime.amark_online(user.pk)
+        self.presence = asyncio.ensure_future(self._keep_presence(user.pk))
         expires_at = token_expiry(token_from_scope(self.scope))
         if expires_at is not None:
             self.expiry = asyncio.ensure_future(self._close_at(expires_at))
@@ -87,10 +91,18 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self.close(code=CLOSE_UNAUTHORIZED)
 
+    async def _keep_presence(self, user_id: int) -> None:
+        while True:
+            await asyncio.sleep(realtime.PRESENCE_REFRESH)
+            try:
+                await realtime.arefresh_online(user_id)
+            except Exception:  # best-effort, like every push: the next beat tries again
+                logger.warning("presence refresh for user %s failed", user_id, exc_info=True)
+
     async def disconnect(self, code):
-        expiry = getattr(self, "expiry", None)
-        if expiry is not None:
-            expiry.cancel()
+        for task in (getattr(self, "expiry", None), getattr(self, "presence", None)):
+            if task is not None:
+                task.cancel()
         group = getattr(self, "group", None)
         if group:
             await self.channel_layer.group_discard(group, self.channel_name)

@@ -290,3 +290,23 @@ def test_the_wsgi_server_does_not_serve_the_event_stream(client):
     response = client.get("/api/v1/stream", HTTP_AUTHORIZATION=f"Bearer {access_token(alice)}")
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "not_found"
+
+
+def test_an_open_socket_keeps_its_user_online_past_the_presence_ttl(monkeypatch):
+    from core import realtime
+
+    monkeypatch.setattr(realtime, "PRESENCE_TTL", 0.3)
+    monkeypatch.setattr(realtime, "PRESENCE_REFRESH", 0.05)
+    user = UserFactory()
+    token = access_token(user)
+
+    async def scenario():
+        socket = await open_socket(token)
+        await asyncio.sleep(0.7)  # more than twice the TTL: only the heartbeat keeps it
+        online_while_open = await in_thread(realtime.online_among)([user.pk])
+        await socket.disconnect()
+        return online_while_open, await in_thread(realtime.online_among)([user.pk])
+
+    while_open, after_close = asyncio.run(scenario())
+    assert while_open == [user.pk]
+    assert after_close == []

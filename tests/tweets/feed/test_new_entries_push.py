@@ -1,10 +1,12 @@
 """`feed.new_entries` reaches followers with a socket open, and only them."""
 
 import asyncio
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.cache import cache
 
 from core import realtime
 from relationships import services as relationships
@@ -68,3 +70,20 @@ def test_presence_counts_sockets_per_user(db):
     assert realtime.online_among([user.pk]) == [user.pk]
     async_to_sync(realtime.amark_offline)(user.pk)
     assert realtime.online_among([user.pk]) == []
+
+
+def test_presence_of_a_dead_server_expires_and_an_open_socket_keeps_it(db, monkeypatch):
+    """The TTL is what clears the sockets of a server killed without its disconnects;
+    the heartbeat of a live socket re-arms it (and re-creates a key that was lost)."""
+    monkeypatch.setattr(realtime, "PRESENCE_TTL", 0.4)
+    gone, alive = UserFactory.create_batch(2)
+    for user in (gone, alive):
+        async_to_sync(realtime.amark_online)(user.pk)
+    for _ in range(4):  # 0.6 s: past the TTL of a key nobody re-arms
+        time.sleep(0.15)
+        async_to_sync(realtime.arefresh_online)(alive.pk)
+    assert realtime.online_among([gone.pk, alive.pk]) == [alive.pk]
+
+    cache.delete(f"online:{alive.pk}")  # lost (eviction, Redis restart)
+    async_to_sync(realtime.arefresh_online)(alive.pk)
+    assert realtime.online_among([alive.pk]) == [alive.pk]

@@ -186,10 +186,15 @@ def record_mentions(events: list[Event]) -> None:
     parent_ids = {ref for p in posts.values() for ref in (p.reply_to_id, p.quote_of_id) if ref}
     parent_authors = dict(Post.objects.filter(pk__in=parent_ids).values_list("id", "author_id"))
     users = {u.pk: u for u in users_by_name.values()}
+    changes = services.mentions_sync(
+        wanted={
+            post_id: {users_by_name[n].pk for n in names[post_id] if n in users_by_name}
+            for post_id in posts
+        }
+    )
     causes = []
     for post_id, post in posts.items():
-        mentioned = {users_by_name[n].pk for n in names[post_id] if n in users_by_name}
-        added, removed = services.mentions_sync(post_id=post_id, user_ids=mentioned)
+        added, removed = changes[post_id]
         if removed:
             services.withdraw(
                 notifications=Notification.objects.filter(

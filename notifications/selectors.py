@@ -7,6 +7,7 @@ disappears; so does a notification whose target post the recipient may no
 longer see, and a follow request that is no longer pending.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q
@@ -135,8 +136,13 @@ def active_user_ids(user_ids) -> set[int]:
 # --- mentions and settings -------------------------------------------------------
 
 
-def mentioned_user_ids(*, post_id: int) -> set[int]:
-    return set(Mention.objects.filter(post_id=post_id).values_list("user_id", flat=True))
+def mentioned_user_ids(*, post_ids) -> dict[int, set[int]]:
+    """The mentioned users of each of these posts (posts without any are left out)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    rows = Mention.objects.filter(post_id__in=list(post_ids)).values_list("post_id", "user_id")
+    for post_id, user_id in rows:
+        found[post_id].add(user_id)
+    return found
 
 
 def email_verbs_for(*, user_ids) -> dict[int, set[str]]:

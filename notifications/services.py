@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
@@ -307,15 +308,27 @@ def email_digest_send(*, user_id: int) -> int:
 
 
 @transaction.atomic
-def mentions_sync(*, post_id: int, user_ids: set[int]) -> tuple[set[int], set[int]]:
-    """Make the post's mention rows exactly `user_ids`; (added, removed) user ids."""
-    existing = selectors.mentioned_user_ids(post_id=post_id)
-    added, removed = user_ids - existing, existing - user_ids
-    if added:
-        Mention.objects.bulk_create(
-            [Mention(post_id=post_id, user_id=user_id) for user_id in added],
-            ignore_conflicts=True,
-        )
-    if removed:
-        Mention.objects.filter(post_id=post_id, user_id__in=removed).delete()
-    return added, removed
+def mentions_sync(*, wanted: dict[int, set[int]]) -> dict[int, tuple[set[int], set[int]]]:
+    """Make each post's mention rows exactly `wanted[post_id]` (user ids); return
+    (added, removed) per post. At most three queries for the whole batch."""
+    existing = selectors.mentioned_user_ids(post_ids=wanted)
+    changes = {}
+    for post_id, user_ids in wanted.items():
+        had = existing.get(post_id, set())
+        changes[post_id] = (user_ids - had, had - user_ids)
+    Mention.objects.bulk_create(
+        [
+            Mention(post_id=post_id, user_id=user_id)
+            for post_id, (added, _) in changes.items()
+            for user_id in added
+        ],
+        ignore_conflicts=True,
+    )
+    gone = [
+        Q(post_id=post_id, user_id__in=removed)
+        for post_id, (_, removed) in changes.items()
+        if removed
+    ]
+    if gone:
+        Mention.objects.filter(Q(*gone, _connector=Q.OR)).delete()
+    return changes

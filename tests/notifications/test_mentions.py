@@ -192,3 +192,22 @@ def test_mention_entities_cost_one_query_whatever_the_page_size():
         assert all(len(post["mentions"]) == 2 for post in results)
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_the_mentions_handler_costs_the_same_queries_for_3_or_30_posts(bob):
+    counts = []
+    for n in (3, 30):
+        posts = [
+            tweets.post_create(author=bob, text=f"post {i} for @nobody_{i}" if i % 2 else "hi")
+            for i in range(n)
+        ]
+        ids = OutboxEvent.objects.filter(
+            name="post.created", payload__post_id__in=[p.id for p in posts]
+        ).values_list("id", flat=True)
+        events = load_events(list(ids))
+        assert len(events) == n
+        with CaptureQueriesContext(connection) as queries:
+            handlers.record_mentions(events)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

@@ -24,10 +24,10 @@ logger = logging.getLogger(__name__)
     soft_time_limit=settings.EVENTS_TASK_TIME_LIMIT - max(5, settings.EVENTS_TASK_TIME_LIMIT // 10),
     time_limit=settings.EVENTS_TASK_TIME_LIMIT,
 )
-def run_handler(self, *, handler: str, event_ids: list[int]) -> None:
+def run_handler(self, *, handler: str, event_ids: list[int], first_attempt: bool = False) -> None:
     """Run one handler on a batch of events (core.events.delivery.deliver)."""
     try:
-        delivery.deliver(handler=handler, event_ids=event_ids)
+        delivery.deliver(handler=handler, event_ids=event_ids, first_attempt=first_attempt)
     except Exception as exc:
         # Handler errors are recorded per pair inside deliver(); reaching here means
         # the bookkeeping itself failed (database unreachable), so nothing was

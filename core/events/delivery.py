@@ -120,8 +120,12 @@ def format_error(exc: BaseException) -> str:
     return text[-MAX_ERROR_CHARS:]
 
 
-def deliver(*, handler: str, event_ids: list[int]) -> Outcome:
-    """Run `handler` on the events `event_ids` and record the outcome of every pair."""
+def deliver(*, handler: str, event_ids: list[int], first_attempt: bool = False) -> Outcome:
+    """Run `handler` on the events `event_ids` and record the outcome of every pair.
+
+    `first_attempt`: the dispatcher sent these pairs for the first time, so no
+    retry row can exist for them yet and none is looked for (a query per task).
+    """
     outcome = Outcome()
     events = load_events(event_ids)
     found = {e.id for e in events}
@@ -136,14 +140,19 @@ def deliver(*, handler: str, event_ids: list[int]) -> Outcome:
         outcome.failed = {e.id: error for e in events}
     elif events:
         run_bisecting(spec, events, outcome)
-    record(handler=handler, outcome=outcome)
+    record(handler=handler, outcome=outcome, first_attempt=first_attempt)
     return outcome
 
 
-def record(*, handler: str, outcome: Outcome) -> None:
-    """Clear the retry state of pairs that succeeded; count an attempt for each failure."""
-    if outcome.applied:
-        # Usually matches nothing: pairs get a row only when they failed before.
+def record(*, handler: str, outcome: Outcome, first_attempt: bool = False) -> None:
+    """Clear the retry state of pairs that succeeded; count an attempt for each failure.
+
+    A first attempt has no retry state to clear. (If the same message runs again
+    after a failure was recorded, say its worker died before the ack, the pair
+    stays scheduled for a retry, which finds it applied and clears the row.)
+    """
+    if outcome.applied and not first_attempt:
+        # Pairs get a row only when they failed before.
         EventDelivery.objects.filter(handler=handler, event_id__in=outcome.applied).delete()
     for event_id, error in outcome.failed.items():
         record_failure(handler=handler, event_id=event_id, error=error)

@@ -40,6 +40,9 @@ class Batch:
     handler: str
     queue: str
     event_ids: tuple[int, ...]
+    # Sent by dispatch_pending: none of its pairs can have failed before, so the
+    # worker skips looking for their retry rows (delivery.record).
+    first_attempt: bool = False
 
 
 def plan(rows: list[tuple[int, str]], *, batch_size: int) -> list[Batch]:
@@ -49,7 +52,7 @@ def plan(rows: list[tuple[int, str]], *, batch_size: int) -> list[Batch]:
         for spec in registry.handlers_for(name):
             per_handler.setdefault(spec.key, []).append(event_id)
     return [
-        Batch(key, registry.by_key[key].queue, tuple(ids[i : i + batch_size]))
+        Batch(key, registry.by_key[key].queue, tuple(ids[i : i + batch_size]), first_attempt=True)
         for key, ids in per_handler.items()
         for i in range(0, len(ids), batch_size)
     ]
@@ -72,11 +75,11 @@ def send(batches: list[Batch]) -> set[int]:
 
     unsent: set[int] = set()
     for index, batch in enumerate(batches):
+        kwargs = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
+        if batch.first_attempt:
+            kwargs["first_attempt"] = True
         try:
-            run_handler.apply_async(
-                kwargs={"handler": batch.handler, "event_ids": list(batch.event_ids)},
-                queue=batch.queue,
-            )
+            run_handler.apply_async(kwargs=kwargs, queue=batch.queue)
         except Exception as exc:
             logger.warning(
                 "broker unavailable (%s: %s); %s batches left for the sweeper",

@@ -393,6 +393,33 @@ def test_a_retry_waits_for_its_backoff(settings):
     assert not EventDelivery.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_first_attempt_skips_the_retry_rows_and_a_redelivery_after_a_failure_still_ends_clean(
+    settings,
+):
+    settings.EVENTS_RETRY_BASE_SECONDS = 0
+    ids = [e.id for e in make_events(3)]
+    with CaptureQueriesContext(connection) as queries:
+        delivery.deliver(handler=RECORD, event_ids=ids, first_attempt=True)
+    assert effects() == ids
+    assert not any("core_eventdelivery" in q["sql"] for q in queries)
+
+    # A first attempt that failed, then ran again from the same message (its worker
+    # died before the ack) and succeeded: the pair's retry row is left to the retry,
+    # which finds the pair applied and clears it.
+    [event] = make_events(1, name="test.flaky")
+    Fault.objects.create(name="flaky")
+    delivery.deliver(handler=FLAKY, event_ids=[event.id], first_attempt=True)
+    Fault.objects.all().delete()
+    delivery.deliver(handler=FLAKY, event_ids=[event.id], first_attempt=True)
+    assert effects("flaky") == [event.id]
+    assert EventDelivery.objects.get().state == "retrying"
+
+    dispatch.sweep()
+    assert effects("flaky") == [event.id]  # once: the retry was a no-op
+    assert not EventDelivery.objects.exists()
+
+
 def test_backoff_is_exponential_capped_and_jittered(settings):
     settings.EVENTS_RETRY_BASE_SECONDS = 2
     settings.EVENTS_RETRY_MAX_SECONDS = 30

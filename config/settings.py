@@ -340,9 +340,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Events (core.events, docs/events.md).
 EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 100)  # events of one handler per task
-# 0: each commit sends its own events at once. >0: commits within this many ms
-# share one dispatch task (fewer, larger tasks at high write rates).
-EVENTS_DISPATCH_WINDOW_MS = env_int("EVENTS_DISPATCH_WINDOW_MS", 0)
+# The dispatcher a commit queues waits this long to pack more events per task
+# (bench/README.md: 50 ms took POST 122 -> 200/s and fan-out 59k -> 146k/s).
+EVENTS_DISPATCH_WINDOW_MS = env_int("EVENTS_DISPATCH_WINDOW_MS", 50)
 EVENTS_SWEEP_AFTER_SECONDS = float(os.environ.get("EVENTS_SWEEP_AFTER_SECONDS", "5"))
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)  # then the pair is a dead letter
 EVENTS_RETRY_BASE_SECONDS = float(os.environ.get("EVENTS_RETRY_BASE_SECONDS", "5"))

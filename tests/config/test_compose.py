@@ -27,7 +27,7 @@ REQUIRED_SERVICES = {"web", "ws", "worker", "beat", "migrate", "postgres", "redi
 # `${NAME}`, `${NAME:-default}`, `${NAME:?message}` (compose interpolation).
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 APP_TARGET = re.compile(r"^[\w.]+:\w+$")  # module.path:attribute
-# Read by boto3 itself rather than by config/settings.py.
+# Read by boto3 itself rather than by config/settings/.
 BOTO3_ENV = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
@@ -216,7 +216,9 @@ def test_bucket_init_creates_the_bucket_the_app_uses(services):
 
 
 def test_app_environment_is_production_and_names_real_settings(services):
-    settings_source = (ROOT / "config" / "settings.py").read_text()
+    settings_source = "".join(
+        path.read_text() for path in sorted((ROOT / "config" / "settings").glob("*.py"))
+    )
     for name in APP_SERVICES:
         env = environment(services[name])
         assert env["DJANGO_ENV"] == "production"

@@ -1,4 +1,4 @@
-"""The three modes of config/settings.py, each loaded by a fresh process with a clean env."""
+"""The three modes of config/settings/, each loaded by a fresh process with a clean env."""
 
 import json
 import os

@@ -1,0 +1,45 @@
+"""Warble's own knobs: posts, the home feed, notifications, ids."""
+
+import os
+
+from config.settings.env import REDIS_URL, env_int
+
+# --- posts ----------------------------------------------------------------
+# How long after posting the author may still edit a post.
+POST_EDIT_WINDOW_MINUTES = env_int("POST_EDIT_WINDOW_MINUTES", 30)
+
+# --- home feed (tweets.feed, docs/feed.md) ------------------------------------
+# "redis": fan-out on write into Redis timelines; "sql": the keyset pull query.
+FEED_BACKEND = os.environ.get("FEED_BACKEND") or ("redis" if REDIS_URL else "sql")
+FEED_REDIS_URL = os.environ.get("FEED_REDIS_URL") or REDIS_URL
+FEED_MAX_ENTRIES = env_int("FEED_MAX_ENTRIES", 800)  # per timeline and per author list
+# Authors with more followers are not fanned out; readers merge their author list.
+FEED_FANOUT_MAX_FOLLOWERS = env_int("FEED_FANOUT_MAX_FOLLOWERS", 10_000)
+# Readers merge the lists of followed authors above this (lower: hysteresis, so an
+# author who drops back under the fan-out threshold is still merged).
+FEED_MERGE_MIN_FOLLOWERS = env_int("FEED_MERGE_MIN_FOLLOWERS", FEED_FANOUT_MAX_FOLLOWERS // 2)
+FEED_MAX_MERGED_AUTHORS = env_int("FEED_MAX_MERGED_AUTHORS", 100)  # more: served by SQL
+FEED_ACTIVE_DAYS = env_int("FEED_ACTIVE_DAYS", 14)  # timeline TTL, refreshed by each read
+FEED_FANOUT_CHUNK = env_int("FEED_FANOUT_CHUNK", 1000)  # followers per fan-out task
+FEED_PAYLOAD_TTL = env_int("FEED_PAYLOAD_TTL", 86_400)  # seconds a post payload is cached
+# A rebuild re-reads entries this much older than its snapshot (commits in flight).
+FEED_REBUILD_MARGIN_SECONDS = env_int("FEED_REBUILD_MARGIN_SECONDS", 10)
+
+# --- notifications ----------------------------------------------------------
+# Users notified per post for its mentions (the rest of a long @-list is ignored).
+NOTIFICATIONS_MAX_MENTIONS = env_int("NOTIFICATIONS_MAX_MENTIONS", 10)
+# Email digests: the first emailable notification schedules one email this many
+# seconds later, covering everything that arrived meanwhile. Keep it below
+# CELERY_VISIBILITY_TIMEOUT (a countdown task longer than that is delivered twice).
+NOTIFICATIONS_EMAIL_DIGEST_SECONDS = env_int("NOTIFICATIONS_EMAIL_DIGEST_SECONDS", 300)
+# post.updated pushes of counter changes: at most one per post per interval.
+NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS = env_int(
+    "NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS", 2
+)
+NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS = env_int("NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS", 200)
+NOTIFICATIONS_SSE_KEEPALIVE_SECONDS = env_int("NOTIFICATIONS_SSE_KEEPALIVE_SECONDS", 15)
+
+# --- ids ------------------------------------------------------------------
+# Worker ids for the time-ordered id generator are leased from Redis when it is
+# configured, so that every process in a deployment gets its own.
+ID_WORKER_REDIS_URL = REDIS_URL

@@ -50,6 +50,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="extra environment for the stack (repeatable), e.g. EVENTS_DISPATCH_WINDOW_MS=50",
     )
     parser.add_argument("--fanout-workers", type=int, default=2, help="fanout worker processes")
+    parser.add_argument("--web-workers", type=int, default=2, help="WSGI server processes")
+    parser.add_argument("--web-threads", type=int, default=4, help="threads per WSGI process")
     return parser.parse_args(argv)
 
 
@@ -140,10 +142,16 @@ def main(argv=None) -> int:
     print(f"loaded {data} in {load_seconds}s")
 
     log_dir = ROOT / "var" / "bench" / f"{date:%Y%m%d-%H%M%S}-{scale.name}"
-    stack = Stack(env=env, log_dir=log_dir, fanout_concurrency=args.fanout_workers)
+    stack = Stack(
+        env=env,
+        log_dir=log_dir,
+        fanout_concurrency=args.fanout_workers,
+        web_workers=args.web_workers,
+        web_threads=args.web_threads,
+    )
     meta["server"] = stack.server
     meta["stack"] = {
-        "web": f"{stack.server}, 2 workers x 4 threads",
+        "web": f"{stack.server}, {args.web_workers} workers x {args.web_threads} threads",
         "ws": "daphne",
         "worker-fanout": f"celery -Q fanout, prefork -c {args.fanout_workers}",
         "worker-default": "celery -Q default,media, prefork -c 2",

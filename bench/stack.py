@@ -52,13 +52,22 @@ def web_server() -> str:
 
 
 class Stack:
-    def __init__(self, *, env: dict[str, str], log_dir: Path, fanout_concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log_dir: Path,
+        fanout_concurrency: int = 2,
+        web_workers: int = 2,
+        web_threads: int = 4,
+    ) -> None:
         self.env = {k: v for k, v in os.environ.items() if k != "DJANGO_ENV"} | env
         self.log_dir = log_dir
         self.web_port = free_port()
         self.ws_port = free_port()
         self.server = web_server()
         self.fanout_concurrency = fanout_concurrency
+        self.web_workers, self.web_threads = web_workers, web_threads
         self.procs: dict[str, Proc] = {}
         self._tmp = tempfile.mkdtemp(prefix="warble-bench-")
         self.monitor = Monitor(self)
@@ -85,9 +94,9 @@ class Stack:
                 "--port",
                 str(self.web_port),
                 "--workers",
-                "2",
+                str(self.web_workers),
                 "--blocking-threads",
-                "4",
+                str(self.web_threads),
                 "--no-ws",
                 "config.wsgi:application",
             ]
@@ -98,11 +107,11 @@ class Stack:
                 "-b",
                 f"127.0.0.1:{self.web_port}",
                 "-w",
-                "2",
+                str(self.web_workers),
                 "-k",
                 "gthread",
                 "--threads",
-                "4",
+                str(self.web_threads),
             ]
         worker = [
             py,

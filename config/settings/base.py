@@ -92,7 +92,16 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # JIT compilation added 0.6-1.6 s to single OLTP queries here (suggestions);
         # short indexed queries never profit from it.
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        # Prepared statements (only the compiled feed queries: tweets.feed.rules;
+        # Django's own cursors bind on the client and never prepare) keep one
+        # generic plan per connection instead of being planned on every run.
+        # Django turns preparing off (prepare_threshold None) for poolers in
+        # transaction mode; with PgBouncer in front, use its prepared-statement
+        # support (max_prepared_statements) or set DB_PREPARED_STATEMENTS=0.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = "-c jit=off -c plan_cache_mode=force_generic_plan"
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            options["prepare_threshold"] = 5
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -24,7 +24,7 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
@@ -48,37 +48,48 @@ def _followed(viewer_id: int):
     return Follow.objects.filter(follower_id=viewer_id).values("followee_id")
 
 
-def _in_circle(field: str, viewer_id: int) -> Q:
-    """`field` is the viewer or someone they follow (an IN subquery, not a list of ids)."""
+def _in_circle(field: str, viewer_id: int, *, probe: bool = False) -> Q:
+    """`field` is the viewer or someone they follow.
+
+    Two SQL forms of the same rule. An IN subquery (the default) lets PostgreSQL
+    start from the follows when it scans for entries (the pull feed). `probe`:
+    an EXISTS per row, one index probe of the (follower, followee) pair, for the
+    queries restricted to a few known ids (entries_among), where the IN form
+    hashes all of the viewer's followees first (1.8 ms for a reader following
+    5,000, against 0.6 ms for one following 10).
+    """
+    if probe:
+        follows = Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef(field))
+        return Q(**{field: viewer_id}) | Q(Exists(follows))
     return Q(**{field: viewer_id}) | Q(**{f"{field}__in": _followed(viewer_id)})
 
 
-def post_candidate_q(viewer_id: int) -> Q:
+def post_candidate_q(viewer_id: int, *, probe: bool = False) -> Q:
     replies_ok = (
         Q(reply_to_id__isnull=True)
         | Q(author_id=viewer_id)
-        | _in_circle("reply_to__author_id", viewer_id)
+        | _in_circle("reply_to__author_id", viewer_id, probe=probe)
     )
-    return Q(deleted_at__isnull=True) & _in_circle("author_id", viewer_id) & replies_ok
+    return Q(deleted_at__isnull=True) & _in_circle("author_id", viewer_id, probe=probe) & replies_ok
 
 
-def retweet_candidate_q(viewer_id: int) -> Q:
-    return Q(post__deleted_at__isnull=True) & _in_circle("user_id", viewer_id)
+def retweet_candidate_q(viewer_id: int, *, probe: bool = False) -> Q:
+    return Q(post__deleted_at__isnull=True) & _in_circle("user_id", viewer_id, probe=probe)
 
 
-def feed_posts(viewer):
-    """Posts in the viewer's feed (a queryset, unordered)."""
+def feed_posts(viewer, *, probe: bool = False):
+    """Posts in the viewer's feed (a queryset, unordered); `probe`: see _in_circle."""
     return (
-        Post.objects.filter(post_candidate_q(viewer.pk))
+        Post.objects.filter(post_candidate_q(viewer.pk, probe=probe))
         .filter(post_visibility_q(viewer=viewer))
         .exclude(muted_user_ids_q(viewer=viewer, author_field="author"))
     )
 
 
-def feed_retweets(viewer):
+def feed_retweets(viewer, *, probe: bool = False):
     return (
         Retweet.objects.visible_to(viewer)
-        .filter(retweet_candidate_q(viewer.pk))
+        .filter(retweet_candidate_q(viewer.pk, probe=probe))
         .exclude(muted_user_ids_q(viewer=viewer, author_field="user"))
         .exclude(muted_user_ids_q(viewer=viewer, author_field="post__author"))
     )
@@ -211,12 +222,15 @@ def _preparing_cursor_class():
 
 
 _POSTS_AMONG = Compiled(
-    Post, lambda viewer, ids_q: feed_posts(viewer).filter(ids_q).values_list("id", "created_at")
+    Post,
+    lambda viewer, ids_q: (
+        feed_posts(viewer, probe=True).filter(ids_q).values_list("id", "created_at")
+    ),
 )
 _RETWEETS_AMONG = Compiled(
     Retweet,
     lambda viewer, ids_q: (
-        feed_retweets(viewer)
+        feed_retweets(viewer, probe=True)
         .filter(ids_q)
         .values_list("id", "post_id", "created_at", *(f"user__{name}" for name in _USER_SUMMARY))
     ),

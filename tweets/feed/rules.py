@@ -161,8 +161,11 @@ class Compiled:
     _VIEWER = -(2**62) + 7  # no real id or value: ids are positive
     _IDS = ["ids"]  # found by identity
 
-    def __init__(self, model, build):
+    def __init__(self, model, build, *, with_ids: bool = True, prepared: bool = True):
+        # prepared=False: planned on each run, for a query whose best plan depends
+        # on the viewer (a generic plan cannot know how many accounts they follow).
         self.model, self.build = model, build
+        self.with_ids, self.prepared = with_ids, prepared
         self._sql: tuple[str, list] | None = None
 
     def _compile(self) -> tuple[str, list]:
@@ -176,16 +179,16 @@ class Compiled:
         queryset = self.build(viewer, ids_q)
         sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
         slots = ["ids" if p is self._IDS else "viewer" if p == self._VIEWER else p for p in params]
-        if slots.count("ids") != 1 or "viewer" not in slots:
+        if slots.count("ids") != int(self.with_ids) or "viewer" not in slots:
             raise RuntimeError("feed query markers lost in compilation")
         return sql, slots
 
-    def rows(self, viewer_id: int, ids: list[int]) -> list[tuple]:
+    def rows(self, viewer_id: int, ids: list[int] | None = None) -> list[tuple]:
         if self._sql is None:
             self._sql = self._compile()
         sql, slots = self._sql
         params = [ids if s == "ids" else viewer_id if s == "viewer" else s for s in slots]
-        with _prepared_cursor() as cursor:
+        with _prepared_cursor() if self.prepared else connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
 

@@ -21,7 +21,7 @@ from django.conf import settings
 from core.pagination import KeysetWindow
 from relationships.models import Follow
 from tweets.feed import rebuild, rules, store
-from tweets.feed.rules import EntryRow
+from tweets.feed.rules import Compiled, EntryRow
 
 MAX_ROUNDS = 4  # Redis reads per page before the rest comes from SQL
 
@@ -45,15 +45,27 @@ def home_timeline(
 
 
 def merged_authors(viewer_id: int) -> list[int]:
-    """Followed authors whose lists are merged at read time (one query), at most cap + 1."""
-    cap = settings.FEED_MAX_MERGED_AUTHORS
-    return list(
-        Follow.objects.filter(
-            follower_id=viewer_id, followee__followers_count__gt=settings.FEED_MERGE_MIN_FOLLOWERS
+    """Followed authors whose lists are merged at read time (one query, compiled once
+    per process and settings: tweets.feed.rules.Compiled), at most cap + 1."""
+    key = (settings.FEED_MERGE_MIN_FOLLOWERS, settings.FEED_MAX_MERGED_AUTHORS)
+    if key not in _MERGED_AUTHORS:
+        min_followers, cap = key
+        _MERGED_AUTHORS[key] = Compiled(
+            Follow,
+            lambda viewer, _ids_q: (
+                Follow.objects.filter(
+                    follower_id=viewer.pk, followee__followers_count__gt=min_followers
+                )
+                .order_by()
+                .values_list("followee_id")[: cap + 1]
+            ),
+            with_ids=False,
+            prepared=False,  # a generic plan took 6.3 ms for a reader following 5,000
         )
-        .order_by()
-        .values_list("followee_id", flat=True)[: cap + 1]
-    )
+    return [author for (author,) in _MERGED_AUTHORS[key].rows(viewer_id)]
+
+
+_MERGED_AUTHORS: dict[tuple[int, int], Compiled] = {}
 
 
 def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:

@@ -105,6 +105,24 @@ def test_demo_data_is_loaded_and_demo_users_can_sign_in(client):
     assert len(posts.json()["results"]) > 0
 
 
+def test_a_demo_user_posts_and_reads_the_home_feed_on_sqlite(client):
+    """The feed's SQL pull path and its hydration on SQLite: `make run`'s first screen."""
+    from config.management.commands.seed_demo import DEMO_PASSWORD
+
+    token = client.post("/api/v1/auth/token", json={"username": "alice", "password": DEMO_PASSWORD})
+    headers = {"Authorization": f"Bearer {token.json()['access']}"}
+    created = client.post("/api/v1/posts", json={"text": "fresh on sqlite"}, headers=headers)
+    assert created.status_code == 201, created.text
+
+    feed = client.get("/api/v1/feed?limit=5", headers=headers)
+    assert feed.status_code == 200, feed.text
+    entries = feed.json()["results"]
+    assert len(entries) == 5
+    assert entries[0]["post"]["id"] == created.json()["id"]  # own posts lead, newest first
+    assert all(set(e["post"]) >= {"like_count", "liked", "author"} for e in entries)
+    assert feed.json()["next"]
+
+
 def test_register_sign_in_refresh_and_sign_out(client):
     registered = client.post(
         "/api/v1/auth/register",

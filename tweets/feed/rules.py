@@ -184,6 +184,11 @@ class Compiled:
         return sql, slots
 
     def rows(self, viewer_id: int, ids: list[int] | None = None) -> list[tuple]:
+        if connection.vendor != "postgresql":
+            # `= ANY(array)` and prepared statements are PostgreSQL's; elsewhere (the
+            # embedded SQLite mode) the queryset is built per call, with an IN list.
+            viewer = SimpleNamespace(pk=viewer_id, is_authenticated=True)
+            return list(self.build(viewer, Q(pk__in=ids) if self.with_ids else Q()))
         if self._sql is None:
             self._sql = self._compile()
         sql, slots = self._sql
@@ -194,7 +199,7 @@ class Compiled:
 
 
 def _prepared_cursor():
-    """A cursor whose statements PostgreSQL plans once per connection.
+    """A PostgreSQL cursor whose statements are planned once per connection.
 
     Planning these queries (nested EXISTS, joins) cost PostgreSQL 0.5-0.9 ms each,
     more than running them. Django binds parameters on the client and turns
@@ -204,8 +209,6 @@ def _prepared_cursor():
     statements, i.e. these) keeps one plan per connection instead of planning
     each run. Wrapped by Django, so logging and query counts see it as usual.
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
     connection.ensure_connection()
     return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
 

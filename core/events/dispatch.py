@@ -258,11 +258,11 @@ def signal_dispatcher(*, window_ms: int = 0) -> bool:
     A cache flag (SET NX) means "a dispatcher is queued and has not started".
     The first commit sets it and sends the task; commits while it is set send
     nothing, because their rows are committed before the task starts and
-    clears the flag (clear_dispatcher_flag) and then reads. So at a low write
-    rate every commit gets its own dispatcher at once, and at a high one each
-    dispatcher takes everything committed while it waited: few large handler
-    batches instead of one task per write. `window_ms` > 0 holds the task back
-    for that long to pack more (EVENTS_DISPATCH_WINDOW_MS). The flag expires,
+    clears the flag (clear_dispatcher_flag) and then reads. `window_ms`
+    (EVENTS_DISPATCH_WINDOW_MS, 50 by default) holds the task back that long,
+    so at most one dispatcher runs per window and each takes everything
+    committed while it waited: few large handler batches instead of one task
+    per write, for at most one window of latency. The flag expires,
     so a lost task holds nothing back for long; the sweeper sends its rows.
     Returns whether this call sent the task.
     """

@@ -107,26 +107,25 @@ def blocked_pairs(pairs) -> set[tuple[int, int]]:
     return pairs & found
 
 
-def muting_pairs(pairs) -> set[tuple[int, int]]:
-    """Which (muter, muted) pairs exist among `pairs`. One query."""
+def _existing_pairs(model, first: str, second: str, pairs) -> set[tuple[int, int]]:
+    """Which of `pairs` exist as (first, second) rows of `model`. One query."""
     pairs = set(pairs)
     if not pairs:
         return set()
-    rows = Mute.objects.filter(
-        muter_id__in={a for a, _ in pairs}, muted_id__in={b for _, b in pairs}
-    ).values_list("muter_id", "muted_id")
+    rows = model.objects.filter(
+        **{f"{first}__in": {a for a, _ in pairs}, f"{second}__in": {b for _, b in pairs}}
+    ).values_list(first, second)
     return pairs & set(rows)
+
+
+def muting_pairs(pairs) -> set[tuple[int, int]]:
+    """Which (muter, muted) pairs exist among `pairs`. One query."""
+    return _existing_pairs(Mute, "muter_id", "muted_id", pairs)
 
 
 def following_pairs(pairs) -> set[tuple[int, int]]:
     """Which (follower, followee) pairs are approved follows now. One query."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    rows = Follow.objects.filter(
-        follower_id__in={a for a, _ in pairs}, followee_id__in={b for _, b in pairs}
-    ).values_list("follower_id", "followee_id")
-    return pairs & set(rows)
+    return _existing_pairs(Follow, "follower_id", "followee_id", pairs)
 
 
 def active_user_ids(user_ids) -> set[int]:

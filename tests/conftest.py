@@ -69,3 +69,13 @@ def bearer_client(user) -> APIClient:
     token = TokenObtainSerializer.get_token(user).access_token
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(username="bob")

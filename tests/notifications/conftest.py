@@ -61,15 +61,5 @@ def delivered(django_capture_on_commit_callbacks, pushes):
 
 
 @pytest.fixture
-def alice(db):
-    return UserFactory(username="alice")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob")
-
-
-@pytest.fixture
 def carol(db):
     return UserFactory(username="carol")

@@ -3,8 +3,6 @@
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
-
 
 def client_for(user) -> APIClient:
     client = APIClient()
@@ -16,16 +14,6 @@ def client_for(user) -> APIClient:
 def _fast_password_hashing(settings):
     # Argon2 costs ~0.5 s per factory user; these tests never check passwords.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(username="alice")
-
-
-@pytest.fixture
-def bob(db):
-    return UserFactory(username="bob")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from accounts.models import User
 from core.events import publish
 from core.ids import new_id
+from tweets.feed.fanout import add_own_entry
 from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
 from tweets.text import TextError, validate_post_text
 
@@ -155,6 +156,7 @@ def post_create(
                 "quote_of_author_id": quoted.author_id,
             },
         )
+    transaction.on_commit(lambda: add_own_entry(actor_id=author.pk, entry_id=post.id))
     return post
 
 
@@ -286,6 +288,7 @@ def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
             "author_id": post.author_id,
         },
     )
+    transaction.on_commit(lambda: add_own_entry(actor_id=user.pk, entry_id=retweet_id))
     retweet = Retweet.objects.select_related("user").get(pk=retweet_id)
     retweet.post = post
     return retweet, True

@@ -19,6 +19,9 @@ FEED_FANOUT_MAX_FOLLOWERS = env_int("FEED_FANOUT_MAX_FOLLOWERS", 10_000)
 # author who drops back under the fan-out threshold is still merged).
 FEED_MERGE_MIN_FOLLOWERS = env_int("FEED_MERGE_MIN_FOLLOWERS", FEED_FANOUT_MAX_FOLLOWERS // 2)
 FEED_MAX_MERGED_AUTHORS = env_int("FEED_MAX_MERGED_AUTHORS", 100)  # more: served by SQL
+# Readers also merge the lists of accounts they followed this recently: their posts
+# show in the very next read, before the follow's backfill (a worker) has run.
+FEED_FOLLOW_MERGE_SECONDS = env_int("FEED_FOLLOW_MERGE_SECONDS", 600)
 FEED_ACTIVE_DAYS = env_int("FEED_ACTIVE_DAYS", 14)  # timeline TTL, refreshed by each read
 FEED_FANOUT_CHUNK = env_int("FEED_FANOUT_CHUNK", 1000)  # followers per fan-out task
 FEED_PAYLOAD_TTL = env_int("FEED_PAYLOAD_TTL", 86_400)  # seconds a post payload is cached

@@ -9,6 +9,7 @@ one, or rebuilding a list again changes nothing.
 import logging
 from collections import defaultdict
 
+import redis
 from django.conf import settings
 from django.db.models import Q
 
@@ -84,6 +85,21 @@ def _audiences(
                 ):
                     targets[follower].append(entry)
     return targets
+
+
+def add_own_entry(*, actor_id: int, entry_id: int) -> None:
+    """Read-your-writes: the author's own timeline and list get a new post or retweet
+    in the request, right after its commit, so their very next read shows it without
+    waiting for the fan-out worker (which adds it again: ZADD is idempotent). Existing
+    keys only, like fan-out: a missing timeline is rebuilt from PostgreSQL on the next
+    read, which finds the entry there. Best effort: if Redis refuses, the handler adds it.
+    """
+    if not store.enabled():
+        return
+    try:
+        store.push([store.author_key(actor_id), store.timeline_key(actor_id)], [entry_id])
+    except redis.RedisError:
+        logger.warning("own entry %s of %s not pushed; fan-out will", entry_id, actor_id)
 
 
 def fan_out(events: list[Event]) -> None:

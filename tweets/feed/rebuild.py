@@ -38,8 +38,11 @@ def rebuild_timeline(user_id: int) -> int:
 
 
 def rebuild_author_list(author_id: int) -> int:
+    """Rebuild `ul:<author_id>` for the readers that merge it. It expires after a day
+    (and is rebuilt by the next reader that needs it), so the lists of small accounts,
+    merged only for a while after someone followed them, do not stay in Redis."""
     return _rebuild(
         store.author_key(author_id),
         lambda **kw: rules.author_entry_ids(author_id, **kw),
-        ttl=None,
+        ttl=store.AUTHOR_LIST_TTL,
     )

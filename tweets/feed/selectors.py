@@ -16,7 +16,11 @@ Two ways to compute the same list (tweets.feed.rules defines it):
 Both honour the same window (lo < id < hi), so cursors are the entry ids either way.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
+from django.db.models import DateTimeField, ExpressionWrapper, Q
+from django.db.models.functions import Now
 
 from core.pagination import KeysetWindow
 from relationships.models import Follow
@@ -46,16 +50,25 @@ def home_timeline(
 
 def merged_authors(viewer_id: int) -> list[int]:
     """Followed authors whose lists are merged at read time (one query, compiled once
-    per process and settings: tweets.feed.rules.Compiled), at most cap + 1."""
-    key = (settings.FEED_MERGE_MIN_FOLLOWERS, settings.FEED_MAX_MERGED_AUTHORS)
+    per process and settings: tweets.feed.rules.Compiled), at most cap + 1: those
+    with many followers (not fanned out), and those followed in the last
+    FEED_FOLLOW_MERGE_SECONDS, so a new followee's posts are in the follower's very
+    next read, before the backfill handler has rebuilt the timeline."""
+    key = (
+        settings.FEED_MERGE_MIN_FOLLOWERS,
+        settings.FEED_MAX_MERGED_AUTHORS,
+        settings.FEED_FOLLOW_MERGE_SECONDS,
+    )
     if key not in _MERGED_AUTHORS:
-        min_followers, cap = key
+        min_followers, cap, recent_seconds = key
+        recently = ExpressionWrapper(
+            Now() - timedelta(seconds=recent_seconds), output_field=DateTimeField()
+        )
         _MERGED_AUTHORS[key] = Compiled(
             Follow,
             lambda viewer, _ids_q: (
-                Follow.objects.filter(
-                    follower_id=viewer.pk, followee__followers_count__gt=min_followers
-                )
+                Follow.objects.filter(follower_id=viewer.pk)
+                .filter(Q(followee__followers_count__gt=min_followers) | Q(created_at__gt=recently))
                 .order_by()
                 .values_list("followee_id")[: cap + 1]
             ),
@@ -65,7 +78,7 @@ def merged_authors(viewer_id: int) -> list[int]:
     return [author for (author,) in _MERGED_AUTHORS[key].rows(viewer_id)]
 
 
-_MERGED_AUTHORS: dict[tuple[int, int], Compiled] = {}
+_MERGED_AUTHORS: dict[tuple[int, int, int], Compiled] = {}
 
 
 def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:

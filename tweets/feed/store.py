@@ -27,6 +27,7 @@ import redis
 from django.conf import settings
 
 SENTINEL = b"\x00" * 8
+AUTHOR_LIST_TTL = 86_400  # seconds; a reader that needs a list again rebuilds it
 _clients: dict[str, redis.Redis] = {}
 _scripts: dict[str, object] = {}
 

@@ -143,6 +143,19 @@ def user_reactivate_on_login(*, user: User) -> None:
 
 @transaction.atomic
 def user_erase(*, user: User, password: str) -> None:
+    """Delete your own account (the password confirms it): see user_erase_by_staff."""
+    if not user.check_password(password):
+        raise ValidationError({"password": ["The password is not correct."]})
+    _erase(user=user)
+
+
+@transaction.atomic
+def user_erase_by_staff(*, user: User) -> None:
+    """Erase an account from the admin: the same erasure and events as the API's."""
+    _erase(user=user)
+
+
+def _erase(*, user: User) -> None:
     """Delete an account: erase personal data, keep the row so references stay valid.
 
     The username is freed (replaced by `deleted-<id>`), the email is replaced by
@@ -151,8 +164,6 @@ def user_erase(*, user: User, password: str) -> None:
     dotless domain is not an email), so nobody can register them first and make
     the erasure collide with a unique constraint.
     """
-    if not user.check_password(password):
-        raise ValidationError({"password": ["The password is not correct."]})
     revoke_tokens(user=user)
     user.username = f"deleted-{user.pk}"
     user.email = f"deleted-{user.pk}@invalid"
@@ -172,3 +183,68 @@ def user_erase(*, user: User, password: str) -> None:
     user.save(update_fields=[*ERASED_FIELDS, "password"])
     # Other apps drop what the account left behind (follows, posts, likes).
     publish("user.erased", {"user_id": user.pk})
+
+
+# --- staff (the admin) ------------------------------------------------------------
+
+STAFF_FIELDS = ("email", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def user_update_by_staff(*, user: User, changes: dict) -> User:
+    """Profile fields through the same rules as `PATCH /users/me`, plus the email and
+    staff flags only the admin changes. Saves the named fields only: a full save
+    would write back stale counters over those other transactions move with F()."""
+    unknown = set(changes) - {"username", *PROFILE_FIELDS, *STAFF_FIELDS}
+    if unknown:
+        raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")
+    profile = {name: value for name, value in changes.items() if name not in STAFF_FIELDS}
+    if profile:
+        user_update_profile(user=user, **profile)
+    staff = {name: value for name, value in changes.items() if name in STAFF_FIELDS}
+    if "email" in staff:
+        staff["email"] = User.objects.normalize_email(staff["email"])
+        if User.objects.filter(email__iexact=staff["email"]).exclude(pk=user.pk).exists():
+            raise ValidationError({"email": ["An account with this email exists."]})
+    if staff:
+        for name, value in staff.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(staff))
+    return user
+
+
+@transaction.atomic
+def password_set_by_staff(*, user: User, new_password: str | None) -> None:
+    """A password set (None: password sign-in disabled) from the admin signs the
+    account out everywhere, like a change."""
+    if new_password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(new_password)
+    user.save(update_fields=["password"])
+    revoke_tokens(user=user)
+
+
+@transaction.atomic
+def user_suspend(*, user: User) -> bool:
+    """Suspend an account: it cannot sign in, its tokens (and open sockets) are
+    revoked, and every read path hides it and its content (they require
+    `is_active`). Returns whether it was active."""
+    if not User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+        return False
+    user.is_active = False
+    revoke_tokens(user=user)
+    publish("user.suspended", {"user_id": user.pk})
+    return True
+
+
+@transaction.atomic
+def user_unsuspend(*, user: User) -> bool:
+    """Lift a suspension (not an erasure: erased accounts stay closed)."""
+    if user.username == f"deleted-{user.pk}":
+        return False  # erased: personal data is gone, the account stays closed
+    if not User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
+        return False
+    user.is_active = True
+    publish("user.unsuspended", {"user_id": user.pk})
+    return True

@@ -102,6 +102,7 @@ class EventDelivery(models.Model):
 
     class Meta:
         verbose_name = "failed event delivery"
+        verbose_name_plural = "failed event deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "handler"], name="event_delivery_unique"),
         ]

@@ -1,12 +1,14 @@
 """Moderators look at notifications and mentions; nobody edits them here.
 
 Rows are read-only: they are effects of domain events, and a row added or
-changed by hand would not match any cause (and skip the pushes). Deleting one
-is allowed to superusers only, as a support tool.
+changed by hand would not match any cause (and skip the pushes). Deleting a
+notification is allowed to superusers only, as a support tool, and goes through
+`services.withdraw` (the recipient's unread count is pushed).
 """
 
 from django.contrib import admin
 
+from notifications import services
 from notifications.models import Mention, Notification, NotificationSettings
 
 
@@ -20,11 +22,20 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return False
 
 
 @admin.register(Notification)
 class NotificationAdmin(_ReadOnlyAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        services.withdraw(notifications=Notification.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        services.withdraw(notifications=queryset)
+
     list_display = ["id", "recipient", "verb", "actor", "target_type", "target_id", "is_read"]
     list_display += ["surfaced_at"]
     list_filter = ["verb", "is_read"]

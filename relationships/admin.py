@@ -4,7 +4,10 @@ Rows are read-only here: a follow or block made or removed behind the services'
 back would skip the counters and the events. Deleting goes through the services.
 """
 
+import contextlib
+
 from django.contrib import admin
+from rest_framework.exceptions import NotFound
 
 from relationships import services
 from relationships.models import Block, Follow, FollowRequest, Mute
@@ -57,7 +60,10 @@ class FollowRequestAdmin(_ReadOnlyPairAdmin):
     pair = ("requester", "target")
 
     def remove(self, obj):
-        FollowRequest.objects.filter(pk=obj.pk).delete()  # no counters, no event
+        # NotFound: answered meanwhile, or the requester's account is gone (then the
+        # request is hidden everywhere, as for its target in the API).
+        with contextlib.suppress(NotFound):
+            services.follow_request_reject(user=obj.target, request_id=obj.pk)
 
 
 @admin.register(Block)

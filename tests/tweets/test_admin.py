@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from tests.admin_counters import counter_mismatches
 from tests.factories import PostEditFactory, PostFactory, UserFactory
 from tweets import services
 from tweets.models import Post
@@ -59,7 +60,7 @@ def test_change_page_shows_the_edit_history(admin_client):
 
 
 def test_soft_delete_action_hides_posts_and_takes_back_counts(admin_client, alice, bob):
-    parent = PostFactory(author=bob)
+    parent = services.post_create(author=bob, text="a question")
     reply = services.post_create(author=alice, text="rude", reply_to_id=parent.id)
     response = admin_client.post(
         CHANGELIST, {"action": "soft_delete", "_selected_action": [reply.id, reply.id]}
@@ -71,6 +72,7 @@ def test_soft_delete_action_hides_posts_and_takes_back_counts(admin_client, alic
     assert reply.deleted_at is not None
     assert parent.reply_count == 0
     assert alice.posts_count == 0
+    assert counter_mismatches() == []
 
 
 def test_admin_cannot_hard_delete_or_add(admin_client):

@@ -8,12 +8,12 @@ in docs/events.md says what each does with one.
 from core.events import Event, handler
 from tweets import services
 from tweets.feed import fanout
-from tweets.feed import tasks as _feed_tasks  # noqa: F401 - registers the chunk task
+from tweets.feed.tasks import queue_chunk
 
 
 @handler("post.created", "retweet.created", transactional=False, queue="fanout")
 def feed_fan_out(events: list[Event]) -> None:
-    fanout.fan_out(events)
+    fanout.fan_out(events, queue_chunk=queue_chunk)
 
 
 @handler("post.deleted", "retweet.deleted", transactional=False, queue="fanout")

@@ -8,6 +8,7 @@ one, or rebuilding a list again changes nothing.
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 import redis
 from django.conf import settings
@@ -20,6 +21,9 @@ from tweets.feed import rebuild, rules, store
 from tweets.models import Post, Retweet
 
 logger = logging.getLogger(__name__)
+
+
+Groups = list[tuple[list[int], list[int]]]  # (entry ids, follower ids) pairs
 
 
 def _new_entries(events: list[Event]) -> list[tuple[int, int, int | None, int]]:
@@ -102,10 +106,12 @@ def add_own_entry(*, actor_id: int, entry_id: int) -> None:
         logger.warning("own entry %s of %s not pushed; fan-out will", entry_id, actor_id)
 
 
-def fan_out(events: list[Event]) -> None:
+def fan_out(events: list[Event], *, queue_chunk: Callable[[Groups], None]) -> None:
     """post.created / retweet.created: push each entry to its author's own list and
     timeline and, unless the author has more than FEED_FANOUT_MAX_FOLLOWERS followers,
-    to their followers' timelines (existing keys only: active users)."""
+    to their followers' timelines (existing keys only: active users). The first
+    chunk of followers is pushed here; `queue_chunk` sends each other one to a task
+    (the caller passes it in: tweets.feed.tasks imports this module)."""
     entries = _new_entries(events)
     by_actor: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
     followers_of: dict[int, int] = {}
@@ -127,14 +133,15 @@ def fan_out(events: list[Event]) -> None:
         if followers_of[actor] <= settings.FEED_FANOUT_MAX_FOLLOWERS
     }
     chunks = _chunks(_audiences(fanned))
-    if store.enabled():
-        push_in_chunks(chunks)
-    else:  # the SQL pull feed has the entries already; only announce them
+    if not store.enabled():  # the SQL pull feed has the entries already; only announce them
         for groups in chunks:
             announce_groups(groups)
-
-
-Groups = list[tuple[list[int], list[int]]]  # (entry ids, follower ids) pairs
+        return
+    for index, groups in enumerate(chunks):
+        if index == 0:
+            push_groups(groups)
+        else:
+            queue_chunk(groups)
 
 
 def _chunks(targets: dict[int, list[int]]) -> list[Groups]:
@@ -155,29 +162,10 @@ def _chunks(targets: dict[int, list[int]]) -> list[Groups]:
     return chunks
 
 
-def push_in_chunks(chunks: list[Groups]) -> None:
-    """One Lua call per chunk. The first chunk runs here, each other one is a task
-    (kwargs: the chunk's groups as lists of ids: small JSON)."""
-    from tweets.feed.tasks import push_chunk
-
-    for index, groups in enumerate(chunks):
-        if index == 0:
-            push_groups(groups)
-        else:
-            push_chunk.apply_async(kwargs={"groups": [[e, f] for e, f in groups]}, queue="fanout")
-
-
 def push_groups(groups: Groups) -> None:
+    """One chunk: one Lua call for its groups, then the `feed.new_entries` pushes."""
     store.push_groups([([store.timeline_key(f) for f in fs], es) for es, fs in groups])
     announce_groups(groups)
-
-
-def push_to_timelines(*, entry_ids: list[int], follower_ids: list[int]) -> None:
-    push_groups([(entry_ids, follower_ids)])
-
-
-def announce(*, entry_ids, follower_ids: list[int]) -> None:
-    announce_groups([(list(entry_ids), follower_ids)])
 
 
 def announce_groups(groups: Groups) -> None:

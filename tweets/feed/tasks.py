@@ -14,15 +14,12 @@ from tweets.feed import fanout
     retry_backoff=True,
     max_retries=8,
 )
-def push_chunk(
-    *,
-    groups: list[list[list[int]]] | None = None,
-    entry_ids: list[int] | None = None,
-    follower_ids: list[int] | None = None,
-) -> None:
+def push_chunk(*, groups: list[list[list[int]]]) -> None:
     """Add entries to a chunk of followers' timelines: `groups` of [entry ids, follower
-    ids] (idempotent: a retry adds nothing new). `entry_ids`/`follower_ids` is the
-    one-group form tasks queued before groups existed still carry."""
-    if groups is None:
-        groups = [[entry_ids or [], follower_ids or []]]
+    ids] (idempotent: a retry adds nothing new)."""
     fanout.push_groups([(entries, followers) for entries, followers in groups])
+
+
+def queue_chunk(groups: fanout.Groups) -> None:
+    """Send one chunk of a fan-out to a task (kwargs: small JSON lists of ids)."""
+    push_chunk.apply_async(kwargs={"groups": [[e, f] for e, f in groups]}, queue="fanout")

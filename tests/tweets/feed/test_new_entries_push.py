@@ -1,7 +1,6 @@
 """`feed.new_entries` reaches followers with a socket open, and only them."""
 
 import asyncio
-import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -72,18 +71,23 @@ def test_presence_counts_sockets_per_user(db):
     assert realtime.online_among([user.pk]) == []
 
 
-def test_presence_of_a_dead_server_expires_and_an_open_socket_keeps_it(db, monkeypatch):
+def test_presence_of_a_dead_server_expires_and_an_open_socket_keeps_it(db):
     """The TTL is what clears the sockets of a server killed without its disconnects;
-    the heartbeat of a live socket re-arms it (and re-creates a key that was lost)."""
-    monkeypatch.setattr(realtime, "PRESENCE_TTL", 0.4)
+    the heartbeat of a live socket re-arms it (and re-creates a key that was lost).
+    Time is moved by hand: each key is brought to its last second (as if PRESENCE_TTL
+    had nearly passed), then only the live socket's heartbeat runs."""
     gone, alive = UserFactory.create_batch(2)
+    keys = {user.pk: f"online:{user.pk}" for user in (gone, alive)}
     for user in (gone, alive):
         async_to_sync(realtime.amark_online)(user.pk)
-    for _ in range(4):  # 0.6 s: past the TTL of a key nobody re-arms
-        time.sleep(0.15)
-        async_to_sync(realtime.arefresh_online)(alive.pk)
+        assert 0 < cache.ttl(keys[user.pk]) <= realtime.PRESENCE_TTL  # never kept forever
+        cache.expire(keys[user.pk], 1)
+    async_to_sync(realtime.arefresh_online)(alive.pk)
+    assert cache.ttl(keys[alive.pk]) > 1  # re-armed to the full TTL
+    assert cache.ttl(keys[gone.pk]) <= 1  # left to expire: nobody re-arms it
+    cache.expire(keys[gone.pk], 0)  # its last second passes
     assert realtime.online_among([gone.pk, alive.pk]) == [alive.pk]
 
-    cache.delete(f"online:{alive.pk}")  # lost (eviction, Redis restart)
+    cache.delete(keys[alive.pk])  # lost (eviction, Redis restart)
     async_to_sync(realtime.arefresh_online)(alive.pk)
     assert realtime.online_among([alive.pk]) == [alive.pk]

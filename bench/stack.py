@@ -40,7 +40,6 @@ def stack_env(*, database_url: str, redis_url: str, channels_prefix: str) -> dic
         "LOG_LEVEL": "WARNING",
         "JWT_ACCESS_MINUTES": str(24 * 60),  # the seed run outlives the default 15 minutes
         "CHANNELS_PREFIX": channels_prefix,
-        "WARBLE_TEST_APPS": "0",
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "PYTHONUNBUFFERED": "1",
     }

@@ -1,7 +1,6 @@
 """Django itself: apps, middleware, database, cache, auth, files, email, security."""
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -74,11 +73,6 @@ TEMPLATES = [
         },
     },
 ]
-
-# Test-only apps (tests/eventapp: handlers and an effect table for the event tests):
-# loaded under pytest, and in the worker processes the integration tests start.
-if env_bool("WARBLE_TEST_APPS", "pytest" in sys.modules):
-    INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventapp"]
 
 
 # --- database -------------------------------------------------------------

@@ -143,3 +143,15 @@ def test_every_mode_hashes_with_argon2_and_validates_passwords(mode, tmp_path):
     values = show(env)
     assert values["hashers"] == "django.contrib.auth.hashers.Argon2PasswordHasher"
     assert values["validators"] == 4
+
+
+def test_the_project_never_installs_the_test_app_itself():
+    """Even in a process that imported pytest (a tool, a notebook): only
+    tests/settings.py adds tests.eventapp."""
+    code = "import pytest, django; django.setup(); from django.conf import settings as s; "
+    code += "print('tests.eventapp' in s.INSTALLED_APPS)"
+    project = run({"DJANGO_SETTINGS_MODULE": "config.settings", **services()}, "-c", code)
+    suite = run({"DJANGO_SETTINGS_MODULE": "tests.settings", **services()}, "-c", code)
+    assert (project.stdout.strip(), suite.stdout.strip()) == ("False", "True"), (
+        project.stderr + suite.stderr
+    )

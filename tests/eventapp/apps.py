@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class EventAppConfig(AppConfig):
-    """Test-only app: handlers whose effects the event tests can count (settings load it
-    under pytest and when WARBLE_TEST_APPS=1, e.g. in the workers the tests start)."""
+    """Test-only app: handlers whose effects the event tests can count (installed by
+    tests/settings.py, for pytest and the workers the tests start)."""
 
     name = "tests.eventapp"
     label = "eventapp"

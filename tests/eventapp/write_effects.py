@@ -12,7 +12,7 @@ import django
 
 
 def main(count: int) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     django.setup()
     from django.test import Client, override_settings
 

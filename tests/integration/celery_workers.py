@@ -1,7 +1,7 @@
 """Real Celery worker processes for the event tests, pointed at the test database.
 
 A worker gets the test database (pytest-django's `test_...` name), the same
-Redis, Celery not eager, and WARBLE_TEST_APPS=1 so it loads tests/eventapp
+Redis, Celery not eager, and the test settings (tests/settings.py), which load tests/eventapp
 and its handlers. Tests use `transactional_db` so the worker sees their rows.
 """
 
@@ -35,12 +35,11 @@ def database_url() -> str:
 def process_env(**overrides: str) -> dict[str, str]:
     """Environment for a subprocess running this project against the test services."""
     return {
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "CELERY_TASK_ALWAYS_EAGER": "0",
-        "WARBLE_TEST_APPS": "1",
         **TEST_WORKER_ENV,
         **overrides,
     }

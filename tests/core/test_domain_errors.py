@@ -10,8 +10,16 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.urls import path
 from django.utils import timezone
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.permissions import AllowAny
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
+from core import errors
+from core.errors import Conflict, DomainError, ExceptionHandler, Invalid, NotAllowed, NotFound
 from tests.factories import (
     DEFAULT_PASSWORD,
     BlockFactory,
@@ -244,3 +252,130 @@ def test_a_bad_reset_link_is_400_on_token(api_client, uid):
 def test_erasing_with_a_wrong_password_is_400(alice_client):
     response = alice_client.delete("/api/v1/users/me", {"password": "wrong"}, format="json")
     _assert_body(response, 400, _invalid("invalid", "The password is not correct.", "password"))
+
+
+# --- the mapping: one place, the same answer for DRF and plain Django views ------
+
+
+def _render(exc: Exception) -> tuple[int, dict]:
+    """What the DRF exception handler answers for `exc` (without its rollback)."""
+    handler = ExceptionHandler(exc, {"view": None, "args": (), "kwargs": {}, "request": None})
+    converted = handler.convert_known_exceptions(exc)
+    converted = handler.convert_unhandled_exceptions(converted)
+    return converted.status_code, handler.format_exception(converted)
+
+
+@pytest.mark.parametrize(
+    ("domain", "drf"),
+    [
+        (NotFound(), Http404("No such user.")),  # selectors, before: a bare "Not found."
+        (NotFound("No such post."), drf_exceptions.NotFound("No such post.")),
+        (
+            NotAllowed("Only the author can change a post.", code="not_author"),
+            drf_exceptions.PermissionDenied(
+                "Only the author can change a post.", code="not_author"
+            ),
+        ),
+        (NotAllowed(), drf_exceptions.PermissionDenied()),
+        (
+            Invalid("You cannot follow yourself.", code="self_follow"),
+            drf_exceptions.ValidationError("You cannot follow yourself.", code="self_follow"),
+        ),
+        (
+            Invalid(fields={"text": ["A post needs some text."]}, code="blank"),
+            drf_exceptions.ValidationError({"text": ["A post needs some text."]}, code="blank"),
+        ),
+        (
+            Invalid(fields={"password": ["Too short.", "Too common."], "email": ["Taken."]}),
+            drf_exceptions.ValidationError(
+                {"password": ["Too short.", "Too common."], "email": ["Taken."]}
+            ),
+        ),
+    ],
+    ids=["404-bare", "404", "403", "403-default", "400", "400-field", "400-fields"],
+)
+def test_domain_errors_answer_as_the_drf_errors_they_replace(domain, drf):
+    assert _render(domain) == _render(drf)
+
+
+def test_each_kind_maps_to_its_status_and_type():
+    assert _render(NotFound()) == (404, _client_error("not_found", "Not found."))
+    assert _render(NotAllowed("No.", code="nope")) == (403, _client_error("nope", "No."))
+    conflict = _client_error("conflict", "The request conflicts with the current state.")
+    assert _render(Conflict()) == (409, conflict)
+    assert _render(Conflict("Busy.", code="busy")) == (409, _client_error("busy", "Busy."))
+    assert _render(Invalid()) == (400, _invalid("invalid", "Invalid input."))
+    status, body = _render(Invalid(fields={"a.b": ["x"]}, code="c"))
+    assert (status, body) == (400, _invalid("c", "x", attr="a.b"))
+
+
+def test_a_bare_domain_error_is_a_500_that_says_nothing():
+    status, body = _render(DomainError("internal detail"))
+    assert status == 500
+    assert body["type"] == "server_error"
+    assert "internal detail" not in str(body)
+
+
+def test_invalid_keeps_its_fields_and_says_them():
+    error = Invalid(fields={"password": ("short", "common")})
+    assert error.fields == {"password": ["short", "common"]}
+    assert error.code == "invalid"
+    assert str(error) == "short common"
+
+
+# A URLconf for the tests below: the same domain errors from a plain Django view
+# and from a DRF view.
+RAISED = {
+    "not-found": NotFound("No such thing."),
+    "not-allowed": NotAllowed("Not yours.", code="not_yours"),
+    "conflict": Conflict("Try later.", code="busy"),
+    "invalid": Invalid(fields={"name": ["Too long.", "Taken."]}, code="bad_name"),
+    "bare": DomainError("secret internals"),
+}
+
+
+def plain_view(request, kind):
+    raise RAISED[kind]
+
+
+class DrfView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    def get(self, request, kind):
+        raise RAISED[kind]
+
+
+urlpatterns = [
+    path("plain/<str:kind>", plain_view),
+    path("api/v1/drf/<str:kind>", DrfView.as_view()),
+]
+handler500 = errors.server_error
+
+
+@pytest.fixture
+def raising_client(settings):
+    settings.ROOT_URLCONF = __name__
+    settings.DEBUG = False
+    return APIClient(raise_request_exception=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("not-found", 404), ("not-allowed", 403), ("conflict", 409), ("invalid", 400)],
+)
+def test_plain_django_views_map_domain_errors_as_drf_views_do(raising_client, kind, status):
+    drf = raising_client.get(f"/api/v1/drf/{kind}")
+    plain = raising_client.get(f"/plain/{kind}")
+    assert drf.status_code == plain.status_code == status
+    assert plain["Content-Type"] == "application/json"
+    assert plain.json() == drf.json() == _render(RAISED[kind])[1]
+
+
+def test_a_bare_domain_error_from_a_plain_view_is_the_generic_500(raising_client):
+    response = raising_client.get("/plain/bare")
+    assert response.status_code == 500
+    assert response.json() == {
+        "type": "server_error",
+        "errors": [{"code": "error", "detail": "A server error occurred.", "attr": None}],
+    }

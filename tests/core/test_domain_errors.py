@@ -18,8 +18,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from accounts import selectors as accounts_selectors
 from core import errors
 from core.errors import Conflict, DomainError, ExceptionHandler, Invalid, NotAllowed, NotFound
+from relationships import selectors as rel_selectors
 from tests.factories import (
     DEFAULT_PASSWORD,
     BlockFactory,
@@ -27,6 +29,7 @@ from tests.factories import (
     PostFactory,
     UserFactory,
 )
+from tweets import selectors as tweets_selectors
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +382,75 @@ def test_a_bare_domain_error_from_a_plain_view_is_the_generic_500(raising_client
         "type": "server_error",
         "errors": [{"code": "error", "detail": "A server error occurred.", "attr": None}],
     }
+
+
+# --- services raise domain errors (callers other than views see no HTTP) ---------
+
+
+def test_notification_services_refuse_with_invalid(alice):
+    from notifications import services
+
+    with pytest.raises(Invalid) as caught:
+        services.notifications_mark_read(user=alice)
+    assert caught.value.code == "one_of_ids_all_max_id"
+    assert caught.value.fields == {}
+    with pytest.raises(Invalid) as caught:
+        services.settings_update(user=alice, email={"nonsense": True})
+    assert caught.value.fields == {"email": ["Unknown verbs: nonsense."]}
+
+
+def test_too_many_media_is_invalid_on_media_ids(alice):
+    from tweets import services
+
+    with pytest.raises(Invalid) as caught:
+        services.post_create(author=alice, text="hi", media_ids=[1, 2, 3, 4, 5])
+    assert caught.value.fields == {"media_ids": ["At most 4 media per post."]}
+
+
+def test_django_password_validation_becomes_invalid_inside_the_service(alice):
+    from accounts import services
+
+    with pytest.raises(Invalid) as caught:
+        services.password_change(user=alice, old_password=DEFAULT_PASSWORD, new_password="12345")
+    assert caught.value.code == "invalid"
+    assert set(caught.value.fields) == {"new_password"}
+    assert len(caught.value.fields["new_password"]) >= 2
+    assert isinstance(caught.value.__cause__, DjangoValidationError)
+
+
+def test_a_registration_that_loses_the_race_is_invalid_unique(monkeypatch):
+    """The IntegrityError path (a concurrent registration took the name after our check)."""
+    from accounts import services
+
+    UserFactory(username="racer")
+    monkeypatch.setattr(services, "_check_username_free", lambda **kwargs: None)
+    with pytest.raises(Invalid) as caught:
+        services.user_register(username="racer", email="other@example.com", password="x" * 20)
+    assert caught.value.code == "unique"
+    assert caught.value.fields == {"username": ["This username is taken."]}
+
+
+@pytest.mark.parametrize(
+    ("selector", "kwargs", "kind"),
+    [
+        (tweets_selectors.post_get_visible, {"post_id": MISSING}, NotFound),
+        (rel_selectors.user_get_visible_to, {"user_id": MISSING}, NotFound),
+        (rel_selectors.user_get_by_username_visible_to, {"username": "nobody"}, NotFound),
+        (rel_selectors.relationship_for, {"user_id": MISSING}, NotFound),
+        (rel_selectors.follower_list, {"user_id": "private"}, NotAllowed),
+    ],
+    ids=lambda value: getattr(value, "__name__", None),
+)
+def test_selectors_raise_domain_errors(alice, selector, kwargs, kind):
+    if kwargs.get("user_id") == "private":
+        kwargs = {"user_id": UserFactory(is_private=True).pk}
+    with pytest.raises(kind):
+        selector(viewer=alice, **kwargs)
+
+
+def test_accounts_selectors_raise_not_found():
+    for username in ("nobody", "a\x00b"):
+        with pytest.raises(NotFound):
+            accounts_selectors.user_get_by_username(username=username)
+    with pytest.raises(NotFound):
+        accounts_selectors.user_get_visible(user_id=MISSING)

@@ -5,7 +5,10 @@ The API tests pin the exact body, status and code of every refusal a service or
 selector makes, so moving them off DRF's exceptions changes nothing a client sees.
 """
 
-from datetime import timedelta
+import ast
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -14,12 +17,14 @@ from django.http import Http404
 from django.urls import path
 from django.utils import timezone
 from rest_framework import exceptions as drf_exceptions
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from accounts import selectors as accounts_selectors
 from core import errors
+from core.datetimes import iso_datetime
 from core.errors import Conflict, DomainError, ExceptionHandler, Invalid, NotAllowed, NotFound
 from relationships import selectors as rel_selectors
 from tests.factories import (
@@ -454,3 +459,129 @@ def test_accounts_selectors_raise_not_found():
             accounts_selectors.user_get_by_username(username=username)
     with pytest.raises(NotFound):
         accounts_selectors.user_get_visible(user_id=MISSING)
+
+
+# --- datetimes in hand-built payloads match the serializers' ---------------------
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns"])
+def test_iso_datetime_renders_as_drf_does(settings, zone):
+    settings.TIME_ZONE = zone
+    field = serializers.DateTimeField()
+    values = [
+        timezone.now(),
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 7, 1, 23, 59, 59, 999_999, tzinfo=ZoneInfo("Asia/Kolkata")),
+        datetime(2024, 3, 31, 12, 0),  # naive: read in the current zone
+    ]
+    for value in values:
+        assert iso_datetime(value) == field.to_representation(value), value
+
+
+# --- no HTTP in domain code: a scan that fails when it comes back ----------------
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_APPS = sorted(
+    p.parent.name for p in ROOT.glob("*/apps.py") if p.parent.name not in {"config", "core"}
+)
+# Modules of a domain app that are not domain code: Django's admin UI (its own HTTP).
+NOT_DOMAIN = {"admin.py"}
+HTTP_MODULES = ("rest_framework", "django.http", "django.shortcuts")
+DJANGO_HTTP_ERRORS = {"PermissionDenied", "ValidationError", "BadRequest", "SuspiciousOperation"}
+
+
+def _domain_modules() -> list[Path]:
+    found = []
+    for app in DOMAIN_APPS:
+        for module in sorted((ROOT / app).rglob("*.py")):
+            parts = module.relative_to(ROOT / app).parts
+            if parts[0] in {"api", "migrations", "tests"} or module.name in NOT_DOMAIN:
+                continue
+            found.append(module)
+    return found
+
+
+def _http_in(module: Path) -> list[str]:
+    """Imports of HTTP-layer modules, and raises of Django's HTTP-flavoured exceptions."""
+    tree = ast.parse(module.read_text(), filename=str(module))
+    problems, django_errors = [], set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            if node.module == "django.core.exceptions":
+                django_errors |= {
+                    alias.asname or alias.name
+                    for alias in node.names
+                    if alias.name in DJANGO_HTTP_ERRORS
+                }
+        else:
+            continue
+        for name in modules:
+            if any(name == m or name.startswith(m + ".") for m in HTTP_MODULES):
+                problems.append(f"line {node.lineno}: imports {name}")
+                break
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            name = getattr(target, "id", None) or getattr(target, "attr", None)
+            if name in django_errors or (
+                isinstance(target, ast.Attribute) and name in DJANGO_HTTP_ERRORS
+            ):
+                problems.append(f"line {node.lineno}: raises Django's {name}")
+    return problems
+
+
+def test_the_scan_covers_the_domain_code():
+    names = {str(module.relative_to(ROOT)) for module in _domain_modules()}
+    assert {"accounts", "relationships", "tweets", "notifications"} <= set(DOMAIN_APPS)
+    for expected in [
+        "accounts/services.py",
+        "accounts/selectors.py",
+        "accounts/mentions.py",
+        "relationships/services.py",
+        "relationships/selectors.py",
+        "relationships/handlers.py",
+        "tweets/services.py",
+        "tweets/selectors.py",
+        "tweets/handlers.py",
+        "tweets/feed/hydrate.py",
+        "tweets/feed/selectors.py",
+        "notifications/services.py",
+        "notifications/selectors.py",
+        "notifications/handlers.py",
+    ]:
+        assert expected in names
+    assert not any("/api/" in name for name in names)
+
+
+def test_the_scan_sees_what_it_forbids(tmp_path):
+    bad = tmp_path / "services.py"
+    bad.write_text(
+        "from django.http import Http404\n"
+        "import rest_framework.exceptions\n"
+        "from django.core import exceptions\n"
+        "from django.core.exceptions import PermissionDenied as Denied, ObjectDoesNotExist\n"
+        "from django.shortcuts import get_object_or_404\n"
+        "def f():\n"
+        "    raise Denied('no')\n"
+        "def g():\n"
+        "    raise exceptions.ValidationError('no')\n"
+        "def h():\n"
+        "    raise ObjectDoesNotExist\n"
+    )
+    assert [p.split(":")[0] for p in _http_in(bad)] == [
+        "line 1", "line 2", "line 5", "line 7", "line 9",
+    ]  # fmt: skip
+
+
+def test_no_http_in_domain_code():
+    """Services, selectors, handlers and the rest of each app outside `api/` raise
+    `core.errors` and know nothing of DRF or django.http (DESIGN.md §2)."""
+    found = {
+        str(module.relative_to(ROOT)): problems
+        for module in _domain_modules()
+        if (problems := _http_in(module))
+    }
+    assert found == {}

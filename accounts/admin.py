@@ -11,10 +11,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db import models
-from rest_framework.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import User
+from core.errors import Invalid
 
 EDITABLE = {"username", *services.PROFILE_FIELDS, *services.STAFF_FIELDS}
 
@@ -73,8 +73,8 @@ class UserAdmin(BaseUserAdmin):
         # The form has set its values on `obj` already: the service starts from the row.
         try:
             services.user_update_by_staff(user=User.objects.get(pk=obj.pk), changes=changes)
-        except ValidationError as exc:
-            self.message_user(request, f"Not saved: {exc.detail}", messages.ERROR)
+        except Invalid as exc:
+            self.message_user(request, f"Not saved: {exc}", messages.ERROR)
 
     @admin.action(description="Suspend selected accounts (sign out, hide)", permissions=["change"])
     def suspend(self, request, queryset):

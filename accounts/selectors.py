@@ -2,16 +2,15 @@
 
 import re
 
-from django.http import Http404
-
 from accounts.models import USERNAME_PATTERN, User
+from core.errors import NotFound
 
 
 def user_get_visible(*, user_id: int) -> User:
     """A user whose profile may be shown, or 404 (unknown, suspended, deactivated, erased)."""
     user = User.objects.visible().filter(pk=user_id).first()
     if user is None:
-        raise Http404("No such user.")
+        raise NotFound()
     return user
 
 
@@ -19,8 +18,8 @@ def user_get_by_username(*, username: str) -> User:
     # A name that cannot exist is a 404 without a query; it also keeps a NUL byte
     # from the URL away from PostgreSQL, which refuses it with a 500.
     if not re.fullmatch(USERNAME_PATTERN, username):
-        raise Http404("No such user.")
+        raise NotFound()
     user = User.objects.visible().filter(username__iexact=username).first()
     if user is None:
-        raise Http404("No such user.")
+        raise NotFound()
     return user

@@ -8,10 +8,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import User
+from core.errors import Invalid
 from core.events import publish
 
 PROFILE_FIELDS = ("display_name", "bio", "location", "website", "is_private")
@@ -24,19 +24,19 @@ ERASED_FIELDS = (
 def _check_password(*, password: str, user: User, field: str = "password") -> None:
     try:
         validate_password(password, user=user)
-    except DjangoValidationError as exc:
-        raise ValidationError({field: list(exc.messages)}) from exc
+    except DjangoValidationError as exc:  # Django's validators: one item per message
+        raise Invalid(fields={field: exc.messages}) from exc
 
 
 def _check_username_free(*, username: str, exclude_id: int | None = None) -> None:
     taken = User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
     if taken:
-        raise ValidationError({"username": ["This username is taken."]}, code="unique")
+        raise Invalid(fields={"username": ["This username is taken."]}, code="unique")
 
 
 def _check_email_free(*, email: str) -> None:
     if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": ["An account with this email exists."]}, code="unique")
+        raise Invalid(fields={"email": ["An account with this email exists."]}, code="unique")
 
 
 @transaction.atomic
@@ -52,7 +52,7 @@ def user_register(*, username: str, email: str, password: str, display_name: str
             user.save()
     except IntegrityError as exc:  # a concurrent registration won the race
         field = "email" if "email" in str(exc).lower() else "username"
-        raise ValidationError({field: [f"This {field} is taken."]}, code="unique") from exc
+        raise Invalid(fields={field: [f"This {field} is taken."]}, code="unique") from exc
     return user
 
 
@@ -73,7 +73,7 @@ def user_update_profile(*, user: User, username: str | None = None, **fields) ->
             with transaction.atomic():
                 user.save(update_fields=changed)
         except IntegrityError as exc:
-            raise ValidationError({"username": ["This username is taken."]}, code="unique") from exc
+            raise Invalid(fields={"username": ["This username is taken."]}, code="unique") from exc
     return user
 
 
@@ -90,7 +90,7 @@ def revoke_tokens(*, user: User) -> None:
 @transaction.atomic
 def password_change(*, user: User, old_password: str, new_password: str) -> None:
     if not user.check_password(old_password):
-        raise ValidationError({"old_password": ["The current password is not correct."]})
+        raise Invalid(fields={"old_password": ["The current password is not correct."]})
     _check_password(password=new_password, user=user, field="new_password")
     user.set_password(new_password)
     user.save(update_fields=["password"])
@@ -110,7 +110,7 @@ def password_reset_request(*, email: str) -> None:
 
 @transaction.atomic
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
-    invalid = ValidationError({"token": ["The reset link is invalid or has expired."]})
+    invalid = Invalid(fields={"token": ["The reset link is invalid or has expired."]})
     try:
         user_id = int(force_str(urlsafe_base64_decode(uid)))
     except (TypeError, ValueError, OverflowError):
@@ -145,7 +145,7 @@ def user_reactivate_on_login(*, user: User) -> None:
 def user_erase(*, user: User, password: str) -> None:
     """Delete your own account (the password confirms it): see user_erase_by_staff."""
     if not user.check_password(password):
-        raise ValidationError({"password": ["The password is not correct."]})
+        raise Invalid(fields={"password": ["The password is not correct."]})
     _erase(user=user)
 
 
@@ -205,7 +205,7 @@ def user_update_by_staff(*, user: User, changes: dict) -> User:
     if "email" in staff:
         staff["email"] = User.objects.normalize_email(staff["email"])
         if User.objects.filter(email__iexact=staff["email"]).exclude(pk=user.pk).exists():
-            raise ValidationError({"email": ["An account with this email exists."]})
+            raise Invalid(fields={"email": ["An account with this email exists."]})
     if staff:
         for name, value in staff.items():
             setattr(user, name, value)

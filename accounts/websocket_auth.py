@@ -10,8 +10,7 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.models import AnonymousUser
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, TokenError
 
 from accounts.authentication import JWTAuthentication
 
@@ -36,7 +35,7 @@ def user_for_token(raw: str):
     auth = JWTAuthentication()
     try:
         return auth.get_user(auth.get_validated_token(raw.encode()))
-    except (InvalidToken, TokenError, AuthenticationFailed):
+    except (TokenError, AuthenticationFailed):  # InvalidToken is an AuthenticationFailed
         return AnonymousUser()
 
 

@@ -2,12 +2,18 @@
 
 DRF views answer errors through `drf_standardized_errors` (with the handler
 below); the views here cover what reaches Django itself: unknown routes,
-methods a plain view does not allow, unhandled exceptions.
+methods a plain view does not allow, unhandled exceptions. The domain errors
+(`NotFound`, `NotAllowed`, `Conflict`, `Invalid`) are what services and
+selectors raise; the handler maps them to HTTP.
 """
+
+from collections.abc import Mapping, Sequence
+from typing import cast
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import JsonResponse
 from drf_standardized_errors import handler
+from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions, status
 
 
@@ -17,8 +23,96 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+# --- domain errors -------------------------------------------------------------
+# What services, selectors and handlers raise when they refuse: a machine `code`
+# and a human `message`, no HTTP. They become responses in one place,
+# `ExceptionHandler.convert_known_exceptions` (DRF views), which
+# `DomainErrorMiddleware` reuses for plain Django views.
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on. Raise a subclass: a bare one is a 500."""
+
+    default_code = "error"
+    default_message = "The request cannot be completed."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None) -> None:
+        self.message = message or self.default_message
+        self.code = code or self.default_code
+        super().__init__(self.message)
+
+
+class NotFound(DomainError):
+    """404: missing, or not visible to the actor (on purpose, the same answer)."""
+
+    default_code = "not_found"
+    default_message = "Not found."
+
+
+class NotAllowed(DomainError):
+    """403: visible, but the actor may not do this."""
+
+    default_code = "permission_denied"
+    default_message = "You do not have permission to perform this action."
+
+
+class Conflict(DomainError):
+    """409: the current state refuses the change; the same request may pass later."""
+
+    default_code = "conflict"
+    default_message = "The request conflicts with the current state."
+
+
+class Invalid(DomainError):
+    """400: bad input. `fields` maps each field to its messages (each becomes an
+    error item with that `attr`, all with `code`); without `fields` the error is
+    the request's (`attr` null). With `fields`, `message` is only a summary."""
+
+    default_code = "invalid"
+    default_message = "Invalid input."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.fields = {name: list(messages) for name, messages in (fields or {}).items()}
+        if message is None and self.fields:
+            message = " ".join(m for messages in self.fields.values() for m in messages)
+        super().__init__(message, code=code)
+
+
+class ConflictError(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT  # DRF has no 409 of its own
+    default_detail = Conflict.default_message
+    default_code = Conflict.default_code
+
+
+class DomainErrorMiddleware:
+    """Domain errors a plain Django view lets through answer as in DRF views."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception: Exception) -> JsonResponse | None:
+        if not isinstance(exception, DomainError):
+            return None
+        context = {"view": None, "args": (), "kwargs": {}, "request": None}  # no DRF view
+        drf = ExceptionHandler(exception, cast(ExceptionHandlerContext, context))
+        converted = drf.convert_known_exceptions(exception)
+        if not isinstance(converted, exceptions.APIException):
+            return None  # a bare DomainError: Django's 500 path
+        return JsonResponse(drf.format_exception(converted), status=converted.status_code)
+
+
 class ExceptionHandler(handler.ExceptionHandler):
-    """drf-standardized-errors, plus one fix for exceptions carrying a dict detail.
+    """drf-standardized-errors, plus the domain errors above, plus one fix for
+    exceptions carrying a dict detail.
 
     simplejwt raises `InvalidToken`/`AuthenticationFailed` with a detail of
     `{"detail", "code", "messages": [...]}`, which the formatter would flatten
@@ -27,6 +121,16 @@ class ExceptionHandler(handler.ExceptionHandler):
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
+        # The one mapping of domain errors to HTTP (docs/architecture.md, "Errors").
+        # A bare DomainError falls through: not a kind clients know, so a 500.
+        if isinstance(exc, Invalid):
+            return exceptions.ValidationError(exc.fields or exc.message, code=exc.code)
+        if isinstance(exc, NotFound):
+            return exceptions.NotFound(exc.message, code=exc.code)
+        if isinstance(exc, NotAllowed):
+            return exceptions.PermissionDenied(exc.message, code=exc.code)
+        if isinstance(exc, Conflict):
+            return ConflictError(exc.message, code=exc.code)
         # Django answers these with 400 itself, but raised while DRF parses a body
         # they would reach the handler as unknown exceptions and become 500s.
         if isinstance(exc, RequestDataTooBig):

@@ -13,9 +13,9 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.fields import DateTimeField
 
 from accounts.models import User
+from core.datetimes import iso_datetime
 from core.realtime import push_to_group, push_to_user
 from notifications import selectors
 
@@ -64,7 +64,7 @@ def post_update_frame(*, post_id: int, post) -> dict:
     bookmarked) is in it."""
     if post is None or post.deleted_at is not None:
         return {"type": "post.updated", "post": {"id": str(post_id), "deleted": True}}
-    edited_at = DateTimeField().to_representation(post.edited_at) if post.edited_at else None
+    edited_at = iso_datetime(post.edited_at) if post.edited_at else None
     return {
         "type": "post.updated",
         "post": {

@@ -22,9 +22,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
+from core.errors import Invalid
 from core.ids import new_id
 from notifications import selectors
 from notifications.models import (
@@ -169,9 +169,7 @@ def notifications_mark_read(
     many changed; pushes the new unread count to the user's other sockets."""
     chosen = sum(x is not None for x in (ids, read_all or None, max_id))
     if chosen != 1:
-        raise ValidationError(
-            "Send exactly one of ids, all or max_id.", code="one_of_ids_all_max_id"
-        )
+        raise Invalid("Send exactly one of ids, all or max_id.", code="one_of_ids_all_max_id")
     rows = Notification.objects.filter(recipient_id=user.pk, is_read=False)
     if ids is not None:
         rows = rows.filter(pk__in=ids)
@@ -205,7 +203,7 @@ def settings_update(*, user: User, email: dict[str, bool]) -> NotificationSettin
     """Switch email digests on or off per verb; verbs not named keep their value."""
     unknown = sorted(set(email) - set(Verb.values))
     if unknown:
-        raise ValidationError({"email": [f"Unknown verbs: {', '.join(unknown)}."]})
+        raise Invalid(fields={"email": [f"Unknown verbs: {', '.join(unknown)}."]})
     row, _ = NotificationSettings.objects.select_for_update().get_or_create(user_id=user.pk)
     verbs = set(row.email_verbs or [])
     verbs |= {verb for verb, on in email.items() if on}

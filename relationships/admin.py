@@ -7,8 +7,8 @@ back would skip the counters and the events. Deleting goes through the services.
 import contextlib
 
 from django.contrib import admin
-from rest_framework.exceptions import NotFound
 
+from core.errors import NotFound
 from relationships import services
 from relationships.models import Block, Follow, FollowRequest, Mute
 

@@ -3,10 +3,9 @@
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
-from django.http import Http404
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
+from core.errors import NotAllowed, NotFound
 from relationships.models import Block, Follow, FollowRequest, Mute
 from relationships.visibility import block_between_q, follows_q
 
@@ -25,14 +24,14 @@ def user_get_visible_to(*, viewer, user_id: int) -> User:
     suspended, or blocked in either direction."""
     user = _visible_users(viewer=viewer).filter(pk=user_id).first()
     if user is None:
-        raise Http404("No such user.")
+        raise NotFound()
     return user
 
 
 def user_get_by_username_visible_to(*, viewer, username: str) -> User:
     user = _visible_users(viewer=viewer).filter(username__iexact=username).first()
     if user is None:
-        raise Http404("No such user.")
+        raise NotFound()
     return user
 
 
@@ -41,7 +40,7 @@ def _check_lists_visible(*, viewer, user: User) -> None:
     if not user.is_private or viewer.pk == user.pk:
         return
     if not Follow.objects.filter(follower_id=viewer.pk, followee_id=user.pk).exists():
-        raise PermissionDenied("This account is private.", code="private_account")
+        raise NotAllowed("This account is private.", code="private_account")
 
 
 def _edge_list(*, viewer, edges: QuerySet, user_field: str) -> QuerySet:
@@ -114,7 +113,7 @@ def relationships_for(*, viewer: User, user_ids: list[int]) -> list[dict]:
 def relationship_for(*, viewer: User, user_id: int) -> dict:
     found = relationships_for(viewer=viewer, user_ids=[user_id])
     if not found:
-        raise Http404("No such user.")
+        raise NotFound()
     return found[0]
 
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import F, Q
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
+from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish
 from relationships.models import Block, Follow, FollowRequest, Mute
 
@@ -37,7 +37,7 @@ class FollowResult:
 
 def _refuse_self(*, user_id: int, other_id: int, action: str) -> None:
     if user_id == other_id:
-        raise ValidationError(f"You cannot {action} yourself.", code=f"self_{action}")
+        raise Invalid(f"You cannot {action} yourself.", code=f"self_{action}")
 
 
 def _lock_pair(*, user_id: int, other_id: int, require_visible: bool) -> User:
@@ -100,7 +100,7 @@ def follow_create(*, follower: User, followee_id: int) -> FollowResult:
             if block.blocker_id == follower.pk
             else "You cannot follow this account."
         )
-        raise PermissionDenied(detail, code="blocked")
+        raise NotAllowed(detail, code="blocked")
     if Follow.objects.filter(follower_id=follower.pk, followee_id=followee_id).exists():
         return FollowResult(following=True, requested=False, created=False)
     if followee.is_private:

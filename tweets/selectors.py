@@ -13,10 +13,10 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import IntegerField, Value
 from django.db.models.functions import Lower
-from django.http import Http404
 
 from accounts.mentions import parse_mentions
 from accounts.models import User
+from core.errors import NotFound
 from core.pagination import KeysetWindow
 from tweets.models import (
     Bookmark,
@@ -86,7 +86,7 @@ def visible_posts(*, viewer):
 def post_get_visible(*, viewer, post_id: int) -> Post:
     post = visible_posts(viewer=viewer).filter(pk=post_id).first()
     if post is None:
-        raise Http404("No such post.")
+        raise NotFound()
     return post
 
 

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 
 from accounts.models import User
+from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish
 from core.ids import new_id
 from tweets.feed.fanout import add_own_entry
@@ -34,7 +34,7 @@ def _clean_text(text: str) -> str:
     try:
         return validate_post_text(text)
     except TextError as exc:
-        raise ValidationError({"text": [str(exc)]}, code=exc.code) from exc
+        raise Invalid(fields={"text": [str(exc)]}, code=exc.code) from exc
 
 
 def _attachable_media_ids(*, author: User, media_ids) -> list[int]:
@@ -42,7 +42,7 @@ def _attachable_media_ids(*, author: User, media_ids) -> list[int]:
     ownership and state checks here (the uploads must be the author's and ready)."""
     unique = list(dict.fromkeys(int(media_id) for media_id in media_ids))
     if len(unique) > MAX_MEDIA:
-        raise ValidationError({"media_ids": [f"At most {MAX_MEDIA} media per post."]})
+        raise Invalid(fields={"media_ids": [f"At most {MAX_MEDIA} media per post."]})
     return unique
 
 
@@ -73,7 +73,7 @@ def _own_post(*, actor: User, post_id: int, for_update: bool = False) -> Post:
     if post is None:
         raise NotFound("No such post.")
     if post.author_id != actor.pk:
-        raise PermissionDenied("Only the author can change a post.", code="not_author")
+        raise NotAllowed("Only the author can change a post.", code="not_author")
     return post
 
 
@@ -166,7 +166,7 @@ def post_edit(*, user: User, post_id: int, text: str) -> Post:
     post = _own_post(actor=user, post_id=post_id, for_update=True)
     now = timezone.now()
     if now - post.created_at > timedelta(minutes=settings.POST_EDIT_WINDOW_MINUTES):
-        raise PermissionDenied(
+        raise NotAllowed(
             f"Posts can be edited for {settings.POST_EDIT_WINDOW_MINUTES} minutes after posting.",
             code="edit_window_closed",
         )

@@ -6,8 +6,8 @@ stranger still sees them (so a 404 here is the block's doing, not a broken URL).
 """
 
 import pytest
-from django.http import Http404
 
+from core.errors import NotFound
 from relationships.selectors import user_get_by_username_visible_to, user_get_visible_to
 from tests.factories import BlockFactory, FollowFactory, LikeFactory, PostFactory, UserFactory
 from tests.relationships.helpers import assert_error, client_for
@@ -74,9 +74,9 @@ def test_profile_selector_hides_the_other_side(scene, direction):
 
     block(scene, direction)
 
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         user_get_visible_to(viewer=viewer, user_id=hidden.pk)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         user_get_by_username_visible_to(viewer=viewer, username=hidden.username.upper())
     assert user_get_visible_to(viewer=stranger, user_id=hidden.pk) == hidden
     assert user_get_by_username_visible_to(viewer=stranger, username=hidden.username) == hidden

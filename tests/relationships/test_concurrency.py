@@ -6,9 +6,9 @@ import traceback
 
 import pytest
 from django.db import connection, connections
-from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import User
+from core.errors import NotAllowed
 from relationships import services
 from relationships.models import Block, Follow
 from tests.factories import UserFactory
@@ -89,7 +89,7 @@ def test_parallel_follows_racing_a_block_never_leave_a_follow_beside_it():
             services.block_create(blocker=blocker, blocked_id=fan.pk)
             return
         for _ in range(CYCLES):
-            with contextlib.suppress(PermissionDenied):  # blocked at that moment: expected
+            with contextlib.suppress(NotAllowed):  # blocked at that moment: expected
                 services.follow_create(follower=fan, followee_id=blocker.pk)
 
     _run_in_processes(work, PROCESSES)

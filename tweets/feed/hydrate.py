@@ -24,10 +24,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, OuterRef
-from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from accounts.models import User
+from core.datetimes import iso_datetime
 from tweets import selectors
 from tweets.api.serializers import PostSerializer
 from tweets.feed.rules import Compiled, EntryRow
@@ -36,7 +36,6 @@ from tweets.models import Bookmark, Like, Post, Retweet
 _AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
 _AUTHOR = [f"author__{name}" for name in _AUTHOR_NAMES]
 _COUNTERS = ["like_count", "retweet_count", "reply_count", "quote_count"]
-_datetime = serializers.DateTimeField()
 # The posts API's mention entities (accounts.mentions), computed as it computes them.
 _MENTIONS = "mentions" in PostSerializer().fields and hasattr(selectors, "mention_entities")
 
@@ -58,8 +57,8 @@ def payload_key(post_id: int, version: int) -> str:
 def _payload(post: Post) -> dict:
     return {
         "text": post.text,
-        "created_at": _datetime.to_representation(post.created_at),
-        "edited_at": _datetime.to_representation(post.edited_at) if post.edited_at else None,
+        "created_at": iso_datetime(post.created_at),
+        "edited_at": iso_datetime(post.edited_at) if post.edited_at else None,
         "conversation_id": str(post.conversation_id),
         "media": [{"id": str(media_id)} for media_id in post.media_ids],
     }
@@ -184,7 +183,7 @@ def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
             {
                 "id": str(row.id),
                 "type": row.type,
-                "created_at": _datetime.to_representation(row.created_at),
+                "created_at": iso_datetime(row.created_at),
                 "retweeted_by": user(row.retweeted_by) if row.retweeted_by else None,
                 "post": {
                     "id": str(post.id),

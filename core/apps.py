@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core infrastructure"
 
     def ready(self) -> None:
-        from core import schema  # noqa: F401 - registers the OpenAPI auth extension
+        # schema: the OpenAPI auth extension; tasks: hands the event dispatcher its
+        # Celery tasks (core.events imports no task module).
+        from core import schema, tasks  # noqa: F401
 
         # Each app's handlers.py registers its event handlers (core.events.handler).
         autodiscover_modules("handlers")

@@ -11,6 +11,7 @@ from django.utils.http import urlsafe_base64_decode
 from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.events import UserDeactivated, UserErased, UserPasswordChanged, UserReactivated
 from accounts.models import User
 from core.events import publish
 
@@ -32,6 +33,11 @@ def _check_username_free(*, username: str, exclude_id: int | None = None) -> Non
     taken = User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
     if taken:
         raise ValidationError({"username": ["This username is taken."]}, code="unique")
+
+
+def _require_current_password(*, user: User, password: str, field: str = "password") -> None:
+    if not user.check_password(password):
+        raise ValidationError({field: ["The password is not correct."]})
 
 
 def _check_email_free(*, email: str) -> None:
@@ -95,6 +101,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user=user)
+    publish(UserPasswordChanged(user_id=user.pk))  # the security email (accounts.handlers)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -122,6 +129,7 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user=user)
+    publish(UserPasswordChanged(user_id=user.pk, reset=True))
     return user
 
 
@@ -130,7 +138,7 @@ def user_deactivate(*, user: User) -> None:
     user.deactivated_at = timezone.now()
     user.save(update_fields=["deactivated_at"])
     revoke_tokens(user=user)
-    publish("user.deactivated", {"user_id": user.pk})
+    publish(UserDeactivated(user_id=user.pk))
 
 
 @transaction.atomic
@@ -138,7 +146,7 @@ def user_reactivate_on_login(*, user: User) -> None:
     if user.deactivated_at is not None:
         user.deactivated_at = None
         user.save(update_fields=["deactivated_at"])
-        publish("user.reactivated", {"user_id": user.pk})
+        publish(UserReactivated(user_id=user.pk))
 
 
 @transaction.atomic
@@ -151,8 +159,7 @@ def user_erase(*, user: User, password: str) -> None:
     dotless domain is not an email), so nobody can register them first and make
     the erasure collide with a unique constraint.
     """
-    if not user.check_password(password):
-        raise ValidationError({"password": ["The password is not correct."]})
+    _require_current_password(user=user, password=password)
     revoke_tokens(user=user)
     user.username = f"deleted-{user.pk}"
     user.email = f"deleted-{user.pk}@invalid"
@@ -171,4 +178,4 @@ def user_erase(*, user: User, password: str) -> None:
     # exact ones other transactions keep with F() updates.
     user.save(update_fields=[*ERASED_FIELDS, "password"])
     # Other apps drop what the account left behind (follows, posts, likes).
-    publish("user.erased", {"user_id": user.pk})
+    publish(UserErased(user_id=user.pk))

@@ -134,7 +134,9 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> None:
+def user_deactivate(*, user: User, password: str) -> None:
+    """Hide the account until it signs in again; asks for the password like erasure does."""
+    _require_current_password(user=user, password=password)
     user.deactivated_at = timezone.now()
     user.save(update_fields=["deactivated_at"])
     revoke_tokens(user=user)

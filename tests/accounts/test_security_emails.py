@@ -50,6 +50,20 @@ def password_changes(*users) -> list[int]:
 # --- the three emails ------------------------------------------------------------
 
 
+def test_deactivating_asks_for_the_password(mailoutbox):
+    user = UserFactory()
+    client = bearer_client(user)
+
+    assert_error(client.post(DEACTIVATE_URL), 400, attr="password")
+    assert_error(client.post(DEACTIVATE_URL, {"password": "not-my-password"}), 400, attr="password")
+
+    user.refresh_from_db()
+    assert user.deactivated_at is None
+    assert client.get("/api/v1/users/me").status_code == 200  # tokens untouched
+    assert not OutboxEvent.objects.exists()
+    assert mailoutbox == []
+
+
 def test_deactivation_revokes_tokens_and_emails_the_account_once(mailoutbox):
     user = UserFactory()
     client = bearer_client(user)

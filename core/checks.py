@@ -18,7 +18,7 @@ UNHANDLED_HINT = 'Add a handler, or say why none is needed: unhandled: ClassVar[
 
 
 @register("events")
-def check_event_catalogue(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_event_catalogue(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
     return catalogue_problems(events=list(catalogue), handlers=registry, sites=scan_apps())
 
 

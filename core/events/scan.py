@@ -76,7 +76,8 @@ def scan_source(source: str, *, module: str, path: str) -> list[Site]:
         event = None
         if isinstance(arg, ast.Call) and (target := _dotted(arg.func, names)):
             event = _event_class(target)
-        text = ast.get_source_segment(source, arg.func if isinstance(arg, ast.Call) else arg) or ""
+        shown = arg.func if isinstance(arg, ast.Call) else arg
+        text = (ast.get_source_segment(source, shown) or "") if shown is not None else ""
         sites.append(Site(path=path, line=node.lineno, event=event, text=text))
     return sorted(sites, key=lambda site: site.line)
 

@@ -210,6 +210,10 @@ def by_variable(event):
 
 def someone_elses_publish(channel):
     channel.publish(Effect())
+
+
+def no_argument():
+    emit()
 """
 
 
@@ -222,6 +226,7 @@ def test_the_scan_resolves_publish_calls_through_the_modules_imports():
         (18, Indexed, "sibling.Indexed"),
         (22, Effect, "Effect"),
         (26, None, "event"),  # unreadable: reported by the check
+        (34, None, ""),
     ]
 
 

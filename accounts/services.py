@@ -10,6 +10,14 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from accounts.events import (
+    UserDeactivated,
+    UserErased,
+    UserPasswordChanged,
+    UserReactivated,
+    UserSuspended,
+    UserUnsuspended,
+)
 from accounts.models import User
 from core.errors import Invalid
 from core.events import publish
@@ -32,6 +40,11 @@ def _check_username_free(*, username: str, exclude_id: int | None = None) -> Non
     taken = User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
     if taken:
         raise Invalid(fields={"username": ["This username is taken."]}, code="unique")
+
+
+def _require_current_password(*, user: User, password: str, field: str = "password") -> None:
+    if not user.check_password(password):
+        raise Invalid(fields={field: ["The password is not correct."]})
 
 
 def _check_email_free(*, email: str) -> None:
@@ -95,6 +108,7 @@ def password_change(*, user: User, old_password: str, new_password: str) -> None
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user=user)
+    publish(UserPasswordChanged(user_id=user.pk))  # the security email (accounts.handlers)
 
 
 def password_reset_request(*, email: str) -> None:
@@ -122,15 +136,18 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
     user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user=user)
+    publish(UserPasswordChanged(user_id=user.pk, reset=True))
     return user
 
 
 @transaction.atomic
-def user_deactivate(*, user: User) -> None:
+def user_deactivate(*, user: User, password: str) -> None:
+    """Hide the account until it signs in again; asks for the password like erasure does."""
+    _require_current_password(user=user, password=password)
     user.deactivated_at = timezone.now()
     user.save(update_fields=["deactivated_at"])
     revoke_tokens(user=user)
-    publish("user.deactivated", {"user_id": user.pk})
+    publish(UserDeactivated(user_id=user.pk))
 
 
 @transaction.atomic
@@ -138,14 +155,13 @@ def user_reactivate_on_login(*, user: User) -> None:
     if user.deactivated_at is not None:
         user.deactivated_at = None
         user.save(update_fields=["deactivated_at"])
-        publish("user.reactivated", {"user_id": user.pk})
+        publish(UserReactivated(user_id=user.pk))
 
 
 @transaction.atomic
 def user_erase(*, user: User, password: str) -> None:
     """Delete your own account (the password confirms it): see user_erase_by_staff."""
-    if not user.check_password(password):
-        raise Invalid(fields={"password": ["The password is not correct."]})
+    _require_current_password(user=user, password=password)
     _erase(user=user)
 
 
@@ -182,7 +198,7 @@ def _erase(*, user: User) -> None:
     # exact ones other transactions keep with F() updates.
     user.save(update_fields=[*ERASED_FIELDS, "password"])
     # Other apps drop what the account left behind (follows, posts, likes).
-    publish("user.erased", {"user_id": user.pk})
+    publish(UserErased(user_id=user.pk))
 
 
 # --- staff (the admin) ------------------------------------------------------------
@@ -223,6 +239,7 @@ def password_set_by_staff(*, user: User, new_password: str | None) -> None:
         user.set_password(new_password)
     user.save(update_fields=["password"])
     revoke_tokens(user=user)
+    publish(UserPasswordChanged(user_id=user.pk))
 
 
 @transaction.atomic
@@ -234,7 +251,7 @@ def user_suspend(*, user: User) -> bool:
         return False
     user.is_active = False
     revoke_tokens(user=user)
-    publish("user.suspended", {"user_id": user.pk})
+    publish(UserSuspended(user_id=user.pk))
     return True
 
 
@@ -246,5 +263,5 @@ def user_unsuspend(*, user: User) -> bool:
     if not User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
         return False
     user.is_active = True
-    publish("user.unsuspended", {"user_id": user.pk})
+    publish(UserUnsuspended(user_id=user.pk))
     return True

@@ -7,8 +7,12 @@ class CoreConfig(AppConfig):
     verbose_name = "Core infrastructure"
 
     def ready(self) -> None:
-        from core import schema  # noqa: F401 - registers the OpenAPI auth extension
+        # checks: the system checks; schema: the OpenAPI auth extension; tasks: hands
+        # the event dispatcher its Celery tasks (core.events imports no task module).
+        from core import checks, schema, tasks  # noqa: F401
 
-        # Each app's handlers.py registers its event handlers (core.events.handler).
+        # Each app's events.py defines its event classes (the catalogue), then its
+        # handlers.py registers its handlers for them (core.events.handler).
+        autodiscover_modules("events")
         autodiscover_modules("handlers")
         from core.events import status  # noqa: F401 - adds the outbox numbers to /readyz

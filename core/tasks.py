@@ -1,7 +1,8 @@
 """Celery tasks of core: running event handlers, sweeping and pruning the outbox.
 
 Thin: each calls into core.events. Names are fixed so queued messages survive
-a module being moved.
+a module being moved. The dispatcher learns of `run_handler` and `dispatch_now`
+from this module (`dispatch.use_tasks` below), so core.events never imports it.
 """
 
 import logging
@@ -48,6 +49,9 @@ def dispatch_now() -> int:
     An error leaves the rows pending for the sweeper: nothing to retry here.
     """
     return dispatch.drain()
+
+
+dispatch.use_tasks(run_handler=run_handler, dispatch_now=dispatch_now)
 
 
 @shared_task(name="core.sweep_outbox", ignore_result=True)

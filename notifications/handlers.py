@@ -18,11 +18,23 @@ from django.db.models.functions import Lower
 
 from accounts.mentions import mentioned_usernames
 from accounts.models import User
-from core.events import Event, handler
+from core.events import Delivered, handler
 from notifications import realtime, selectors, services
 from notifications.models import Mention, Notification, TargetType, Verb
 from notifications.services import Cause
+from relationships.events import FollowApproved, FollowRequested, UserBlocked, UserFollowed
 from relationships.models import FollowRequest
+from tweets.events import (
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    PostLiked,
+    PostUnliked,
+    QuoteCreated,
+    ReplyCreated,
+    RetweetCreated,
+    RetweetDeleted,
+)
 from tweets.models import Like, Post, Retweet
 
 
@@ -39,9 +51,9 @@ def _visible_to(*, user_id: int, post_id: int, users: dict[int, User]) -> bool:
 # --- follows ---------------------------------------------------------------------
 
 
-@handler("user.followed")
-def notify_followed(events: list[Event]) -> None:
-    pairs = {(e.payload["follower_id"], e.payload["followee_id"]) for e in events}
+@handler(UserFollowed)
+def notify_followed(events: list[Delivered[UserFollowed]]) -> None:
+    pairs = {(d.event.follower_id, d.event.followee_id) for d in events}
     still = selectors.following_pairs(pairs)  # an unfollow since: nothing to say
     services.notify(
         causes=[
@@ -51,10 +63,10 @@ def notify_followed(events: list[Event]) -> None:
     )
 
 
-@handler("follow.requested")
-def notify_follow_requested(events: list[Event]) -> None:
+@handler(FollowRequested)
+def notify_follow_requested(events: list[Delivered[FollowRequested]]) -> None:
     pending = set(
-        FollowRequest.objects.filter(pk__in=[e.payload["request_id"] for e in events]).values_list(
+        FollowRequest.objects.filter(pk__in=[d.event.request_id for d in events]).values_list(
             "requester_id", "target_id"
         )
     )
@@ -66,9 +78,9 @@ def notify_follow_requested(events: list[Event]) -> None:
     )
 
 
-@handler("follow.approved")
-def notify_follow_approved(events: list[Event]) -> None:
-    pairs = {(e.payload["follower_id"], e.payload["followee_id"]) for e in events}
+@handler(FollowApproved)
+def notify_follow_approved(events: list[Delivered[FollowApproved]]) -> None:
+    pairs = {(d.event.follower_id, d.event.followee_id) for d in events}
     still = selectors.following_pairs(pairs)
     services.notify(
         causes=[
@@ -78,13 +90,13 @@ def notify_follow_approved(events: list[Event]) -> None:
     )
 
 
-@handler("user.blocked")
-def withdraw_on_block(events: list[Event]) -> None:
+@handler(UserBlocked)
+def withdraw_on_block(events: list[Delivered[UserBlocked]]) -> None:
     """A block removes what either user notified the other of (unblocking restores
     nothing). Reads already hide them; this keeps them from coming back."""
     between = Q()
-    for e in events:
-        a, b = e.payload["blocker_id"], e.payload["blocked_id"]
+    for d in events:
+        a, b = d.event.blocker_id, d.event.blocked_id
         between |= Q(recipient_id=a, actor_id=b) | Q(recipient_id=b, actor_id=a)
     services.withdraw(notifications=Notification.objects.filter(between))
 
@@ -92,10 +104,10 @@ def withdraw_on_block(events: list[Event]) -> None:
 # --- posts -------------------------------------------------------------------------
 
 
-@handler("post.liked")
-def notify_liked(events: list[Event]) -> None:
-    posts = _live_posts(e.payload["post_id"] for e in events)
-    wanted = {(e.payload["user_id"], e.payload["post_id"]) for e in events}
+@handler(PostLiked)
+def notify_liked(events: list[Delivered[PostLiked]]) -> None:
+    posts = _live_posts(d.event.post_id for d in events)
+    wanted = {(d.event.user_id, d.event.post_id) for d in events}
     # Only likes that still stand: a like undone before its handler ran says nothing.
     # (A like undone after leaves its notification, as users expect.)
     standing = set(
@@ -118,10 +130,10 @@ def notify_liked(events: list[Event]) -> None:
     )
 
 
-@handler("retweet.created")
-def notify_retweeted(events: list[Event]) -> None:
+@handler(RetweetCreated)
+def notify_retweeted(events: list[Delivered[RetweetCreated]]) -> None:
     standing = Retweet.objects.filter(
-        pk__in=[e.payload["retweet_id"] for e in events], post__deleted_at__isnull=True
+        pk__in=[d.event.retweet_id for d in events], post__deleted_at__isnull=True
     ).values_list("user_id", "post_id", "post__author_id")
     services.notify(
         causes=[
@@ -137,14 +149,14 @@ def notify_retweeted(events: list[Event]) -> None:
     )
 
 
-def _notify_about_new_post(events: list[Event], *, verb: str, parent_author_key: str) -> None:
-    """A reply or a quote: the parent's author hears about the new post, if they may see it."""
-    posts = _live_posts(e.payload["post_id"] for e in events)
-    recipients = {e.payload[parent_author_key] for e in events}
+def _notify_about_new_post(new_posts: list[tuple[int, int]], *, verb: str) -> None:
+    """A reply or a quote, as (post id, parent's author): the parent's author hears about
+    the new post, if they may see it."""
+    posts = _live_posts(post_id for post_id, _ in new_posts)
+    recipients = {recipient_id for _, recipient_id in new_posts}
     users = {u.pk: u for u in User.objects.filter(pk__in=recipients)}
     causes = []
-    for e in events:
-        post_id, recipient_id = e.payload["post_id"], e.payload[parent_author_key]
+    for post_id, recipient_id in new_posts:
         post = posts.get(post_id)
         if post is None or not _visible_to(user_id=recipient_id, post_id=post_id, users=users):
             continue
@@ -160,22 +172,24 @@ def _notify_about_new_post(events: list[Event], *, verb: str, parent_author_key:
     services.notify(causes=causes)
 
 
-@handler("reply.created")
-def notify_replied(events: list[Event]) -> None:
-    _notify_about_new_post(events, verb=Verb.REPLY, parent_author_key="reply_to_author_id")
+@handler(ReplyCreated)
+def notify_replied(events: list[Delivered[ReplyCreated]]) -> None:
+    replies = [(d.event.post_id, d.event.reply_to_author_id) for d in events]
+    _notify_about_new_post(replies, verb=Verb.REPLY)
 
 
-@handler("quote.created")
-def notify_quoted(events: list[Event]) -> None:
-    _notify_about_new_post(events, verb=Verb.QUOTE, parent_author_key="quote_of_author_id")
+@handler(QuoteCreated)
+def notify_quoted(events: list[Delivered[QuoteCreated]]) -> None:
+    quotes = [(d.event.post_id, d.event.quote_of_author_id) for d in events]
+    _notify_about_new_post(quotes, verb=Verb.QUOTE)
 
 
-@handler("post.created", "post.edited")
-def record_mentions(events: list[Event]) -> None:
+@handler(PostCreated, PostEdited)
+def record_mentions(events: list[Delivered[PostCreated | PostEdited]]) -> None:
     """Parse the post's current text (whichever event comes first, or both, the
     result is the same), store its mention rows, notify the users newly mentioned
     who may see the post. A mention an edit removed takes its notification along."""
-    posts = _live_posts(e.payload["post_id"] for e in events)
+    posts = _live_posts(d.event.post_id for d in events)
     limit = settings.NOTIFICATIONS_MAX_MENTIONS
     names = {pid: mentioned_usernames(post.text)[:limit] for pid, post in posts.items()}
     wanted = {name for post_names in names.values() for name in post_names}
@@ -220,11 +234,11 @@ def record_mentions(events: list[Event]) -> None:
     services.notify(causes=causes)
 
 
-@handler("post.deleted")
-def withdraw_on_post_deleted(events: list[Event]) -> None:
+@handler(PostDeleted)
+def withdraw_on_post_deleted(events: list[Delivered[PostDeleted]]) -> None:
     """A deleted post takes along every notification that points at it (its likes,
     retweets, and the reply, quote or mention it was) and its mention rows."""
-    post_ids = [e.payload["post_id"] for e in events]
+    post_ids = [d.event.post_id for d in events]
     services.withdraw(
         notifications=Notification.objects.filter(
             target_type=TargetType.POST, target_id__in=post_ids
@@ -235,36 +249,48 @@ def withdraw_on_post_deleted(events: list[Event]) -> None:
 
 # --- post.updated pushes -------------------------------------------------------------
 
-_COUNTER_EVENTS = {
-    "post.liked": ("post_id",),
-    "post.unliked": ("post_id",),
-    "retweet.created": ("post_id",),
-    "retweet.deleted": ("post_id",),
-    "reply.created": ("reply_to_id",),
-    "quote.created": ("quote_of_id",),
-    "post.deleted": ("reply_to_id", "quote_of_id"),
-}
+PostChange = (
+    PostEdited
+    | PostDeleted
+    | PostLiked
+    | PostUnliked
+    | RetweetCreated
+    | RetweetDeleted
+    | ReplyCreated
+    | QuoteCreated
+)
+
+
+def _counted_posts(event: PostChange) -> tuple[int | None, ...]:
+    """The posts whose counters `event` moved."""
+    if isinstance(event, ReplyCreated):
+        return (event.reply_to_id,)
+    if isinstance(event, QuoteCreated):
+        return (event.quote_of_id,)
+    if isinstance(event, PostDeleted):
+        return (event.reply_to_id, event.quote_of_id)
+    if isinstance(event, PostEdited):
+        return ()
+    return (event.post_id,)  # likes and retweets
 
 
 @handler(
-    "post.edited",
-    "post.deleted",
-    "post.liked",
-    "post.unliked",
-    "retweet.created",
-    "retweet.deleted",
-    "reply.created",
-    "quote.created",
+    PostEdited,
+    PostDeleted,
+    PostLiked,
+    PostUnliked,
+    RetweetCreated,
+    RetweetDeleted,
+    ReplyCreated,
+    QuoteCreated,
     transactional=False,
 )
-def push_post_updates(events: list[Event]) -> None:
+def push_post_updates(events: list[Delivered[PostChange]]) -> None:
     """Tell subscribed sockets a post changed. Idempotent by construction: it pushes
     the post's current state, so a repeat only repeats the same frame. Edits and
     deletions go out at once; counter changes are throttled per post."""
-    now = {e.payload["post_id"] for e in events if e.name in ("post.edited", "post.deleted")}
-    counters = {e.payload.get(key) for e in events for key in _COUNTER_EVENTS.get(e.name, ())} - {
-        None
-    }
+    now = {d.event.post_id for d in events if isinstance(d.event, PostEdited | PostDeleted)}
+    counters = {post_id for d in events for post_id in _counted_posts(d.event)} - {None}
     if now:
         realtime.push_post_updates(post_ids=now, throttled=False)
     if counters - now:

@@ -1,12 +1,13 @@
 """Event handlers of relationships (docs/events.md lists their ordering rules)."""
 
-from core.events import Event, handler
+from accounts.events import UserErased
+from core.events import Delivered, handler
 from relationships import services
 
 
-@handler("user.erased")
-def drop_relationships_of_erased_users(events: list[Event]) -> None:
+@handler(UserErased)
+def drop_relationships_of_erased_users(events: list[Delivered[UserErased]]) -> None:
     """Idempotent: a second run finds nothing left to remove. Order does not
     matter: an erased account can no longer follow, so nothing comes after."""
-    for event in events:
-        services.user_relationships_erase(user_id=event.payload["user_id"])
+    for delivered in events:
+        services.user_relationships_erase(user_id=delivered.event.user_id)

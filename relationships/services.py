@@ -6,15 +6,8 @@ one pair are therefore serialized: a follow cannot slip in beside a concurrent
 block, and the followers/following counters move (with F() updates, in the same
 transaction) exactly when a Follow row was really created or deleted.
 
-Events (payloads are small dicts of ids):
-  user.followed      {follower_id, followee_id}
-  user.unfollowed    {follower_id, followee_id}   (also for follows a block removes)
-  follow.requested   {request_id, requester_id, target_id}
-  follow.approved    {request_id, follower_id, followee_id}  (a Follow row now exists)
-  user.blocked       {blocker_id, blocked_id}
-  user.unblocked     {blocker_id, blocked_id}
-  user.muted         {muter_id, muted_id}
-  user.unmuted       {muter_id, muted_id}
+Events: relationships/events.py (a follow a block removes publishes
+user.unfollowed too).
 """
 
 from dataclasses import dataclass
@@ -25,6 +18,16 @@ from django.db.models import F, Q
 from accounts.models import User
 from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish
+from relationships.events import (
+    FollowApproved,
+    FollowRequested,
+    UserBlocked,
+    UserFollowed,
+    UserMuted,
+    UserUnblocked,
+    UserUnfollowed,
+    UserUnmuted,
+)
 from relationships.models import Block, Follow, FollowRequest, Mute
 
 
@@ -84,7 +87,7 @@ def _follow_remove(*, follower_id: int, followee_id: int) -> bool:
     deleted, _ = Follow.objects.filter(follower_id=follower_id, followee_id=followee_id).delete()
     if deleted:
         _move_counters(follower_id=follower_id, followee_id=followee_id, delta=-1)
-        publish("user.unfollowed", {"follower_id": follower_id, "followee_id": followee_id})
+        publish(UserUnfollowed(follower_id=follower_id, followee_id=followee_id))
     return bool(deleted)
 
 
@@ -109,14 +112,15 @@ def follow_create(*, follower: User, followee_id: int) -> FollowResult:
         )
         if created:
             publish(
-                "follow.requested",
-                {"request_id": request.pk, "requester_id": follower.pk, "target_id": followee_id},
+                FollowRequested(
+                    request_id=request.pk, requester_id=follower.pk, target_id=followee_id
+                )
             )
         return FollowResult(following=False, requested=True, created=created)
     # A request left from when the account was private is answered by the follow.
     FollowRequest.objects.filter(requester_id=follower.pk, target_id=followee_id).delete()
     _follow_insert(follower_id=follower.pk, followee_id=followee_id)
-    publish("user.followed", {"follower_id": follower.pk, "followee_id": followee_id})
+    publish(UserFollowed(follower_id=follower.pk, followee_id=followee_id))
     return FollowResult(following=True, requested=False, created=True)
 
 
@@ -162,8 +166,7 @@ def follow_request_approve(*, user: User, request_id: int) -> None:
         raise NotFound("No such follow request.")
     _follow_insert(follower_id=request.requester_id, followee_id=user.pk)
     publish(
-        "follow.approved",
-        {"request_id": request.pk, "follower_id": request.requester_id, "followee_id": user.pk},
+        FollowApproved(request_id=request.pk, follower_id=request.requester_id, followee_id=user.pk)
     )
 
 
@@ -187,7 +190,7 @@ def block_create(*, blocker: User, blocked_id: int) -> bool:
         | Q(requester_id=blocked_id, target_id=blocker.pk)
     ).delete()
     if created:
-        publish("user.blocked", {"blocker_id": blocker.pk, "blocked_id": blocked_id})
+        publish(UserBlocked(blocker_id=blocker.pk, blocked_id=blocked_id))
     return created
 
 
@@ -201,7 +204,7 @@ def block_delete(*, blocker: User, blocked_id: int) -> None:
     _require_user(blocked_id)
     deleted, _ = Block.objects.filter(blocker_id=blocker.pk, blocked_id=blocked_id).delete()
     if deleted:
-        publish("user.unblocked", {"blocker_id": blocker.pk, "blocked_id": blocked_id})
+        publish(UserUnblocked(blocker_id=blocker.pk, blocked_id=blocked_id))
 
 
 @transaction.atomic
@@ -212,7 +215,7 @@ def mute_create(*, muter: User, muted_id: int) -> bool:
         raise NotFound("No such user.")
     _, created = Mute.objects.get_or_create(muter_id=muter.pk, muted_id=muted_id)
     if created:
-        publish("user.muted", {"muter_id": muter.pk, "muted_id": muted_id})
+        publish(UserMuted(muter_id=muter.pk, muted_id=muted_id))
     return created
 
 
@@ -221,7 +224,7 @@ def mute_delete(*, muter: User, muted_id: int) -> None:
     _require_user(muted_id)
     deleted, _ = Mute.objects.filter(muter_id=muter.pk, muted_id=muted_id).delete()
     if deleted:
-        publish("user.unmuted", {"muter_id": muter.pk, "muted_id": muted_id})
+        publish(UserUnmuted(muter_id=muter.pk, muted_id=muted_id))
 
 
 @transaction.atomic

@@ -23,6 +23,17 @@ from accounts.models import User
 from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish
 from core.ids import new_id
+from tweets.events import (
+    PostCreated,
+    PostDeleted,
+    PostEdited,
+    PostLiked,
+    PostUnliked,
+    QuoteCreated,
+    ReplyCreated,
+    RetweetCreated,
+    RetweetDeleted,
+)
 from tweets.feed.fanout import add_own_entry
 from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
 from tweets.text import TextError, validate_post_text
@@ -126,35 +137,32 @@ def post_create(
     _bump_posts_count(user_id=author.pk, delta=1)
 
     publish(
-        "post.created",
-        {
-            "post_id": post.id,
-            "author_id": author.pk,
-            "reply_to_id": post.reply_to_id,
-            "quote_of_id": post.quote_of_id,
-            "conversation_id": post.conversation_id,
-        },
+        PostCreated(
+            post_id=post.id,
+            author_id=author.pk,
+            reply_to_id=post.reply_to_id,
+            quote_of_id=post.quote_of_id,
+            conversation_id=post.conversation_id,
+        )
     )
     if parent is not None:
         publish(
-            "reply.created",
-            {
-                "post_id": post.id,
-                "author_id": author.pk,
-                "reply_to_id": parent.id,
-                "reply_to_author_id": parent.author_id,
-                "conversation_id": post.conversation_id,
-            },
+            ReplyCreated(
+                post_id=post.id,
+                author_id=author.pk,
+                reply_to_id=parent.id,
+                reply_to_author_id=parent.author_id,
+                conversation_id=post.conversation_id,
+            )
         )
     if quoted is not None:
         publish(
-            "quote.created",
-            {
-                "post_id": post.id,
-                "author_id": author.pk,
-                "quote_of_id": quoted.id,
-                "quote_of_author_id": quoted.author_id,
-            },
+            QuoteCreated(
+                post_id=post.id,
+                author_id=author.pk,
+                quote_of_id=quoted.id,
+                quote_of_author_id=quoted.author_id,
+            )
         )
     transaction.on_commit(lambda: add_own_entry(actor_id=author.pk, entry_id=post.id))
     return post
@@ -178,7 +186,7 @@ def post_edit(*, user: User, post_id: int, text: str) -> Post:
     post.edited_at = now
     post.version += 1  # new payload cache key for the feed (row locked above)
     post.save(update_fields=["text", "edited_at", "version"])
-    publish("post.edited", {"post_id": post.id, "author_id": user.pk, "edit_id": edit.id})
+    publish(PostEdited(post_id=post.id, author_id=user.pk, edit_id=edit.id))
     return post
 
 
@@ -206,14 +214,13 @@ def post_soft_delete(*, post: Post) -> bool:
         _bump_post(post_id=ref_id, field=counter, delta=-1)
     _bump_posts_count(user_id=post.author_id, delta=-1)
     publish(
-        "post.deleted",
-        {
-            "post_id": post.id,
-            "author_id": post.author_id,
-            "reply_to_id": post.reply_to_id,
-            "quote_of_id": post.quote_of_id,
-            "conversation_id": post.conversation_id,
-        },
+        PostDeleted(
+            post_id=post.id,
+            author_id=post.author_id,
+            reply_to_id=post.reply_to_id,
+            quote_of_id=post.quote_of_id,
+            conversation_id=post.conversation_id,
+        )
     )
     return True
 
@@ -248,10 +255,7 @@ def like_create(*, user: User, post_id: int) -> tuple[Post, bool]:
     if like_id is None:
         return post, False
     _bump_post(post_id=post.pk, field="like_count", delta=1)
-    publish(
-        "post.liked",
-        {"like_id": like_id, "post_id": post.pk, "user_id": user.pk, "author_id": post.author_id},
-    )
+    publish(PostLiked(like_id=like_id, post_id=post.pk, user_id=user.pk, author_id=post.author_id))
     return post, True
 
 
@@ -262,7 +266,7 @@ def like_delete(*, user: User, post_id: int) -> bool:
     if not deleted:
         return False
     _bump_post(post_id=post.pk, field="like_count", delta=-1)
-    publish("post.unliked", {"post_id": post.pk, "user_id": user.pk, "author_id": post.author_id})
+    publish(PostUnliked(post_id=post.pk, user_id=user.pk, author_id=post.author_id))
     return True
 
 
@@ -280,13 +284,9 @@ def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
         retweet_id = _insert_pair(Retweet, user_id=user.pk, post_id=post.pk)
     _bump_post(post_id=post.pk, field="retweet_count", delta=1)
     publish(
-        "retweet.created",
-        {
-            "retweet_id": retweet_id,
-            "post_id": post.pk,
-            "user_id": user.pk,
-            "author_id": post.author_id,
-        },
+        RetweetCreated(
+            retweet_id=retweet_id, post_id=post.pk, user_id=user.pk, author_id=post.author_id
+        )
     )
     transaction.on_commit(lambda: add_own_entry(actor_id=user.pk, entry_id=retweet_id))
     retweet = Retweet.objects.select_related("user").get(pk=retweet_id)
@@ -302,13 +302,9 @@ def retweet_delete(*, user: User, post_id: int) -> bool:
         return False  # not retweeted, or a concurrent request removed it first
     _bump_post(post_id=post.pk, field="retweet_count", delta=-1)
     publish(
-        "retweet.deleted",
-        {
-            "retweet_id": retweet_id,
-            "post_id": post.pk,
-            "user_id": user.pk,
-            "author_id": post.author_id,
-        },
+        RetweetDeleted(
+            retweet_id=retweet_id, post_id=post.pk, user_id=user.pk, author_id=post.author_id
+        )
     )
     return True
 
@@ -344,19 +340,17 @@ def user_content_erase(*, user_id: int) -> None:
         if Like.objects.filter(pk=like.pk).delete()[0]:
             _bump_post(post_id=like.post_id, field="like_count", delta=-1)
             publish(
-                "post.unliked",
-                {"post_id": like.post_id, "user_id": user_id, "author_id": like.post.author_id},
+                PostUnliked(post_id=like.post_id, user_id=user_id, author_id=like.post.author_id)
             )
     for retweet in Retweet.objects.filter(user_id=user_id).select_related("post"):
         if Retweet.objects.filter(pk=retweet.pk).delete()[0]:
             _bump_post(post_id=retweet.post_id, field="retweet_count", delta=-1)
             publish(
-                "retweet.deleted",
-                {
-                    "retweet_id": retweet.pk,
-                    "post_id": retweet.post_id,
-                    "user_id": user_id,
-                    "author_id": retweet.post.author_id,
-                },
+                RetweetDeleted(
+                    retweet_id=retweet.pk,
+                    post_id=retweet.post_id,
+                    user_id=user_id,
+                    author_id=retweet.post.author_id,
+                )
             )
     Bookmark.objects.filter(user_id=user_id).delete()

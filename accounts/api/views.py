@@ -180,10 +180,12 @@ class MeView(APIView):
 class DeactivateView(APIView):
     @extend_schema(
         tags=["users"],
-        summary="Deactivate your account (hidden until you sign in again)",
-        request=None,
+        summary="Deactivate your account (hidden until you sign in again; needs your password)",
+        request=s.PasswordConfirmSerializer,
         responses={204: NO_CONTENT},
     )
     def post(self, request):
-        services.user_deactivate(user=request.user)
+        data = s.PasswordConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_deactivate(user=request.user, password=data.validated_data["password"])
         return Response(status=status.HTTP_204_NO_CONTENT)

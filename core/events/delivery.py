@@ -6,6 +6,9 @@ committed, with a processed marker for transactional handlers), a no-op
 in `EventDelivery` (retried later with backoff, a dead letter after the last
 attempt). A failing batch is split in halves until the poison events stand
 alone, so one bad event cannot hold back the rest.
+
+Rows are decoded into their event classes here (core.events.types): a row that
+no longer fits its class fails like a handler error, alone.
 """
 
 import logging
@@ -19,7 +22,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.events.registry import Event, HandlerSpec, registry
+from core.events.registry import HandlerSpec, registry
+from core.events.types import Delivered, catalogue
 from core.models import EventDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -46,9 +50,24 @@ def backoff_seconds(attempt: int) -> float:
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def load_events(event_ids: list[int]) -> list[Event]:
-    rows = OutboxEvent.objects.filter(id__in=event_ids).order_by("id")
-    return [Event(id=r.id, name=r.name, payload=r.payload, created_at=r.created_at) for r in rows]
+def load_events(event_ids: list[int], *, errors: dict[int, str] | None = None) -> list[Delivered]:
+    """The events `event_ids` that still exist, in id order, decoded into their classes.
+
+    A row that cannot be decoded (no class has its name any more, or it lacks a
+    field that has no default) is left out; its error goes into `errors`, or is
+    raised when no `errors` dict is given.
+    """
+    events = []
+    for row in OutboxEvent.objects.filter(id__in=event_ids).order_by("id"):
+        try:
+            event = catalogue.decode(row.name, row.payload)
+        except Exception as exc:
+            if errors is None:
+                raise
+            errors[row.id] = f"cannot decode {row.name} #{row.id}: {type(exc).__name__}: {exc}"
+            continue
+        events.append(Delivered(id=row.id, created_at=row.created_at, event=event))
+    return events
 
 
 def claim(handler: str, event_ids: list[int]) -> set[int]:
@@ -75,7 +94,7 @@ def claim(handler: str, event_ids: list[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def apply(spec: HandlerSpec, events: list[Event]) -> None:
+def apply(spec: HandlerSpec, events: list[Delivered]) -> None:
     """Run the handler once on `events`; raise if it failed (nothing of it then persists)."""
     if not spec.transactional:
         spec.func(events)  # idempotent by construction: re-running it is harmless
@@ -87,9 +106,12 @@ def apply(spec: HandlerSpec, events: list[Event]) -> None:
             spec.func(todo)
 
 
-def run_bisecting(spec: HandlerSpec, events: list[Event], outcome: Outcome) -> None:
-    """Apply `events`; when the batch fails, split it until each failure is one event."""
-    stack = [events]
+def run_bisecting(spec: HandlerSpec, events: list[Delivered], outcome: Outcome) -> None:
+    """Apply `events`; when the batch fails, split it until each failure is one event.
+
+    A per-event handler gets one event per transaction from the start.
+    """
+    stack = [[e] for e in reversed(events)] if spec.per_event else [events]
     try:
         while stack:
             batch = stack.pop()
@@ -127,8 +149,9 @@ def deliver(*, handler: str, event_ids: list[int], first_attempt: bool = False) 
     retry row can exist for them yet and none is looked for (a query per task).
     """
     outcome = Outcome()
-    events = load_events(event_ids)
-    found = {e.id for e in events}
+    undecodable: dict[int, str] = {}
+    events = load_events(event_ids, errors=undecodable)
+    found = {e.id for e in events} | set(undecodable)
     outcome.missing = [i for i in event_ids if i not in found]
     if outcome.missing:
         logger.warning("events %s no longer exist; %s skips them", outcome.missing, handler)
@@ -140,6 +163,7 @@ def deliver(*, handler: str, event_ids: list[int], first_attempt: bool = False) 
         outcome.failed = {e.id: error for e in events}
     elif events:
         run_bisecting(spec, events, outcome)
+    outcome.failed.update(undecodable)
     record(handler=handler, outcome=outcome, first_attempt=first_attempt)
     return outcome
 

@@ -20,6 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,6 +34,32 @@ from core.models import EventDelivery, OutboxEvent
 logger = logging.getLogger(__name__)
 
 SWEEP_TIME_BUDGET_SECONDS = 20  # one sweep stops claiming after this; the next goes on
+
+
+@dataclass(frozen=True)
+class Tasks:
+    """The Celery tasks dispatch sends: `core.run_handler` and `core.dispatch_now`.
+
+    core.tasks plugs them in when it is imported (core.apps imports it in ready()),
+    so this package never imports the module whose tasks call into it.
+    """
+
+    run_handler: Any  # celery Task objects (their apply_async honours eager mode)
+    dispatch_now: Any
+
+
+_tasks: Tasks | None = None
+
+
+def use_tasks(*, run_handler: Any, dispatch_now: Any) -> None:
+    global _tasks
+    _tasks = Tasks(run_handler=run_handler, dispatch_now=dispatch_now)
+
+
+def tasks() -> Tasks:
+    if _tasks is None:
+        raise RuntimeError("core.tasks is not loaded: the event dispatcher has no tasks to send")
+    return _tasks
 
 
 @dataclass(frozen=True)
@@ -59,9 +86,7 @@ def plan(rows: list[tuple[int, str]], *, batch_size: int) -> list[Batch]:
 
 
 def is_eager() -> bool:
-    from core.tasks import run_handler
-
-    return bool(run_handler.app.conf.task_always_eager)
+    return bool(tasks().run_handler.app.conf.task_always_eager)
 
 
 def send(batches: list[Batch]) -> set[int]:
@@ -71,8 +96,7 @@ def send(batches: list[Batch]) -> set[int]:
     each after a timeout) and never raises: the caller leaves what was not sent
     pending. In eager mode each task runs here, in process.
     """
-    from core.tasks import run_handler
-
+    run_handler = tasks().run_handler
     unsent: set[int] = set()
     for index, batch in enumerate(batches):
         kwargs = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
@@ -266,13 +290,11 @@ def signal_dispatcher(*, window_ms: int = 0) -> bool:
     so a lost task holds nothing back for long; the sweeper sends its rows.
     Returns whether this call sent the task.
     """
-    from core.tasks import dispatch_now
-
     seconds = window_ms / 1000
     if not cache.add(DISPATCHER_QUEUED, 1, timeout=max(seconds, DISPATCHER_QUEUED_SECONDS)):
         return False
     try:
-        dispatch_now.apply_async(countdown=seconds or None)
+        tasks().dispatch_now.apply_async(countdown=seconds or None)
     except Exception:
         cache.delete(DISPATCHER_QUEUED)  # the next commit tries again
         raise

@@ -132,7 +132,7 @@ def test_deactivate_hides_the_profile_revokes_tokens_and_sign_in_reactivates(api
     tokens = obtain_tokens(api_client, user.username)
     own = client_with(tokens["access"])
 
-    assert own.post(DEACTIVATE_URL).status_code == 204
+    assert own.post(DEACTIVATE_URL, {"password": DEFAULT_PASSWORD}).status_code == 204
 
     assert_error(viewer.get(f"/api/v1/users/{user.pk}/profile"), 404)
     assert_error(viewer.get(f"/api/v1/users/by-username/{user.username}"), 404)

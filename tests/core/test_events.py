@@ -20,12 +20,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from core.events import Event, delivery, dispatch, handler, publish, registry
+from core.events import Delivered, delivery, dispatch, handler, publish, registry
 from core.events.registry import HandlerSpec
 from core.events.retention import prune
 from core.ids import min_id_for, new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
 from core.tasks import dispatch_now, run_handler
+from tests.eventapp.events import Effect, Flaky, Indexed
 from tests.eventapp.models import EffectRow, Fault
 
 RECORD = "tests.eventapp.handlers.record"
@@ -81,29 +82,28 @@ class FakeBroker:
 @pytest.mark.django_db(transaction=True)
 def test_publish_outside_a_transaction_is_refused():
     with pytest.raises(RuntimeError, match=r"inside transaction\.atomic"):
-        publish("test.effect", {})
+        publish(Effect())
     assert not OutboxEvent.objects.exists()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("name", "payload", "error"),
+    ("event", "error", "message"),
     [
-        ("created", {}, ValueError),
-        ("Post.Created", {}, ValueError),
-        ("post.created", ["not", "a", "dict"], TypeError),
-        ("post.created", {"blob": "x" * 9000}, ValueError),
+        ({"name": "test.effect"}, TypeError, "takes a DomainEvent instance"),
+        (Effect, TypeError, "takes a DomainEvent instance"),
+        (Effect(n=[1, 2]), TypeError, r"test\.effect\.n is a list: ids and scalars only"),
     ],
 )
-def test_publish_rejects_bad_names_and_payloads(name, payload, error):
-    with pytest.raises(error):
-        publish(name, payload)
+def test_publish_takes_only_event_instances_of_scalars(event, error, message):
+    with transaction.atomic(), pytest.raises(error, match=message):
+        publish(event)
     assert not OutboxEvent.objects.exists()
 
 
 def publish_then_fail() -> None:
     with transaction.atomic():
-        publish("test.effect", {})
+        publish(Effect())
         raise ZeroDivisionError("the write fails after publishing")
 
 
@@ -119,7 +119,7 @@ def test_a_rolled_back_write_publishes_nothing():
 @pytest.mark.django_db(transaction=True)
 def test_an_event_in_a_rolled_back_savepoint_is_dropped_and_its_sibling_delivered():
     with transaction.atomic():
-        kept = publish("test.effect", {})
+        kept = publish(Effect())
         with pytest.raises(ZeroDivisionError):
             publish_then_fail()
 
@@ -130,7 +130,7 @@ def test_an_event_in_a_rolled_back_savepoint_is_dropped_and_its_sibling_delivere
 @pytest.mark.django_db(transaction=True)
 def test_handlers_run_after_commit_once_and_the_event_is_marked_dispatched():
     with transaction.atomic():
-        event_id = publish("test.effect", {"post_id": 1})
+        event_id = publish(Effect(n=1))
         assert effects() == []  # nothing runs before the commit
 
     assert effects() == [event_id]
@@ -144,8 +144,8 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
     settings.EVENTS_BATCH_SIZE = 3
     broker = FakeBroker(monkeypatch)
     with transaction.atomic():
-        ids = [publish("test.effect", {}) for _ in range(5)]
-        flaky_id = publish("test.flaky", {})
+        ids = [publish(Effect()) for _ in range(5)]
+        flaky_id = publish(Flaky())
 
     assert broker.dispatchers == 1  # the request queued one task
     batches = sorted((queue, key, tuple(ids)) for queue, key, ids in broker.sent)
@@ -167,7 +167,7 @@ def test_a_commit_queues_one_dispatcher_and_runs_no_query_for_it(settings, monke
     monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
 
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        ids = [publish("test.effect", {}), publish("test.flaky", {})]
+        ids = [publish(Effect()), publish(Flaky())]
 
     # the two outbox rows, then nothing: no dispatch transaction after the commit
     assert [q["sql"].split()[0] for q in queries] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
@@ -195,14 +195,14 @@ def test_commits_while_a_dispatcher_waits_share_it_and_are_packed_together(monke
     ids = []
     for _ in range(3):  # three requests while the worker is busy elsewhere
         with transaction.atomic():
-            ids.append(publish("test.effect", {}))
+            ids.append(publish(Effect()))
 
     assert len(queued) == 1  # one dispatcher for the three commits, not one each
     assert dispatch_now() == 3
     assert broker.sent == [("default", RECORD, ids)]  # one handler batch
 
     with transaction.atomic():  # the dispatcher has started: the next commit queues another
-        later = publish("test.effect", {})
+        later = publish(Effect())
     assert len(queued) == 2
     assert dispatch_now() == 1
     assert broker.ids() == sorted([*ids, later])
@@ -216,14 +216,14 @@ def test_a_commit_during_a_running_dispatcher_is_not_left_behind(monkeypatch):
     queued = []
     monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
     with transaction.atomic():
-        first = publish("test.effect", {})
+        first = publish(Effect())
     real_dispatch_pending = dispatch.dispatch_pending
     late = []
 
     def commit_in_between(**kwargs):
         if not late:
             with transaction.atomic():
-                late.append(publish("test.effect", {}))
+                late.append(publish(Effect()))
         return real_dispatch_pending(**kwargs)
 
     monkeypatch.setattr(dispatch, "dispatch_pending", commit_in_between)
@@ -240,7 +240,7 @@ def test_a_lost_dispatcher_is_covered_by_the_sweeper_and_its_flag_expires(monkey
     monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: queued.append(kw))
     monkeypatch.setattr(dispatch, "DISPATCHER_QUEUED_SECONDS", 0.2)
     with transaction.atomic():
-        event_id = publish("test.effect", {})
+        event_id = publish(Effect())
 
     assert len(queued) == 1  # accepted by the broker, then lost (say the broker restarted)
     assert dispatch.sweep(min_age_seconds=0) == {"dispatched": 1, "retried": 0}
@@ -248,7 +248,7 @@ def test_a_lost_dispatcher_is_covered_by_the_sweeper_and_its_flag_expires(monkey
 
     time.sleep(0.3)
     with transaction.atomic():
-        publish("test.effect", {})
+        publish(Effect())
     assert len(queued) == 2  # the flag of the lost one expired: the next commit queues again
 
 
@@ -256,10 +256,10 @@ def test_a_lost_dispatcher_is_covered_by_the_sweeper_and_its_flag_expires(monkey
 def test_a_refused_dispatcher_leaves_no_flag_behind(monkeypatch):
     broker = FakeBroker(monkeypatch, down=True)
     with transaction.atomic():
-        publish("test.effect", {})  # refused: logged, left to the sweeper
+        publish(Effect())  # refused: logged, left to the sweeper
     broker.down = False
     with transaction.atomic():
-        publish("test.effect", {})
+        publish(Effect())
     assert broker.dispatchers == 1  # the second commit queued one at once
     assert len(broker.ids()) == 2  # and it sent both
 
@@ -273,7 +273,7 @@ def test_with_a_dispatch_window_the_dispatcher_waits_one_window(settings, monkey
     ids = []
     for _ in range(3):
         with transaction.atomic():
-            ids.append(publish("test.effect", {}))
+            ids.append(publish(Effect()))
 
     assert queued == [{"countdown": 60.0}]
     assert dispatch_now() == 3
@@ -286,7 +286,7 @@ def test_with_a_dispatch_window_the_dispatcher_waits_one_window(settings, monkey
 @pytest.mark.django_db(transaction=True)
 def test_a_redelivered_batch_is_a_no_op_for_a_transactional_handler():
     with transaction.atomic():
-        ids = [publish("test.effect", {}) for _ in range(3)]
+        ids = [publish(Effect()) for _ in range(3)]
 
     outcome = delivery.deliver(handler=RECORD, event_ids=ids)
 
@@ -340,7 +340,7 @@ def test_a_redis_handler_is_idempotent_by_construction():
 def test_a_poison_event_is_split_off_and_the_rest_of_its_batch_applied(settings):
     settings.EVENTS_BATCH_SIZE = 8
     with transaction.atomic():
-        ids = [publish("test.effect", {"poison": n == 5}) for n in range(8)]
+        ids = [publish(Effect(poison=n == 5)) for n in range(8)]
 
     assert effects() == sorted(ids[:5] + ids[6:])
     [failure] = EventDelivery.objects.all()
@@ -356,7 +356,7 @@ def test_a_failing_handler_ends_as_one_dead_letter_and_replays_after_the_fix(set
     Fault.objects.create(name="flaky")
 
     with transaction.atomic():  # the failure does not reach the writer
-        event_id = publish("test.flaky", {})
+        event_id = publish(Flaky())
 
     assert effects("record") == [event_id]  # the other handler of the event is not held back
     for _ in range(5):  # more sweeps than attempts: a dead letter is not retried
@@ -381,7 +381,7 @@ def test_a_retry_waits_for_its_backoff(settings):
     settings.EVENTS_RETRY_BASE_SECONDS = 60
     Fault.objects.create(name="flaky")
     with transaction.atomic():
-        event_id = publish("test.flaky", {})
+        event_id = publish(Flaky())
     Fault.objects.all().delete()
 
     dispatch.sweep()
@@ -432,16 +432,16 @@ def test_backoff_is_exponential_capped_and_jittered(settings):
 def test_a_batch_out_of_time_records_its_unfinished_events_as_failed():
     calls = []
 
-    def slow(events: list[Event]) -> None:
-        calls.append([e.id for e in events])
+    def slow(events: list[Delivered[Effect]]) -> None:
+        calls.append([d.id for d in events])
         if len(calls) == 2:
             raise SoftTimeLimitExceeded()
-        if any(e.payload.get("bad") for e in events):
+        if any(d.event.poison for d in events):
             raise ValueError("bad")
 
-    spec = HandlerSpec(key="t.slow", func=slow, events=("t.x",), transactional=False)
+    spec = HandlerSpec(key="t.slow", func=slow, events=(Effect,), transactional=False)
     now = timezone.now()
-    events = [Event(id=i, name="t.x", payload={"bad": i == 1}, created_at=now) for i in range(1, 5)]
+    events = [Delivered(id=i, created_at=now, event=Effect(poison=i == 1)) for i in range(1, 5)]
     outcome = delivery.Outcome()
 
     delivery.run_bisecting(spec, events, outcome)
@@ -601,37 +601,47 @@ def test_events_status_and_readyz_report_the_outbox(client):
     assert detail["oldest_pending_age_seconds"] >= 89
 
 
-def test_list_event_handlers_shows_each_event_with_its_handlers():
+def test_list_event_handlers_shows_each_event_with_its_publishers_and_handlers():
     out = io.StringIO()
     call_command("list_event_handlers", stdout=out)
     lines = out.getvalue().splitlines()
 
-    start = lines.index("test.flaky")
-    assert lines[start + 1 : start + 3] == [
+    start = lines.index("test.flaky  tests.eventapp.events.Flaky()")
+    assert lines[start + 1].startswith("  published at tests/eventapp/services.py:")
+    assert lines[start + 2 : start + 4] == [
         f"  -> {RECORD}  [queue=default, transactional]",
         f"  -> {FLAKY}  [queue=fanout, transactional]",
     ]
     assert "  -> tests.eventapp.handlers.index_in_redis  [queue=fanout, idempotent]" in lines
+    assert (
+        "  -> accounts.handlers.send_security_email  [queue=default, transactional, per event]"
+        in lines
+    )
+    muted = lines.index("user.muted  relationships.events.UserMuted(muter_id, muted_id)")
+    assert lines[muted + 2].startswith("  unhandled: Mutes are applied")
 
 
 @pytest.mark.parametrize(
-    ("events", "options", "message"),
+    ("events", "options", "error", "message"),
     [
-        (("PostCreated",), {}, "dotted lowercase"),
-        (("post.created",), {"queue": "bulk"}, "queue must be one of"),
-        ((), {}, "at least one event"),
+        (("test.effect",), {}, TypeError, "takes event classes"),
+        ((Effect,), {"queue": "bulk"}, ValueError, "queue must be one of"),
+        ((), {}, ValueError, "at least one event class"),
+        ((Effect,), {"per_event": True, "transactional": False}, ValueError, "per_event"),
     ],
 )
-def test_handler_registration_is_validated(events, options, message):
-    with pytest.raises(ValueError, match=message):
+def test_handler_registration_is_validated(events, options, error, message):
+    with pytest.raises(error, match=message):
         handler(*events, **options)(lambda events: None)
 
 
 def test_a_handler_key_cannot_be_registered_twice():
     spec = registry.by_key[RECORD]
     with pytest.raises(ValueError, match="registered twice"):
-        handler("test.other")(spec.func)
-    assert "test.other" not in registry.by_event
+        handler(Indexed)(spec.func)
+    assert [s.key for s in registry.handlers_for("test.indexed")] == [
+        "tests.eventapp.handlers.index_in_redis"
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -655,3 +665,23 @@ def test_admin_lists_outbox_numbers_and_replays_a_dead_letter(admin_client):
     assert response.status_code == 302
     assert effects("flaky") == [event.id]
     assert not EventDelivery.objects.exists()
+
+
+def test_core_events_imports_no_task_module():
+    """core.tasks imports core.events and hands it its tasks (dispatch.use_tasks): the
+    other direction, even inside a function, would be an import cycle."""
+    import ast
+    from pathlib import Path
+
+    package = Path(dispatch.__file__).parent
+    imported = set()
+    for file in package.glob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+                imported.update(f"{node.module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                imported.update(a.name for a in node.names)
+    assert not {name for name in imported if name.startswith("core.tasks")}
+    assert dispatch.tasks().run_handler is run_handler
+    assert dispatch.tasks().dispatch_now is dispatch_now

@@ -1,6 +1,5 @@
 """A write endpoint for the broker-down test (tests/integration/test_events_broker_down.py)."""
 
-from django.db import transaction
 from django.urls import path
 from rest_framework.decorators import (
     api_view,
@@ -11,7 +10,7 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from core.events import publish
+from tests.eventapp import services
 
 
 @api_view(["POST"])
@@ -19,8 +18,7 @@ from core.events import publish
 @permission_classes([AllowAny])
 @throttle_classes([])
 def create_effect(request):
-    with transaction.atomic():
-        event_id = publish("test.effect", {"n": int(request.data.get("n", 0))})
+    event_id = services.effect_create(n=int(request.data.get("n", 0)))
     return Response({"event_id": str(event_id)}, status=201)
 
 

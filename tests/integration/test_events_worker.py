@@ -12,6 +12,7 @@ from core.events import publish
 from core.events.dispatch import Batch, send
 from core.ids import new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
+from tests.eventapp.events import Effect, Flaky
 from tests.eventapp.models import EffectRow, Fault
 from tests.integration.celery_workers import broker
 from tests.integration.procs import wait_until
@@ -31,7 +32,7 @@ def test_a_batch_cut_by_sigkill_is_redelivered_and_applied_exactly_once(workers)
     # The dispatcher runs in the worker: it packs 4 events per handler task.
     first = workers.start_worker("first", EVENTS_BATCH_SIZE="4")
     with transaction.atomic():
-        ids = [publish("test.effect", {"sleep": 0.25, "announce": True}) for _ in range(16)]
+        ids = [publish(Effect(sleep=0.25, announce=True)) for _ in range(16)]
 
     # The worker finished the first batch of 4 and is one event into the second.
     wait_until(lambda: cache.get(f"test:started:{ids[4]}"), timeout=30, interval=0.02)
@@ -83,7 +84,7 @@ def test_an_always_failing_handler_becomes_one_dead_letter_and_replays_after_the
     workers.start_worker("worker")  # EVENTS_MAX_ATTEMPTS=3, retries after ~0.05 s
     Fault.objects.create(name="flaky")
     with transaction.atomic():
-        event_id = publish("test.flaky", {})
+        event_id = publish(Flaky())
 
     def dead() -> bool:
         call_command("dispatch_outbox", stdout=io.StringIO())  # the beat sweeper's job

@@ -15,6 +15,7 @@ from notifications.models import Notification, TargetType, Verb
 from relationships import services as relationships
 from tests.factories import PostFactory, UserFactory
 from tweets import services as tweets
+from tweets.events import PostLiked, RetweetCreated
 
 pytestmark = pytest.mark.django_db
 
@@ -205,8 +206,8 @@ def test_running_a_handler_twice_creates_nothing_new(alice, bob, carol, delivere
     from core.events.delivery import load_events
 
     loaded = load_events(ids)
-    handlers.notify_liked([e for e in loaded if e.name == "post.liked"])
-    handlers.notify_retweeted([e for e in loaded if e.name == "retweet.created"])
+    handlers.notify_liked([d for d in loaded if isinstance(d.event, PostLiked)])
+    handlers.notify_retweeted([d for d in loaded if isinstance(d.event, RetweetCreated)])
 
     after = list(Notification.objects.order_by("id").values_list("id", "sort_id", "is_read"))
     assert after == before

@@ -115,7 +115,10 @@ def test_a_token_revoked_by_a_password_change_closes_with_4401(alice, access):
 
 
 def test_a_deactivated_account_closes_with_4401(alice, access):
-    assert client_with(access).post("/api/v1/users/me/deactivate").status_code == 204
+    response = client_with(access).post(
+        "/api/v1/users/me/deactivate", {"password": DEFAULT_PASSWORD}
+    )
+    assert response.status_code == 204
     assert_unauthorized(connect(path=f"/ws/?token={access}"))
 
 

@@ -66,7 +66,8 @@ def test_deactivation_and_reactivation_are_published(django_capture_on_commit_ca
     user = UserFactory()
     client = APIClient()
     client.force_authenticate(user)
-    assert client.post("/api/v1/users/me/deactivate").status_code == 204
+    deactivated = client.post("/api/v1/users/me/deactivate", {"password": DEFAULT_PASSWORD})
+    assert deactivated.status_code == 204
     token = APIClient().post(
         "/api/v1/auth/token", {"username": user.username, "password": DEFAULT_PASSWORD}
     )

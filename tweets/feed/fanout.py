@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from core import realtime
-from core.events import Event
+from core.events import Delivered
+from relationships.events import FollowApproved, UserFollowed, UserUnfollowed
 from relationships.models import Follow, Mute
+from tweets.events import PostCreated, PostDeleted, RetweetCreated, RetweetDeleted
 from tweets.feed import rebuild, rules, store
 from tweets.models import Post, Retweet
 
@@ -26,11 +28,13 @@ logger = logging.getLogger(__name__)
 Groups = list[tuple[list[int], list[int]]]  # (entry ids, follower ids) pairs
 
 
-def _new_entries(events: list[Event]) -> list[tuple[int, int, int | None, int]]:
+def _new_entries(
+    events: list[Delivered[PostCreated | RetweetCreated]],
+) -> list[tuple[int, int, int | None, int]]:
     """(entry id, actor id, replied-to author or None, actor's followers) of the entries
     of `events` that still exist: a post deleted or a retweet undone since is skipped."""
-    post_ids = [e.payload["post_id"] for e in events if e.name == "post.created"]
-    retweet_ids = [e.payload["retweet_id"] for e in events if e.name == "retweet.created"]
+    post_ids = [d.event.post_id for d in events if isinstance(d.event, PostCreated)]
+    retweet_ids = [d.event.retweet_id for d in events if isinstance(d.event, RetweetCreated)]
     entries = []
     if post_ids:
         entries += Post.objects.filter(pk__in=post_ids, deleted_at__isnull=True).values_list(
@@ -106,7 +110,11 @@ def add_own_entry(*, actor_id: int, entry_id: int) -> None:
         logger.warning("own entry %s of %s not pushed; fan-out will", entry_id, actor_id)
 
 
-def fan_out(events: list[Event], *, queue_chunk: Callable[[Groups], None]) -> None:
+def fan_out(
+    events: list[Delivered[PostCreated | RetweetCreated]],
+    *,
+    queue_chunk: Callable[[Groups], None],
+) -> None:
     """post.created / retweet.created: push each entry to its author's own list and
     timeline and, unless the author has more than FEED_FANOUT_MAX_FOLLOWERS followers,
     to their followers' timelines (existing keys only: active users). The first
@@ -191,35 +199,36 @@ def announce_groups(groups: Groups) -> None:
             realtime.push_to_user(user_id=user_id, payload=payload)
 
 
-def remove_deleted(events: list[Event]) -> None:
+def remove_deleted(events: list[Delivered[PostDeleted | RetweetDeleted]]) -> None:
     """post.deleted / retweet.deleted: drop the entry from its author's list and
     timeline. Followers' timelines keep the id until trimmed; readers filter it."""
     if not store.enabled():
         return
     pipe = store.client().pipeline(transaction=False)
-    for event in events:
-        if event.name == "post.deleted":
-            entry, actor = event.payload["post_id"], event.payload["author_id"]
+    for delivered in events:
+        event = delivered.event
+        if isinstance(event, PostDeleted):
+            entry, actor = event.post_id, event.author_id
         else:
-            entry, actor = event.payload["retweet_id"], event.payload["user_id"]
+            entry, actor = event.retweet_id, event.user_id
         for key in (store.author_key(actor), store.timeline_key(actor)):
             pipe.zrem(key, store.member(entry))
     pipe.execute()
 
 
-def backfill_followers(events: list[Event]) -> None:
+def backfill_followers(events: list[Delivered[UserFollowed | FollowApproved]]) -> None:
     """user.followed / follow.approved: an active follower's timeline is rebuilt from
     PostgreSQL, once per follower per batch. That backfills the followee's recent
     entries and also followees' replies to the followee, which fan-out skipped while
     the follower did not follow both. An inactive follower gets it on the next read."""
     if not store.enabled():
         return
-    for follower in {e.payload["follower_id"] for e in events}:
+    for follower in {d.event.follower_id for d in events}:
         if store.client().exists(store.timeline_key(follower)):
             rebuild.rebuild_timeline(follower)
 
 
-def prune_unfollowed(events: list[Event]) -> None:
+def prune_unfollowed(events: list[Delivered[UserUnfollowed]]) -> None:
     """user.unfollowed (also the follows a block removes): remove the former followee's
     newest FEED_MAX_ENTRIES entries (from PostgreSQL: two indexed queries) from the
     follower's timeline.
@@ -232,7 +241,7 @@ def prune_unfollowed(events: list[Event]) -> None:
     if not store.enabled():
         return
     client = store.client()
-    pairs = {(e.payload["follower_id"], e.payload["followee_id"]) for e in events}
+    pairs = {(d.event.follower_id, d.event.followee_id) for d in events}
     for follower, followee in pairs:
         key = store.timeline_key(follower)
         if client.exists(key):

@@ -16,26 +16,37 @@ from django.test.utils import CaptureQueriesContext
 from redis.commands.core import Script
 
 from accounts.models import User
-from core.events import Event
+from core.events import Delivered
 from relationships.models import Follow
 from tests.factories import UserFactory
 from tests.tweets.feed.conftest import timeline
 from tweets import services as posts
+from tweets.events import PostCreated
 from tweets.feed import fanout, store
 from tweets.feed import tasks as feed_tasks
 
 pytestmark = pytest.mark.django_db
 
 
-def created(*entries) -> list[Event]:
+def created(*entries) -> list[Delivered[PostCreated]]:
     now = datetime.now(UTC)
     return [
-        Event(id=i, name="post.created", payload={"post_id": p.pk}, created_at=now)
+        Delivered(
+            id=i,
+            created_at=now,
+            event=PostCreated(
+                post_id=p.pk,
+                author_id=p.author_id,
+                reply_to_id=p.reply_to_id,
+                quote_of_id=p.quote_of_id,
+                conversation_id=p.conversation_id,
+            ),
+        )
         for i, p in enumerate(entries)
     ]
 
 
-def fan_out(events: list[Event]) -> None:
+def fan_out(events: list[Delivered[PostCreated]]) -> None:
     """What the handler does (tweets.handlers.feed_fan_out)."""
     fanout.fan_out(events, queue_chunk=feed_tasks.queue_chunk)
 

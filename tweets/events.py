@@ -1,0 +1,92 @@
+"""Events the posts app publishes (core.events.types; docs/events.md lists them)."""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from core.events import DomainEvent
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostCreated(DomainEvent):
+    """Any new post: a plain post, a reply or a quote (those also publish their own event)."""
+
+    name: ClassVar[str] = "post.created"
+    post_id: int
+    author_id: int
+    reply_to_id: int | None
+    quote_of_id: int | None
+    conversation_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyCreated(DomainEvent):
+    name: ClassVar[str] = "reply.created"
+    post_id: int
+    author_id: int
+    reply_to_id: int
+    reply_to_author_id: int
+    conversation_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuoteCreated(DomainEvent):
+    name: ClassVar[str] = "quote.created"
+    post_id: int
+    author_id: int
+    quote_of_id: int
+    quote_of_author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostEdited(DomainEvent):
+    name: ClassVar[str] = "post.edited"
+    post_id: int
+    author_id: int
+    edit_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostDeleted(DomainEvent):
+    """A post was soft-deleted (by its author, a moderator or an erasure)."""
+
+    name: ClassVar[str] = "post.deleted"
+    post_id: int
+    author_id: int
+    reply_to_id: int | None
+    quote_of_id: int | None
+    conversation_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostLiked(DomainEvent):
+    name: ClassVar[str] = "post.liked"
+    like_id: int
+    post_id: int
+    user_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostUnliked(DomainEvent):
+    name: ClassVar[str] = "post.unliked"
+    post_id: int
+    user_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetweetCreated(DomainEvent):
+    name: ClassVar[str] = "retweet.created"
+    retweet_id: int
+    post_id: int
+    user_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetweetDeleted(DomainEvent):
+    name: ClassVar[str] = "retweet.deleted"
+    retweet_id: int
+    post_id: int
+    user_id: int
+    author_id: int

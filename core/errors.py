@@ -6,10 +6,11 @@ methods a plain view does not allow, CSRF failures, unhandled exceptions; and
 `ApiErrorsAsJsonMiddleware` catches whatever else would answer HTML under /api/.
 """
 
+from collections.abc import Callable
 from http import HTTPStatus
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from drf_standardized_errors import handler
 from rest_framework import exceptions, status
 
@@ -109,7 +110,7 @@ def permission_denied(request, exception=None, **kwargs) -> JsonResponse:
     )
 
 
-def csrf_failure(request, reason: str = "", **kwargs) -> JsonResponse:
+def csrf_failure(request: HttpRequest, reason: str = "", **kwargs: object) -> JsonResponse:
     """CSRF_FAILURE_VIEW: Django's CSRF check refused a cookie-less unsafe request.
 
     Only plain Django views are checked (DRF views are exempt: the API signs
@@ -163,10 +164,10 @@ class ApiErrorsAsJsonMiddleware:
     browsable API gets its HTML error page.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if (
             response.status_code < 400

@@ -6,15 +6,25 @@ PY := $(VENV)/bin/python
 REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 
+# Where `make run` serves (HOST=0.0.0.0 for every interface).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# runserver answers only the host names in ALLOWED_HOSTS: add HOST to the defaults.
+RUN_ENV := ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}
+
 # make test talks to the machine's PostgreSQL and Redis unless told otherwise.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/warble
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
 TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} WARBLE_REQUIRE_SERVICES=1
+# Checks that read no data run against an in-memory SQLite database, whatever
+# DATABASE_URL says (makemigrations would otherwise connect to that database).
+NO_SERVICES_ENV := DATABASE_URL=sqlite://:memory: REDIS_URL=
 PROD_CHECK_ENV := DJANGO_ENV=production SECRET_KEY=ci-only-$(shell printf '%064d' 0) ALLOWED_HOSTS=warble.example DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
 .PHONY: install run test lint format migrations-check schema-check deploy-check ci bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
+	@echo "Installing the pinned requirements into $(VENV) (about 1.5 minutes the first time) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -24,9 +34,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 run: install
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "Migrating the SQLite database in var/ ..."
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	$(TEST_ENV) $(PY) -m pytest
@@ -40,7 +51,7 @@ format: install
 	$(PY) -m ruff format .
 
 migrations-check: install
-	$(PY) manage.py makemigrations --check --dry-run
+	$(NO_SERVICES_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 schema-check: install
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null

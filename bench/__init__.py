@@ -3,5 +3,5 @@
 It starts a production-like stack as subprocesses on a fresh database, loads
 the seed's follow graph in bulk, drives the real HTTP API and WebSockets with
 an asyncio load generator, and writes a JSON report, a markdown table and
-PNG plots to bench/results/.
+PNG plots to var/bench/ (or --out).
 """

@@ -34,7 +34,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         help="its database is FLUSHDB'd at the start (never FLUSHALL) (default: %(default)s)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "var" / "bench",
+        help="folder of the report and the stack's logs (default: %(default)s)",
+    )
     parser.add_argument(
         "--seed-minutes",
         type=float,
@@ -141,7 +146,7 @@ def main(argv=None) -> int:
     }
     print(f"loaded {data} in {load_seconds}s")
 
-    log_dir = ROOT / "var" / "bench" / f"{date:%Y%m%d-%H%M%S}-{scale.name}"
+    log_dir = args.out.resolve() / f"{date:%Y%m%d-%H%M%S}-{scale.name}"
     stack = Stack(
         env=env,
         log_dir=log_dir,
@@ -193,7 +198,7 @@ def main(argv=None) -> int:
         stack.stop()
     meta["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     meta["total_seconds"] = round(time.perf_counter() - started, 1)
-    meta["logs"] = str(log_dir.relative_to(ROOT))
+    meta["logs"] = str(log_dir.relative_to(ROOT) if log_dir.is_relative_to(ROOT) else log_dir)
     meta["notes"].append(
         "Load generator: one asyncio process on aiohttp, on the same 2 cores as the stack; "
         "'harness CPU' is its share of a core during each measured window."

@@ -1,6 +1,6 @@
 """The report: JSON with every figure, a markdown table, PNG plots, side by side.
 
-bench/results/<date>-<scale>.json, .md, -latency.png, -throughput.png.
+var/bench/<date>-<scale>[-tag].json, .md, -latency.png, -throughput.png (or --out).
 """
 
 import itertools
@@ -103,7 +103,7 @@ def targets(report: dict) -> list[dict]:
         else None,
         "<=",
         75,
-        seed if seed.get("status") != "ok" else check,  # no feed: no "delivery" to time
+        seed if seed.get("status") != "ok" else check,  # unchecked: no "delivery" to time
         "s",
     )
     return rows

@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class ConfigConfig(AppConfig):
-    """Registered only so that project-wide management commands (seed_demo) are found."""
+    """Registered so that project-wide management commands (seed_demo) and templates
+    (the offline ReDoc page) are found."""
 
     name = "config"
     verbose_name = "Warble project"

@@ -2,10 +2,42 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 import core.converters  # noqa: F401 - registers the <id:...> path converter
 from core import errors, health
+
+
+class OfflineRedocView(SpectacularRedocView):
+    """ReDoc that loads nothing from the internet (the docs work offline).
+
+    The template drops drf-spectacular's Google Fonts links. The sidecar's
+    bundle still renders Redocly's logo from cdn.redoc.ly in the sidebar
+    (unconditionally, no option turns it off); the policy below makes the
+    browser refuse it and any other outside image, font, stylesheet or fetch.
+    """
+
+    template_name = "config/redoc.html"
+    CONTENT_SECURITY_POLICY = (
+        "img-src 'self' data: blob:; font-src 'self' data:; "
+        "style-src 'self' 'unsafe-inline'; connect-src 'self'"
+    )
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Content-Security-Policy"] = self.CONTENT_SECURITY_POLICY
+        return response
+
+
+def _redirect_to(name: str):
+    # GET/HEAD only (anything else: 405); CSRF-exempt so that is a 405, not a 403.
+    view = RedirectView.as_view(
+        pattern_name=name, query_string=True, http_method_names=["get", "head"]
+    )
+    return csrf_exempt(view)
+
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -19,12 +51,18 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    # Unknown API routes answer in the one error format even with DEBUG on.
-    re_path(r"^api/", errors.not_found),
+    # The docs without their slash: the catch-all below would answer them 404.
+    path("api/docs", _redirect_to("swagger-ui")),
+    path("api/redoc", _redirect_to("redoc")),
+    path("api/schema", _redirect_to("schema")),
+    # Unknown API routes answer 404 in the one error format for every method, even
+    # with DEBUG on. CSRF-exempt: it reads nothing, and without that Django's CSRF
+    # check would answer an unknown POST/PUT/PATCH/DELETE 403 instead of 404.
+    re_path(r"^api(/|$)", csrf_exempt(errors.not_found)),
 ]
 
 handler400 = errors.bad_request

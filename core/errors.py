@@ -2,16 +2,18 @@
 
 DRF views answer errors through `drf_standardized_errors` (with the handler
 below); the views here cover what reaches Django itself: unknown routes,
-methods a plain view does not allow, unhandled exceptions. The domain errors
-(`NotFound`, `NotAllowed`, `Conflict`, `Invalid`) are what services and
-selectors raise; the handler maps them to HTTP.
+methods a plain view does not allow, CSRF failures, unhandled exceptions; and
+`ApiErrorsAsJsonMiddleware` catches whatever else would answer HTML under /api/.
+The domain errors (`NotFound`, `NotAllowed`, `Conflict`, `Invalid`) are what
+services and selectors raise; the handler maps them to HTTP.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from http import HTTPStatus
 from typing import cast
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from drf_standardized_errors import handler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions, status
@@ -189,6 +191,14 @@ def method_not_allowed(request, allowed: list[str]) -> JsonResponse:
 
 
 def bad_request(request, exception=None, **kwargs) -> JsonResponse:
+    # A form body over DATA_UPLOAD_MAX_MEMORY_SIZE read outside DRF (the CSRF
+    # middleware reads POST bodies of plain views) reaches Django as a 400.
+    if isinstance(exception, RequestDataTooBig):
+        return error_response(
+            status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            code=PayloadTooLarge.default_code,
+            detail=str(PayloadTooLarge.default_detail),
+        )
     return error_response(
         status_code=status.HTTP_400_BAD_REQUEST, code="bad_request", detail="Bad request."
     )
@@ -200,6 +210,85 @@ def permission_denied(request, exception=None, **kwargs) -> JsonResponse:
         code="permission_denied",
         detail="You do not have permission to perform this action.",
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "", **kwargs: object) -> JsonResponse:
+    """CSRF_FAILURE_VIEW: Django's CSRF check refused a cookie-less unsafe request.
+
+    Only plain Django views are checked (DRF views are exempt: the API signs
+    in by bearer token, never by cookie), so this answers mostly the admin.
+    """
+    return error_response(
+        status_code=status.HTTP_403_FORBIDDEN,
+        code="csrf_failed",
+        detail=f"CSRF verification failed: {reason or 'no reason given'}",
+    )
+
+
+# Codes of the errors the middleware below rewrites, where they differ from the
+# status phrase (these are the codes DRF and the views above use).
+_CODES = {
+    401: "not_authenticated",
+    403: "permission_denied",
+    413: PayloadTooLarge.default_code,
+    429: "throttled",
+    500: "error",
+}
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def _is_json(response: HttpResponseBase) -> bool:
+    content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return content_type == "application/json" or content_type.endswith("+json")
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return HTTPStatus(status_code).phrase
+    except ValueError:  # a status the standard does not name
+        return "Server error" if status_code >= 500 else "Client error"
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+class ApiErrorsAsJsonMiddleware:
+    """The last word on every error under /api/: JSON in the one format.
+
+    Some errors never reach the views and handlers above: Django's own
+    `HttpResponseNotAllowed` (empty text/html) from `require_GET`, the HTML
+    debug pages with DEBUG on (a plain view that raises, a 400 from a
+    suspicious request). Whatever answered, an /api/ error that is not JSON is
+    rewritten here, keeping its status and the headers a client acts on.
+    Django has already logged and signalled the exception by then. DRF
+    responses are left alone: with DEBUG on, a browser that asked for the
+    browsable API gets its HTML error page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not is_api_path(request.path_info)
+            or _is_json(response)
+            or hasattr(response, "accepted_renderer")
+        ):
+            return response
+        phrase = _phrase(response.status_code)
+        code = _CODES.get(response.status_code, phrase.lower().replace(" ", "_").replace("-", "_"))
+        if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            detail = f'Method "{request.method}" not allowed.'
+        else:
+            detail = f"{phrase}."
+        rewritten = error_response(status_code=response.status_code, code=code, detail=detail)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                rewritten[header] = response[header]
+        return rewritten
 
 
 class RejectNulBytesMiddleware:

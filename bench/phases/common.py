@@ -16,12 +16,8 @@ from bench.scales import Scale
 from bench.stack import QUEUES, Stack
 
 FEED = "/api/v1/feed"
-NOTIFICATIONS = "/api/v1/notifications"
+FEED_PAGE_MAX = 100  # the largest ?limit= a list accepts
 SEED_SECONDS = 30.0  # the seed's "within 30 seconds"
-
-
-def skipped(path: str, status: int) -> dict:
-    return {"status": f"skipped: endpoint missing ({path} answered {status})"}
 
 
 @dataclass
@@ -36,8 +32,7 @@ class Bench:
     clock: loadgen.Clock = field(default_factory=loadgen.Clock)
     runs: list[loadgen.Run] = field(default_factory=list)
     report: dict = field(default_factory=dict)
-    feed_limit: int = 20
-    feed_ready: bool = False
+    feed_limit: int = FEED_PAGE_MAX
     primed: list[int] = field(default_factory=list)
     following: dict[int, set[int]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
@@ -74,10 +69,6 @@ class Bench:
         if run.notes:
             summary["notes"] = run.notes
         return summary
-
-    async def exists(self, path: str) -> int:
-        status, _ = await self.get(path, self.graph.readers[min(self.graph.readers)])
-        return status
 
     def db(self) -> psycopg.Connection:
         return psycopg.connect(self.database_url, autocommit=True)

@@ -37,7 +37,7 @@ def memory(b: Bench) -> dict:
                 "used_memory": r.info("memory").get("used_memory"),
             }
         else:
-            out["redis"] = {"status": "skipped: no timeline sorted sets in Redis (no fan-out)"}
+            out["redis"] = {"status": "error: no timeline sorted sets in Redis (no fan-out)"}
     finally:
         r.close()
     peak = b.stack.monitor.peak

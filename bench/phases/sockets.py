@@ -7,7 +7,7 @@ import time
 import aiohttp
 
 from bench import loadgen
-from bench.phases.common import FEED, NOTIFICATIONS, Bench, ratio, skipped
+from bench.phases.common import FEED, Bench, ratio
 
 # --- phase 6: WebSockets ------------------------------------------------------
 
@@ -15,10 +15,8 @@ from bench.phases.common import FEED, NOTIFICATIONS, Bench, ratio, skipped
 async def websockets_phase(b: Bench) -> dict:
     scale = b.scale
     out: dict = {"status": "ok", "sockets_wanted": scale.sockets}
-    path = f"{FEED}?limit=20" if b.feed_ready else "/api/v1/ping"
+    path = f"{FEED}?limit=20"
     reader = b.graph.readers[sorted(b.graph.readers)[len(b.graph.readers) // 2]]
-    if not b.feed_ready:
-        out["feed_note"] = "skipped: endpoint missing (feed); GET /api/v1/ping measured instead"
 
     async def read(session, worker, i):
         async with session.get(b.url(path), headers=b.headers(reader)) as r:
@@ -95,9 +93,6 @@ async def websockets_phase(b: Bench) -> dict:
 
 
 async def like_to_frame(b: Bench, sockets: dict, inbox: dict) -> dict:
-    status = await b.exists(NOTIFICATIONS)
-    if status != 200:
-        return skipped(NOTIFICATIONS, status)
     authors = [u for u in sockets if b.graph.history.get(u)]
     likers = [u for u in b.graph.seed_users if u not in sockets] or list(b.graph.seed_users)
     pairs, used = [], set()

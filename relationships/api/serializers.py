@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.api.serializers import UserBaseSerializer, UserSummarySerializer
 from core.fields import IdField
 
 MAX_BATCH_IDS = 100
@@ -49,13 +49,13 @@ class FollowRequestSerializer(_EdgeSerializer):
     requester = UserSummarySerializer(read_only=True)
 
 
-class SuggestionSerializer(UserSummarySerializer):
+class SuggestionSerializer(UserBaseSerializer):
     mutual_count = serializers.IntegerField(
         read_only=True, help_text="How many of the people you follow follow this account."
     )
 
-    class Meta(UserSummarySerializer.Meta):
-        fields = [*UserSummarySerializer.Meta.fields, "followers_count", "mutual_count"]
+    class Meta(UserBaseSerializer.Meta):
+        fields = [*UserBaseSerializer.Meta.fields, "followers_count", "mutual_count"]
         read_only_fields = fields
 
 

@@ -6,9 +6,19 @@ user cost ~1 ms (a feed page shows 20+ users). `accounts.api.serializers.
 UserSummarySerializer` declares the shape for the OpenAPI schema and renders
 through `user_summary`, so nested uses (relationship lists, notification
 actors) and the post renderer (tweets.rendering) cannot disagree.
+
+A list of users is a list of rows `{"user": <summary>, ...}` (`user_row`):
+the row carries what belongs to the relation (when it started, mutual follows),
+the summary what belongs to the user.
 """
 
+from datetime import datetime
+
+from rest_framework.fields import DateTimeField
+
 USER_SUMMARY_FIELDS = ("id", "username", "display_name", "avatar", "is_private")
+
+_datetime = DateTimeField()
 
 
 def avatar_url(avatar, *, request=None) -> str | None:
@@ -46,3 +56,13 @@ class UserSummaries:
         if summary is None:
             summary = self._by_id[user.pk] = user_summary(user, request=self.request)
         return summary
+
+
+def user_row(user, *, created_at: datetime | None = None, request=None, **extra) -> dict:
+    """One row of a list of users: `{"user", "created_at"}` for relations (when it
+    started), `{"user", ...extra}` for other lists (suggestions)."""
+    row = {"user": user_summary(user, request=request)}
+    if created_at is not None:
+        row["created_at"] = _datetime.to_representation(created_at)
+    row.update(extra)
+    return row

@@ -36,6 +36,18 @@ class UserSummarySerializer(UserBaseSerializer):
         raise TypeError(f"{cls.__name__}: extend UserBaseSerializer, not UserSummarySerializer")
 
 
+class UserListItemSerializer(serializers.Serializer):
+    """One row of a list of users (followers, following, blocks, mutes, liked by,
+    retweeted by): the user, and when the relation started."""
+
+    # Declares accounts.rendering.user_row for the schema.
+
+    user = UserSummarySerializer(read_only=True)
+    created_at = serializers.DateTimeField(
+        read_only=True, help_text="When the follow, block, mute, like or retweet was made."
+    )
+
+
 class ProfileSerializer(UserBaseSerializer):
     """The public profile."""
 

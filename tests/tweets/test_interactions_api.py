@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from core.models import OutboxEvent
@@ -195,8 +196,13 @@ def test_liked_by_lists_visible_likers_newest_first(alice, bob_client):
     User.objects.filter(pk=gone.pk).update(is_active=False)
 
     body = bob_client.get(f"/api/v1/posts/{post.id}/liked-by").json()
-    assert [u["id"] for u in body["results"]] == [str(second.id), str(first.id)]
-    assert set(body["results"][0]) == {"id", "username", "display_name", "avatar", "is_private"}
+    assert [row["user"]["id"] for row in body["results"]] == [str(second.id), str(first.id)]
+    # A list of users: the same rows as followers, the user and when they liked it.
+    row = body["results"][0]
+    assert set(row) == {"user", "created_at"}
+    assert set(row["user"]) == {"id", "username", "display_name", "avatar", "is_private"}
+    liked_at = Like.objects.get(post=post, user=second).created_at
+    assert parse_datetime(row["created_at"]) == liked_at
 
 
 def test_retweeted_by_lists_visible_retweeters_newest_first(alice, bob_client):
@@ -207,7 +213,9 @@ def test_retweeted_by_lists_visible_retweeters_newest_first(alice, bob_client):
     User.objects.filter(pk=gone.pk).update(deactivated_at=timezone.now())
 
     body = bob_client.get(f"/api/v1/posts/{post.id}/retweeted-by").json()
-    assert [u["id"] for u in body["results"]] == [str(second.id), str(first.id)]
+    assert [row["user"]["id"] for row in body["results"]] == [str(second.id), str(first.id)]
+    retweeted_at = Retweet.objects.get(post=post, user=second).created_at
+    assert parse_datetime(body["results"][0]["created_at"]) == retweeted_at
 
 
 @pytest.mark.parametrize("path", ["liked-by", "retweeted-by"])

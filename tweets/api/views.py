@@ -14,7 +14,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.api.serializers import UserListItemSerializer
+from accounts.rendering import user_row
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import KeysetPagination
 from core.responses import created_or_ok
@@ -197,26 +198,27 @@ class UserLikesView(_PostRowsView):
 
 
 class _UsersView(ListAPIView):
-    """Users who liked or retweeted a post, newest first."""
+    # Users who liked or retweeted a post, newest first, as rows of a list of users:
+    # {"user", "created_at"} (when they liked or retweeted it).
 
     pagination_class = KeysetPagination
-    serializer_class = UserSummarySerializer
+    serializer_class = UserListItemSerializer
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        data = UserSummarySerializer(
-            [row.user for row in page], many=True, context={"request": request}
-        ).data
+        data = [user_row(row.user, created_at=row.created_at, request=request) for row in page]
         return self.get_paginated_response(data)
 
 
-@extend_schema_view(get=extend_schema(tags=POSTS, summary="Who liked a post, newest first"))
+@extend_schema_view(get=extend_schema(tags=POSTS, summary="Who liked a post, newest like first"))
 class PostLikedByView(_UsersView):
     def get_queryset(self):
         return selectors.post_likes(viewer=self.request.user, post_id=self.kwargs["post_id"])
 
 
-@extend_schema_view(get=extend_schema(tags=POSTS, summary="Who retweeted a post, newest first"))
+@extend_schema_view(
+    get=extend_schema(tags=POSTS, summary="Who retweeted a post, newest retweet first")
+)
 class PostRetweetedByView(_UsersView):
     def get_queryset(self):
         return selectors.post_retweets(viewer=self.request.user, post_id=self.kwargs["post_id"])

@@ -25,7 +25,7 @@ text, times, conversation, media. The feed caches it under
 mentions, flags) is read fresh.
 
 The shapes are declared for the OpenAPI schema by `tweets.api.serializers`
-(Post, PostRef, TimelineEntry, PostThread);
+(Post, PostRef, TimelineEntry, PostThread, BookmarkedPost);
 tests/tweets/test_rendering.py checks every renderer's output against it.
 """
 
@@ -248,6 +248,21 @@ def render_thread(*, viewer, thread: PostThread, request=None) -> dict:
         "post": one(thread.post),
         "descendants": [one(post) for post in thread.descendants],
     }
+
+
+def render_bookmarks(*, viewer, bookmarks, request=None) -> list[dict]:
+    """The viewer's bookmarks: each post with `bookmarked_at`."""
+    bookmarks = list(bookmarks)
+    renderer = PostRenderer(viewer=viewer, request=request)
+    attrs = renderer.get_attrs([b.post for b in bookmarks])
+    return [
+        {
+            **renderer.serialize(b.post, attrs[b.post_id]),
+            "bookmarked_at": iso_datetime(b.created_at),
+        }
+        for b in bookmarks
+        if b.post_id in attrs
+    ]
 
 
 def render_post_update(*, post_id: int, post) -> dict:

@@ -123,7 +123,9 @@ def test_every_path_renders_the_same_post(scene, settings, monkeypatch, openapi)
     seen["user timeline"] = _entry_post(timeline["results"], post.id)
     bookmarks = _get(client, "/api/v1/bookmarks")
     assert_matches(openapi, bookmarks, path="/api/v1/bookmarks")
-    seen["bookmarks"] = _one(bookmarks["results"], post.id)
+    bookmarked = _one(bookmarks["results"], post.id)
+    assert bookmarked.pop("bookmarked_at") is not None
+    seen["bookmarks"] = bookmarked
     likes = _get(client, f"/api/v1/users/{viewer.id}/likes")
     seen["likes"] = _one(likes["results"], post.id)
     like_again = client.post(f"/api/v1/posts/{post.id}/like")

@@ -70,6 +70,12 @@ class PostSerializer(serializers.Serializer):
     bookmarked = serializers.BooleanField(read_only=True)
 
 
+class BookmarkedPostSerializer(PostSerializer):
+    """A post in your bookmarks: the post, and when you bookmarked it."""
+
+    bookmarked_at = serializers.DateTimeField(read_only=True)
+
+
 class TimelineEntrySerializer(serializers.Serializer):
     """One timeline row (user posts now, the home feed later)."""
 

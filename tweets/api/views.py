@@ -177,11 +177,22 @@ class PostCommentsView(_PostRowsView):
 
 
 @extend_schema_view(
-    get=extend_schema(tags=POSTS, summary="Your bookmarks, newest first (only ever your own)")
+    get=extend_schema(
+        tags=POSTS,
+        summary="Your bookmarks, newest bookmark first (only ever your own)",
+        description="Each post carries `bookmarked_at`, when you bookmarked it.",
+    )
 )
 class BookmarkListView(_PostRowsView):
+    serializer_class = s.BookmarkedPostSerializer
+
     def rows(self):
         return selectors.bookmarks_of(user=self.request.user)
+
+    def render(self, rows) -> list[dict]:
+        return rendering.render_bookmarks(
+            viewer=self.request.user, bookmarks=rows, request=self.request
+        )
 
 
 @extend_schema_view(

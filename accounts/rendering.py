@@ -14,11 +14,9 @@ the summary what belongs to the user.
 
 from datetime import datetime
 
-from rest_framework.fields import DateTimeField
+from core.datetimes import iso_datetime
 
 USER_SUMMARY_FIELDS = ("id", "username", "display_name", "avatar", "is_private")
-
-_datetime = DateTimeField()
 
 
 def avatar_url(avatar, *, request=None) -> str | None:
@@ -63,6 +61,6 @@ def user_row(user, *, created_at: datetime | None = None, request=None, **extra)
     started), `{"user", ...extra}` for other lists (suggestions)."""
     row = {"user": user_summary(user, request=request)}
     if created_at is not None:
-        row["created_at"] = _datetime.to_representation(created_at)
+        row["created_at"] = iso_datetime(created_at)
     row.update(extra)
     return row

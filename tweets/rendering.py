@@ -32,9 +32,8 @@ tests/tweets/test_rendering.py checks every renderer's output against it.
 from dataclasses import dataclass
 from datetime import datetime
 
-from rest_framework.fields import DateTimeField
-
 from accounts.rendering import UserSummaries
+from core import datetimes
 from tweets import selectors
 from tweets.selectors import PostRenderContext, PostThread
 
@@ -42,11 +41,10 @@ COUNTERS = ("like_count", "retweet_count", "reply_count", "quote_count")
 # The row fields `post_content` reads (the feed loads only these for cache misses).
 CONTENT_FIELDS = ("text", "created_at", "edited_at", "conversation_id", "media_ids")
 
-_datetime = DateTimeField()
-
 
 def iso_datetime(value: datetime | None) -> str | None:
-    return _datetime.to_representation(value) if value is not None else None
+    """As the API renders a datetime (DRF's format), or None."""
+    return datetimes.iso_datetime(value) if value is not None else None
 
 
 def post_content(post) -> dict:

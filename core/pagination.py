@@ -21,6 +21,9 @@ class IdCursorPagination(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 100
 
+    def get_paginated_response_schema(self, schema):
+        return envelope_schema(schema)
+
 
 class CreatedCursorPagination(IdCursorPagination):
     """For relation rows whose primary key is not time-ordered (follows, likes)."""
@@ -172,12 +175,7 @@ class KeysetPagination(BasePagination):
         )
 
     def get_paginated_response_schema(self, schema):
-        link = {"type": "string", "nullable": True, "format": "uri"}
-        return {
-            "type": "object",
-            "required": ["results", "next", "previous"],
-            "properties": {"results": schema, "next": link, "previous": link},
-        }
+        return envelope_schema(schema)
 
     def get_schema_operation_parameters(self, view):
         return [
@@ -198,3 +196,30 @@ class KeysetPagination(BasePagination):
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
             },
         ]
+
+
+def envelope_schema(results_schema: dict) -> dict:
+    link = {"type": "string", "nullable": True, "format": "uri"}
+    return {
+        "type": "object",
+        "required": ["results", "next", "previous"],
+        "properties": {"results": results_schema, "next": link, "previous": link},
+    }
+
+
+class BoundedPagination(BasePagination):
+    """The same envelope for lists bounded by nature (the relationships of at most
+    100 ids, at most 50 suggestions): every row in one page, `next` and
+    `previous` null. Clients read every list the same way."""
+
+    def paginate_queryset(self, queryset, request, view=None) -> list:
+        return list(queryset)
+
+    def get_paginated_response(self, data) -> Response:
+        return Response({"results": data, "next": None, "previous": None})
+
+    def get_paginated_response_schema(self, schema):
+        return envelope_schema(schema)
+
+    def get_schema_operation_parameters(self, view):
+        return []

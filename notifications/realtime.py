@@ -15,9 +15,10 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
-from core.datetimes import iso_datetime
 from core.realtime import push_to_group, push_to_user
 from notifications import selectors
+from notifications.rendering import render_notifications
+from tweets.rendering import render_post_update
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +26,6 @@ logger = logging.getLogger(__name__)
 def push_new_notifications(*, ids_by_recipient: dict[int, list[int]]) -> None:
     """Render each recipient's new notifications as the list endpoint does and push
     them, then the recipient's unread count. A fixed number of queries per recipient."""
-    from notifications.api.serializers import render_notifications
-
     users = {u.pk: u for u in User.objects.filter(pk__in=list(ids_by_recipient))}
     for recipient_id, ids in ids_by_recipient.items():
         user = users.get(recipient_id)
@@ -62,22 +61,7 @@ def post_update_frame(*, post_id: int, post) -> dict:
     """The current state of a post as subscribers see it (`post` None: it is gone).
     The group is shared by every subscriber, so nothing viewer-specific (liked,
     bookmarked) is in it."""
-    if post is None or post.deleted_at is not None:
-        return {"type": "post.updated", "post": {"id": str(post_id), "deleted": True}}
-    edited_at = iso_datetime(post.edited_at) if post.edited_at else None
-    return {
-        "type": "post.updated",
-        "post": {
-            "id": str(post.id),
-            "deleted": False,
-            "text": post.text,
-            "edited_at": edited_at,
-            "like_count": post.like_count,
-            "retweet_count": post.retweet_count,
-            "reply_count": post.reply_count,
-            "quote_count": post.quote_count,
-        },
-    }
+    return {"type": "post.updated", "post": render_post_update(post_id=post_id, post=post)}
 
 
 def push_post_updates(*, post_ids, throttled: bool) -> None:

@@ -17,6 +17,7 @@ from notifications.models import Mention, Notification, NotificationSettings, Ta
 from relationships.models import Block, Follow, FollowRequest, Mute
 from relationships.visibility import block_between_q, muted_user_ids_q
 from tweets.models import Post
+from tweets.selectors import posts_for_viewer
 
 
 def visible_notifications(*, user):
@@ -66,23 +67,18 @@ def notifications_by_ids(*, user, ids) -> list[Notification]:
 
 @dataclass
 class NotificationTargets:
-    posts: dict[int, dict] = field(default_factory=dict)  # rendered posts by id
+    posts: list[Post] = field(default_factory=list)  # the visible target posts
     users: dict[int, User] = field(default_factory=dict)
 
 
-def notification_targets(*, viewer, notifications, request=None) -> NotificationTargets:
-    """Targets of a page of notifications: posts rendered in the post shape (the few
-    queries of tweets' render_posts), users in one query. Constant in the page size."""
-    from tweets.api.serializers import render_posts
-    from tweets.selectors import posts_for_viewer
-
+def notification_targets(*, viewer, notifications) -> NotificationTargets:
+    """Targets of a page of notifications: the posts the viewer may see (one query,
+    author loaded) and the users (one query). Constant in the page size."""
     post_ids = {n.target_id for n in notifications if n.target_type == TargetType.POST}
     user_ids = {n.target_id for n in notifications if n.target_type == TargetType.USER}
     targets = NotificationTargets()
     if post_ids:
-        posts = posts_for_viewer(viewer=viewer, ids=sorted(post_ids))
-        rendered = render_posts(viewer=viewer, posts=posts, request=request)
-        targets.posts = {int(item["id"]): item for item in rendered}
+        targets.posts = posts_for_viewer(viewer=viewer, ids=sorted(post_ids))
     if user_ids:
         targets.users = {u.pk: u for u in User.objects.visible().filter(pk__in=user_ids)}
     return targets

@@ -1,14 +1,16 @@
 """Reads of posts. Every one goes through `visible_to` (tweets.models), and none
 costs a query per post: lists are hydrated in a fixed number of queries.
 
-Hydration for any list of posts (also what the home feed uses):
+Hydration for any list of posts:
     posts = posts_for_viewer(viewer=user, ids=[...])          # 1 query
     context = post_render_context(viewer=user, posts=posts)   # at most 2 queries
-and `tweets.api.serializers.render_posts` does both plus serialization.
+and the renderer (`tweets.rendering`) takes it from there (mentioned users: at
+most one more query, `mention_entities`).
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import IntegerField, Value
@@ -47,6 +49,10 @@ class TimelineEntry:
     post: Post
     retweeted_by: User | None = None
 
+    @property
+    def post_id(self) -> int:
+        return self.post.id
+
     @classmethod
     def of_post(cls, post: Post) -> "TimelineEntry":
         return cls(id=post.id, type="post", created_at=post.created_at, post=post)
@@ -65,14 +71,13 @@ class TimelineEntry:
 @dataclass
 class PostRenderContext:
     """What rendering a list of posts for one viewer needs beyond the posts:
-    the visible posts they reply to or quote, and the viewer's flags."""
+    the visible posts they reply to or quote (by id; the home feed passes rows
+    holding only what the renderer reads), and the viewer's flags."""
 
-    refs: dict[int, Post] = field(default_factory=dict)
+    refs: dict[int, Any] = field(default_factory=dict)
     liked: set[int] = field(default_factory=set)
     retweeted: set[int] = field(default_factory=set)
     bookmarked: set[int] = field(default_factory=set)
-    # post id -> [{"username", "user_id", "start", "end"}] (accounts.mentions)
-    mentions: dict[int, list[dict]] = field(default_factory=dict)
 
 
 def _is_anonymous(viewer) -> bool:
@@ -118,10 +123,10 @@ def viewer_flags(*, viewer, post_ids) -> tuple[set[int], set[int], set[int]]:
     return flags
 
 
-def mention_entities(posts) -> dict[int, list[dict]]:
-    """Mentions of existing, visible users in the posts' texts, as entities: one
-    query for the whole list (none when no text mentions anyone)."""
-    spans = {post.id: parse_mentions(post.text) for post in posts}
+def mention_entities(texts: dict[int, str]) -> dict[int, list[dict]]:
+    """Mentions of existing, visible users in the texts (by post id), as entities:
+    one query for the whole list (none when no text mentions anyone)."""
+    spans = {post_id: parse_mentions(text) for post_id, text in texts.items()}
     names = {span.username.lower() for found in spans.values() for span in found}
     if not names:
         return {}
@@ -147,8 +152,7 @@ def mention_entities(posts) -> dict[int, list[dict]]:
 
 
 def post_render_context(*, viewer, posts) -> PostRenderContext:
-    """Referenced posts (at most 1 query), viewer flags (at most 1 query) and
-    mentioned users (at most 1 query)."""
+    """Referenced posts (at most 1 query) and viewer flags (at most 1 query)."""
     posts = list(posts)
     known = {post.id: post for post in posts}
     wanted = {ref for post in posts for ref in (post.reply_to_id, post.quote_of_id) if ref}
@@ -157,13 +161,7 @@ def post_render_context(*, viewer, posts) -> PostRenderContext:
     if missing:
         refs.update((p.id, p) for p in visible_posts(viewer=viewer).filter(pk__in=missing))
     liked, retweeted, bookmarked = viewer_flags(viewer=viewer, post_ids=known)
-    return PostRenderContext(
-        refs=refs,
-        liked=liked,
-        retweeted=retweeted,
-        bookmarked=bookmarked,
-        mentions=mention_entities(posts),
-    )
+    return PostRenderContext(refs=refs, liked=liked, retweeted=retweeted, bookmarked=bookmarked)
 
 
 def new_post_render_context(*, viewer, post: Post) -> PostRenderContext:
@@ -185,7 +183,7 @@ def new_post_render_context(*, viewer, post: Post) -> PostRenderContext:
             missing.add(ref_id)
     if missing:
         refs.update((p.id, p) for p in visible_posts(viewer=viewer).filter(pk__in=missing))
-    return PostRenderContext(refs=refs, mentions=mention_entities([post]))
+    return PostRenderContext(refs=refs)
 
 
 # --- lists -------------------------------------------------------------------

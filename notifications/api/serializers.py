@@ -2,9 +2,9 @@
 
 A notification renders as {"id", "verb", "actor", "target", "is_read",
 "created_at"}: the actor as a user summary, the target as a post (the posts
-API's shape) or a user summary, or null. `render_notifications` renders a page
-in a fixed number of queries; pushes use it too, so a pushed notification looks
-exactly like a listed one.
+API's shape) or a user summary, or null. `NotificationSerializer` only declares
+that shape for the schema: `notifications.rendering` renders it, for the list
+and for pushes alike.
 """
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -12,8 +12,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
 from core.fields import IdField
-from notifications import selectors
-from notifications.models import TargetType, Verb
+from notifications.models import Verb
 from tweets.api.serializers import PostSerializer
 
 TARGET_SCHEMA = PolymorphicProxySerializer(
@@ -24,40 +23,26 @@ TARGET_SCHEMA = PolymorphicProxySerializer(
 )
 
 
+@extend_schema_field(TARGET_SCHEMA)
+class _TargetField(serializers.Field):
+    pass
+
+
 class NotificationSerializer(serializers.Serializer):
     id = IdField(help_text="Stable: use it to mark read or delete, even after it re-surfaces.")
     verb = serializers.ChoiceField(choices=Verb.choices)
     actor = UserSummarySerializer()
-    target = serializers.SerializerMethodField(
+    target = _TargetField(
+        read_only=True,
         help_text=(
             "The post liked, retweeted, replied to... (for reply, quote and mention: the "
             "new post itself), a user, or null (follows)."
-        )
+        ),
     )
     is_read = serializers.BooleanField()
     created_at = serializers.DateTimeField(
-        source="surfaced_at",
         help_text="When it last happened: a re-surfaced notification shows the latest time.",
     )
-
-    @extend_schema_field(TARGET_SCHEMA)
-    def get_target(self, notification) -> dict | None:
-        targets: selectors.NotificationTargets = self.context["targets"]
-        if notification.target_type == TargetType.POST:
-            return targets.posts.get(notification.target_id)
-        if notification.target_type == TargetType.USER:
-            user = targets.users.get(notification.target_id)
-            return UserSummarySerializer(user, context=self.context).data if user else None
-        return None
-
-
-def render_notifications(*, viewer, notifications, request=None) -> list[dict]:
-    notifications = list(notifications)
-    targets = selectors.notification_targets(
-        viewer=viewer, notifications=notifications, request=request
-    )
-    context = {"request": request, "targets": targets}
-    return NotificationSerializer(notifications, many=True, context=context).data
 
 
 class UnreadCountSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ found among them (a DELETE of it answers 204 and changes nothing).
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
@@ -17,6 +17,7 @@ from core.schema import NO_CONTENT
 from notifications import selectors, services
 from notifications.api import serializers as s
 from notifications.models import Verb
+from notifications.rendering import render_notifications
 
 TAGS = ["notifications"]
 
@@ -64,11 +65,8 @@ def _types_param(request) -> list[str] | None:
     return verbs
 
 
-class NotificationListView(ListAPIView):
-    pagination_class = NotificationPagination
-    serializer_class = s.NotificationSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAGS,
         summary="Your notifications, newest first",
         description=(
@@ -78,15 +76,17 @@ class NotificationListView(ListAPIView):
         ),
         parameters=[UNREAD, TYPES],
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class NotificationListView(ListAPIView):
+    pagination_class = NotificationPagination
+    serializer_class = s.NotificationSerializer
 
     def list(self, request, *args, **kwargs):
         rows = selectors.notification_list(
             user=request.user, unread=_unread_param(request), verbs=_types_param(request)
         )
         page = self.paginate_queryset(rows)
-        data = s.render_notifications(viewer=request.user, notifications=page, request=request)
+        data = render_notifications(viewer=request.user, notifications=page, request=request)
         return self.get_paginated_response(data)
 
 

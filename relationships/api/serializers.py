@@ -22,41 +22,20 @@ class RelationshipSerializer(serializers.Serializer):
     muting = serializers.BooleanField(read_only=True, help_text="You mute them.")
 
 
-class _EdgeSerializer(serializers.Serializer):
-    """A list row: the other user and when the relation started."""
-
+class FollowRequestSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
-
-
-class FollowerSerializer(_EdgeSerializer):
-    user = UserSummarySerializer(source="follower", read_only=True)
-
-
-class FollowingSerializer(_EdgeSerializer):
-    user = UserSummarySerializer(source="followee", read_only=True)
-
-
-class BlockedUserSerializer(_EdgeSerializer):
-    user = UserSummarySerializer(source="blocked", read_only=True)
-
-
-class MutedUserSerializer(_EdgeSerializer):
-    user = UserSummarySerializer(source="muted", read_only=True)
-
-
-class FollowRequestSerializer(_EdgeSerializer):
     id = IdField(read_only=True)
     requester = UserSummarySerializer(read_only=True)
 
 
-class SuggestionSerializer(UserSummarySerializer):
+class SuggestionSerializer(serializers.Serializer):
+    """A row of the suggestions, a list of users like the others: `{"user", ...}`."""
+
+    user = UserSummarySerializer(read_only=True)
+    followers_count = serializers.IntegerField(read_only=True)
     mutual_count = serializers.IntegerField(
         read_only=True, help_text="How many of the people you follow follow this account."
     )
-
-    class Meta(UserSummarySerializer.Meta):
-        fields = [*UserSummarySerializer.Meta.fields, "followers_count", "mutual_count"]
-        read_only_fields = fields
 
 
 class SuggestionQuerySerializer(serializers.Serializer):

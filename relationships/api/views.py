@@ -1,13 +1,15 @@
 """Relationships API: parse input, call one service or selector, render output."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.pagination import CreatedCursorPagination
+from accounts.api.serializers import UserListItemSerializer
+from accounts.rendering import user_row
+from core.pagination import BoundedPagination, CreatedCursorPagination
 from core.responses import created_or_ok
 from core.schema import NO_CONTENT
 from core.throttling import WriteThrottled
@@ -114,68 +116,78 @@ class MuteView(WriteThrottled, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class _EdgeListView(ListAPIView):
+class _UserListView(ListAPIView):
+    # A list of users as {"user", "created_at"} rows (accounts.rendering.user_row),
+    # newest relation first. `user_of(row)`: the other user of a relation row.
+
     pagination_class = CreatedCursorPagination
+    serializer_class = UserListItemSerializer
+
+    def user_of(self, row):
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        data = [
+            user_row(self.user_of(row), created_at=row.created_at, request=request) for row in page
+        ]
+        return self.get_paginated_response(data)
 
 
-class FollowerListView(_EdgeListView):
-    serializer_class = s.FollowerSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAGS,
         summary="Who follows a user, newest first (a private account: its followers only)",
-        responses={200: s.FollowerSerializer(many=True), **PRIVATE_LIST},
+        responses={200: UserListItemSerializer(many=True), **PRIVATE_LIST},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
+)
+class FollowerListView(_UserListView):
     def get_queryset(self):
         return selectors.follower_list(viewer=self.request.user, user_id=self.kwargs["user_id"])
 
+    def user_of(self, row):
+        return row.follower
 
-class FollowingListView(_EdgeListView):
-    serializer_class = s.FollowingSerializer
 
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAGS,
         summary="Whom a user follows, newest first (a private account: its followers only)",
-        responses={200: s.FollowingSerializer(many=True), **PRIVATE_LIST},
+        responses={200: UserListItemSerializer(many=True), **PRIVATE_LIST},
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
+)
+class FollowingListView(_UserListView):
     def get_queryset(self):
         return selectors.following_list(viewer=self.request.user, user_id=self.kwargs["user_id"])
 
+    def user_of(self, row):
+        return row.followee
 
-class BlockListView(_EdgeListView):
-    serializer_class = s.BlockedUserSerializer
 
-    @extend_schema(tags=TAGS, summary="Users you block, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
+@extend_schema_view(get=extend_schema(tags=TAGS, summary="Users you block, newest first"))
+class BlockListView(_UserListView):
     def get_queryset(self):
         return selectors.block_list(user=self.request.user)
 
+    def user_of(self, row):
+        return row.blocked
 
-class MuteListView(_EdgeListView):
-    serializer_class = s.MutedUserSerializer
 
-    @extend_schema(tags=TAGS, summary="Users you mute, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
+@extend_schema_view(get=extend_schema(tags=TAGS, summary="Users you mute, newest first"))
+class MuteListView(_UserListView):
     def get_queryset(self):
         return selectors.mute_list(user=self.request.user)
 
+    def user_of(self, row):
+        return row.muted
 
-class FollowRequestListView(_EdgeListView):
+
+@extend_schema_view(
+    get=extend_schema(tags=TAGS, summary="Pending requests to follow you, newest first")
+)
+class FollowRequestListView(ListAPIView):
+    pagination_class = CreatedCursorPagination
     serializer_class = s.FollowRequestSerializer
-
-    @extend_schema(tags=TAGS, summary="Pending requests to follow you, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.follow_request_list(user=self.request.user)
@@ -216,31 +228,50 @@ class RelationshipView(APIView):
         return Response(s.RelationshipSerializer(body).data)
 
 
-class RelationshipBatchView(APIView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAGS,
         summary="How you relate to several users (unknown or deactivated ids are left out)",
+        description="At most 100 ids, so one page: `next` and `previous` are null.",
         parameters=[s.RelationshipBatchQuerySerializer],
-        responses={200: s.RelationshipSerializer(many=True)},
     )
-    def get(self, request):
+)
+class RelationshipBatchView(ListAPIView):
+    pagination_class = BoundedPagination
+    serializer_class = s.RelationshipSerializer
+
+    def list(self, request, *args, **kwargs):
         query = s.RelationshipBatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = selectors.relationships_for(
             viewer=request.user, user_ids=query.validated_data["ids"]
         )
-        return Response(s.RelationshipSerializer(rows, many=True).data)
+        return self.get_paginated_response(s.RelationshipSerializer(rows, many=True).data)
 
 
-class SuggestionListView(APIView):
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAGS,
         summary="Who to follow: friends of friends, then popular accounts",
+        description="At most 50 (`limit`), so one page: `next` and `previous` are null.",
         parameters=[s.SuggestionQuerySerializer],
-        responses={200: s.SuggestionSerializer(many=True)},
     )
-    def get(self, request):
+)
+class SuggestionListView(ListAPIView):
+    pagination_class = BoundedPagination
+    serializer_class = s.SuggestionSerializer
+
+    def list(self, request, *args, **kwargs):
         query = s.SuggestionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         users = selectors.suggestions(user=request.user, limit=query.validated_data["limit"])
-        return Response(s.SuggestionSerializer(users, many=True).data)
+        data = [
+            user_row(
+                user,
+                request=request,
+                followers_count=user.followers_count,
+                mutual_count=user.mutual_count,
+            )
+            for user in users
+        ]
+        return self.get_paginated_response(data)

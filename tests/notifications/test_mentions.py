@@ -171,7 +171,7 @@ def test_a_post_without_mentions_renders_none_and_costs_no_query(bob):
     from tweets.selectors import mention_entities
 
     with CaptureQueriesContext(connection) as queries:
-        assert mention_entities([post]) == {}
+        assert mention_entities({post.id: post.text}) == {}
     assert len(queries) == 0
 
 

@@ -56,7 +56,7 @@ def graph():
 def suggested(user, **params) -> list[tuple[str, int]]:
     response = client_for(user).get(URL, params)
     assert response.status_code == 200, response.json()
-    return [(row["username"], row["mutual_count"]) for row in response.json()]
+    return [(row["user"]["username"], row["mutual_count"]) for row in response.json()["results"]]
 
 
 def test_ranked_by_mutual_follows_then_popularity_then_topped_up(graph):
@@ -83,18 +83,18 @@ def test_a_new_user_gets_popular_accounts(graph):
     assert ranked == [("m", 0), ("k2", 0), ("k", 0), ("z", 0)]  # ties: newest first
 
 
-def test_response_carries_the_summary_and_counts(graph):
-    row = client_for(graph["me"]).get(URL, {"limit": 1}).json()[0]
-    assert set(row) == {
-        "id",
-        "username",
-        "display_name",
-        "avatar",
-        "is_private",
-        "followers_count",
-        "mutual_count",
-    }
-    assert row["id"] == str(graph["x"].pk)
+def test_response_is_a_list_of_users_in_the_envelope(graph):
+    body = client_for(graph["me"]).get(URL, {"limit": 1}).json()
+    # Bounded (at most 50): one page, in the envelope every list has.
+    assert set(body) == {"results", "next", "previous"}
+    assert body["next"] is body["previous"] is None
+    row = body["results"][0]
+    # A list of users: the user's summary under "user", the row's facts beside it.
+    assert set(row) == {"user", "followers_count", "mutual_count"}
+    assert set(row["user"]) == {"id", "username", "display_name", "avatar", "is_private"}
+    assert row["user"]["id"] == str(graph["x"].pk)
+    graph["x"].refresh_from_db()
+    assert (row["followers_count"], row["mutual_count"]) == (graph["x"].followers_count, 3)
 
 
 @pytest.mark.parametrize("limit", ["0", "51", "abc", "-1"])
@@ -120,12 +120,14 @@ def test_query_count_does_not_grow_with_followees(followee_count, django_assert_
     )
     client = client_for(me)
     with django_assert_num_queries(1):  # the graph alone fills the page
-        assert len(client.get(URL, {"limit": 5}).json()) == 5
+        assert len(client.get(URL, {"limit": 5}).json()["results"]) == 5
     with django_assert_num_queries(3):  # the graph, the popular pool (cold cache), the top-up
         body = client.get(URL, {"limit": 50}).json()
     with django_assert_num_queries(2):  # the pool is cached
         assert client.get(URL, {"limit": 50}).json() == body
-    assert [row["mutual_count"] > 0 for row in body] == [True] * 10 + [False]  # + outsider
+    assert [row["mutual_count"] > 0 for row in body["results"]] == [True] * 10 + [
+        False
+    ]  # + outsider
 
 
 def test_only_the_most_recent_followees_are_sampled(monkeypatch):
@@ -150,5 +152,5 @@ def test_ties_at_the_cutoff_are_broken_by_followers_count_exactly(monkeypatch):
     for n, candidate in enumerate(candidates):
         FollowFactory(follower=friend, followee=candidate)
         User.objects.filter(pk=candidate.pk).update(followers_count=(n * 7) % 12)
-    ranked = client_for(me).get(URL, {"limit": 3}).json()
+    ranked = client_for(me).get(URL, {"limit": 3}).json()["results"]
     assert [row["followers_count"] for row in ranked] == [11, 10, 9]

@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from core.models import OutboxEvent
@@ -162,6 +163,25 @@ def test_bookmarks_list_is_the_callers_own_newest_first(alice, bob, bob_client):
     assert all(p["bookmarked"] for p in body["results"])
 
 
+def test_bookmarks_show_when_each_post_was_bookmarked_newest_bookmark_first(alice, bob_client):
+    older_post, newer_post = PostFactory(author=alice), PostFactory(author=alice)
+    for post in (newer_post, older_post):  # bookmark order, not post order, decides
+        bob_client.post(f"/api/v1/posts/{post.id}/bookmark")
+
+    results = bob_client.get("/api/v1/bookmarks").json()["results"]
+    assert [p["id"] for p in results] == [str(older_post.id), str(newer_post.id)]
+    bookmarked_at = {
+        str(b.post_id): b.created_at for b in Bookmark.objects.filter(user__username="bob")
+    }
+    assert [parse_datetime(p["bookmarked_at"]) for p in results] == [
+        bookmarked_at[p["id"]] for p in results
+    ]
+    assert parse_datetime(results[0]["bookmarked_at"]) > parse_datetime(results[1]["bookmarked_at"])
+    # The post itself is the posts API's shape; bookmarked_at is the only addition.
+    detail = bob_client.get(f"/api/v1/posts/{older_post.id}").json()
+    assert {k: v for k, v in results[0].items() if k != "bookmarked_at"} == detail
+
+
 def test_another_users_bookmarks_are_never_visible(alice, bob, alice_client, bob_client):
     post = PostFactory(author=bob)
     alice_client.post(f"/api/v1/posts/{post.id}/bookmark")
@@ -195,8 +215,13 @@ def test_liked_by_lists_visible_likers_newest_first(alice, bob_client):
     User.objects.filter(pk=gone.pk).update(is_active=False)
 
     body = bob_client.get(f"/api/v1/posts/{post.id}/liked-by").json()
-    assert [u["id"] for u in body["results"]] == [str(second.id), str(first.id)]
-    assert set(body["results"][0]) == {"id", "username", "display_name", "avatar", "is_private"}
+    assert [row["user"]["id"] for row in body["results"]] == [str(second.id), str(first.id)]
+    # A list of users: the same rows as followers, the user and when they liked it.
+    row = body["results"][0]
+    assert set(row) == {"user", "created_at"}
+    assert set(row["user"]) == {"id", "username", "display_name", "avatar", "is_private"}
+    liked_at = Like.objects.get(post=post, user=second).created_at
+    assert parse_datetime(row["created_at"]) == liked_at
 
 
 def test_retweeted_by_lists_visible_retweeters_newest_first(alice, bob_client):
@@ -207,7 +232,9 @@ def test_retweeted_by_lists_visible_retweeters_newest_first(alice, bob_client):
     User.objects.filter(pk=gone.pk).update(deactivated_at=timezone.now())
 
     body = bob_client.get(f"/api/v1/posts/{post.id}/retweeted-by").json()
-    assert [u["id"] for u in body["results"]] == [str(second.id), str(first.id)]
+    assert [row["user"]["id"] for row in body["results"]] == [str(second.id), str(first.id)]
+    retweeted_at = Retweet.objects.get(post=post, user=second).created_at
+    assert parse_datetime(body["results"][0]["created_at"]) == retweeted_at
 
 
 @pytest.mark.parametrize("path", ["liked-by", "retweeted-by"])

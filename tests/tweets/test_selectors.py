@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tests.factories import PostFactory, RetweetFactory
 from tweets import selectors
-from tweets.api.serializers import render_entries
+from tweets.rendering import render_entries
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """GET /api/v1/feed: the signed-in user's home timeline (tweets.feed, docs/feed.md)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
@@ -43,11 +43,8 @@ FEED_PARAMETERS = [
 ]
 
 
-class FeedView(ListAPIView):
-    pagination_class = KeysetPagination
-    serializer_class = TimelineEntrySerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["feed"],
         summary="Your home timeline: your and your followees' posts and retweets, newest first",
         description=(
@@ -57,8 +54,10 @@ class FeedView(ListAPIView):
         ),
         parameters=FEED_PARAMETERS,
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class FeedView(ListAPIView):
+    pagination_class = KeysetPagination
+    serializer_class = TimelineEntrySerializer
 
     def list(self, request, *args, **kwargs):
         params = FeedQuerySerializer(data=request.query_params)

@@ -1,10 +1,10 @@
 """Input and output shapes of the posts API. No business logic here.
 
-Every post in every response has the shape of PostSerializer. It reads what it
-cannot know from the post row (referenced posts, the viewer's flags) from a
-`tweets.selectors.PostRenderContext` in `context["posts"]`, so rendering any
-number of posts costs the same few queries; `render_posts` and
-`render_entries` build that context and serialize.
+The output serializers only declare the shapes for the OpenAPI schema: posts
+are rendered by `tweets.rendering` (one renderer for every path: detail, lists,
+timelines, threads, the feed, notifications, pushes), and
+tests/tweets/test_rendering.py checks that what it renders matches what is
+declared here.
 """
 
 from drf_spectacular.utils import extend_schema_field
@@ -12,8 +12,6 @@ from rest_framework import serializers
 
 from accounts.api.serializers import ProfileSerializer, UserSummarySerializer
 from core.fields import IdField
-from tweets import selectors
-from tweets.selectors import PostRenderContext
 from tweets.text import MAX_GRAPHEMES
 
 # Raw input bound, far above any valid post; the real limit (280 graphemes after
@@ -42,10 +40,6 @@ class PostRefSerializer(serializers.Serializer):
     media = MediaRefSerializer(many=True)
 
 
-def _media(post) -> list[dict]:
-    return [{"id": str(media_id)} for media_id in post.media_ids]
-
-
 class MentionEntitySerializer(serializers.Serializer):
     """A mention of an existing user in the text: `text[start:end]` is "@username"
     (offsets in Unicode code points, end exclusive)."""
@@ -63,71 +57,23 @@ class PostSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     edited_at = serializers.DateTimeField(read_only=True, allow_null=True)
     conversation_id = IdField(read_only=True, help_text="Id of the thread's root post.")
-    reply_to = serializers.SerializerMethodField()
-    quote_of = serializers.SerializerMethodField()
-    media = serializers.SerializerMethodField()
-    mentions = serializers.SerializerMethodField()
+    reply_to = PostRefSerializer(read_only=True, allow_null=True)
+    quote_of = PostRefSerializer(read_only=True, allow_null=True)
+    media = MediaRefSerializer(read_only=True, many=True)
+    mentions = MentionEntitySerializer(read_only=True, many=True)
     like_count = serializers.IntegerField(read_only=True)
     retweet_count = serializers.IntegerField(read_only=True)
     reply_count = serializers.IntegerField(read_only=True)
     quote_count = serializers.IntegerField(read_only=True)
-    liked = serializers.SerializerMethodField()
-    retweeted = serializers.SerializerMethodField()
-    bookmarked = serializers.SerializerMethodField()
+    liked = serializers.BooleanField(read_only=True)
+    retweeted = serializers.BooleanField(read_only=True)
+    bookmarked = serializers.BooleanField(read_only=True)
 
-    @property
-    def _render(self) -> PostRenderContext:
-        return self.context.get("posts") or PostRenderContext()
 
-    def _ref(self, ref_id):
-        if ref_id is None:
-            return None
-        ref = self._render.refs.get(ref_id)
-        if ref is None:
-            return {
-                "id": str(ref_id),
-                "available": False,
-                "author": None,
-                "text": None,
-                "created_at": None,
-                "media": [],
-            }
-        return {
-            "id": str(ref.id),
-            "available": True,
-            "author": UserSummarySerializer(ref.author, context=self.context).data,
-            "text": ref.text,
-            "created_at": serializers.DateTimeField().to_representation(ref.created_at),
-            "media": _media(ref),
-        }
+class BookmarkedPostSerializer(PostSerializer):
+    """A post in your bookmarks: the post, and when you bookmarked it."""
 
-    @extend_schema_field(PostRefSerializer(allow_null=True))
-    def get_reply_to(self, post) -> dict | None:
-        return self._ref(post.reply_to_id)
-
-    @extend_schema_field(PostRefSerializer(allow_null=True))
-    def get_quote_of(self, post) -> dict | None:
-        return self._ref(post.quote_of_id)
-
-    @extend_schema_field(MediaRefSerializer(many=True))
-    def get_media(self, post) -> list[dict]:
-        return _media(post)
-
-    @extend_schema_field(MentionEntitySerializer(many=True))
-    def get_mentions(self, post) -> list[dict]:
-        return [
-            {**entity, "user_id": str(entity["user_id"])}
-            for entity in self._render.mentions.get(post.id, [])
-        ]
-
-    def get_liked(self, post) -> bool:
-        return post.id in self._render.liked
-
-    def get_retweeted(self, post) -> bool:
-        return post.id in self._render.retweeted
-
-    def get_bookmarked(self, post) -> bool:
-        return post.id in self._render.bookmarked
+    bookmarked_at = serializers.DateTimeField(read_only=True)
 
 
 class TimelineEntrySerializer(serializers.Serializer):
@@ -187,32 +133,3 @@ class CommentCreateSerializer(PostWriteSerializer):
 
 class PostCreateSerializer(CommentCreateSerializer):
     reply_to = IdField(required=False, allow_null=True)
-
-
-# --- rendering -----------------------------------------------------------------
-
-
-def _context(*, viewer, posts, request) -> dict:
-    return {
-        "request": request,
-        "posts": selectors.post_render_context(viewer=viewer, posts=posts),
-    }
-
-
-def render_posts(*, viewer, posts, request=None) -> list[dict]:
-    """Serialize posts for a viewer in a fixed number of queries (at most two)."""
-    posts = list(posts)
-    context = _context(viewer=viewer, posts=posts, request=request)
-    return PostSerializer(posts, many=True, context=context).data
-
-
-def render_entries(*, viewer, entries, request=None) -> list[dict]:
-    entries = list(entries)
-    context = _context(viewer=viewer, posts=[e.post for e in entries], request=request)
-    return TimelineEntrySerializer(entries, many=True, context=context).data
-
-
-def render_thread(*, viewer, thread: selectors.PostThread, request=None) -> dict:
-    posts = [*thread.ancestors, thread.post, *thread.descendants]
-    context = _context(viewer=viewer, posts=posts, request=request)
-    return PostThreadSerializer(thread, context=context).data

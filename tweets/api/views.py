@@ -8,20 +8,21 @@ already existed; DELETE answers 204 either way.
 """
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.api.serializers import UserListItemSerializer
+from accounts.rendering import user_row
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import KeysetPagination
 from core.responses import created_or_ok
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import WriteThrottled
 from relationships.selectors import user_get_by_username_visible_to, user_get_visible_to
-from tweets import selectors, services
+from tweets import rendering, selectors, services
 from tweets.api import serializers as s
 
 POSTS = ["posts"]
@@ -29,14 +30,11 @@ USERS = ["users"]
 
 
 def _render_post(request, post) -> dict:
-    return s.render_posts(viewer=request.user, posts=[post], request=request)[0]
+    return rendering.render_post(viewer=request.user, post=post, request=request)
 
 
 def _render_new_post(request, post) -> dict:
-    """A post created by this request: its flags are all false, its references were
-    just loaded by the service (tweets.selectors.new_post_render_context)."""
-    context = selectors.new_post_render_context(viewer=request.user, post=post)
-    return s.PostSerializer(post, context={"request": request, "posts": context}).data
+    return rendering.render_new_post(viewer=request.user, post=post, request=request)
 
 
 # --- posts -------------------------------------------------------------------
@@ -96,13 +94,12 @@ class PostDetailView(WriteThrottled, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=POSTS, summary="Earlier texts of a post, newest edit first")
+)
 class PostHistoryView(ListAPIView):
     pagination_class = KeysetPagination
     serializer_class = s.PostEditSerializer
-
-    @extend_schema(tags=POSTS, summary="Earlier texts of a post, newest edit first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         return selectors.post_edit_history(viewer=self.request.user, post_id=self.kwargs["post_id"])
@@ -144,7 +141,9 @@ class PostContextView(APIView):
     )
     def get(self, request, post_id: int):
         thread = selectors.post_context(viewer=request.user, post_id=post_id)
-        return Response(s.render_thread(viewer=request.user, thread=thread, request=request))
+        return Response(
+            rendering.render_thread(viewer=request.user, thread=thread, request=request)
+        )
 
 
 # --- lists of posts ------------------------------------------------------------
@@ -159,78 +158,79 @@ class _PostRowsView(ListAPIView):
     def rows(self):
         raise NotImplementedError
 
-    def to_posts(self, rows):
-        return [row.post for row in rows]
+    def render(self, rows) -> list[dict]:
+        posts = [row.post for row in rows]
+        return rendering.render_posts(viewer=self.request.user, posts=posts, request=self.request)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.rows())
-        data = s.render_posts(viewer=request.user, posts=self.to_posts(page), request=request)
-        return self.get_paginated_response(data)
+        return self.get_paginated_response(self.render(page))
 
 
+@extend_schema_view(get=extend_schema(tags=POSTS, summary="Direct replies to a post, newest first"))
 class PostCommentsView(_PostRowsView):
-    @extend_schema(tags=POSTS, summary="Direct replies to a post, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     def rows(self):
         return selectors.post_replies(viewer=self.request.user, post_id=self.kwargs["post_id"])
 
-    def to_posts(self, rows):
-        return rows
+    def render(self, rows) -> list[dict]:
+        return rendering.render_posts(viewer=self.request.user, posts=rows, request=self.request)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=POSTS,
+        summary="Your bookmarks, newest bookmark first (only ever your own)",
+        description="Each post carries `bookmarked_at`, when you bookmarked it.",
+    )
+)
 class BookmarkListView(_PostRowsView):
-    @extend_schema(tags=POSTS, summary="Your bookmarks, newest first (only ever your own)")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    serializer_class = s.BookmarkedPostSerializer
 
     def rows(self):
         return selectors.bookmarks_of(user=self.request.user)
 
+    def render(self, rows) -> list[dict]:
+        return rendering.render_bookmarks(
+            viewer=self.request.user, bookmarks=rows, request=self.request
+        )
 
-class UserLikesView(_PostRowsView):
-    @extend_schema(
+
+@extend_schema_view(
+    get=extend_schema(
         tags=USERS,
         summary="Posts a user liked, newest like first",
         description="Likes are public; posts you cannot see are left out.",
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
+)
+class UserLikesView(_PostRowsView):
     def rows(self):
         user = user_get_visible_to(viewer=self.request.user, user_id=self.kwargs["user_id"])
         return selectors.user_liked(viewer=self.request.user, user=user)
 
 
 class _UsersView(ListAPIView):
-    """Users who liked or retweeted a post, newest first."""
+    # Users who liked or retweeted a post, newest first, as rows of a list of users:
+    # {"user", "created_at"} (when they liked or retweeted it).
 
     pagination_class = KeysetPagination
-    serializer_class = UserSummarySerializer
+    serializer_class = UserListItemSerializer
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        data = UserSummarySerializer(
-            [row.user for row in page], many=True, context={"request": request}
-        ).data
+        data = [user_row(row.user, created_at=row.created_at, request=request) for row in page]
         return self.get_paginated_response(data)
 
 
+@extend_schema_view(get=extend_schema(tags=POSTS, summary="Who liked a post, newest like first"))
 class PostLikedByView(_UsersView):
-    @extend_schema(tags=POSTS, summary="Who liked a post, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     def get_queryset(self):
         return selectors.post_likes(viewer=self.request.user, post_id=self.kwargs["post_id"])
 
 
+@extend_schema_view(
+    get=extend_schema(tags=POSTS, summary="Who retweeted a post, newest retweet first")
+)
 class PostRetweetedByView(_UsersView):
-    @extend_schema(tags=POSTS, summary="Who retweeted a post, newest first")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
-
     def get_queryset(self):
         return selectors.post_retweets(viewer=self.request.user, post_id=self.kwargs["post_id"])
 
@@ -244,17 +244,16 @@ INCLUDE_REPLIES = OpenApiParameter(
 )
 
 
-class UserPostsView(ListAPIView):
-    pagination_class = KeysetPagination
-    serializer_class = s.TimelineEntrySerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=USERS,
         summary="A user's posts and retweets, newest first, as timeline entries",
         parameters=[INCLUDE_REPLIES],
     )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+)
+class UserPostsView(ListAPIView):
+    pagination_class = KeysetPagination
+    serializer_class = s.TimelineEntrySerializer
 
     def list(self, request, *args, **kwargs):
         user = user_get_visible_to(viewer=request.user, user_id=kwargs["user_id"])
@@ -269,7 +268,7 @@ class UserPostsView(ListAPIView):
             viewer=request.user, user=user, window=window, include_replies=include_replies
         )
         page = paginator.paginate_rows(entries)
-        data = s.render_entries(viewer=request.user, entries=page, request=request)
+        data = rendering.render_entries(viewer=request.user, entries=page, request=request)
         return paginator.get_paginated_response(data)
 
 
@@ -299,7 +298,7 @@ def _profile_with_posts(*, request, user) -> dict:
     posts = selectors.user_recent_posts(viewer=request.user, user=user)
     context = {
         "request": request,
-        "recent_posts": s.render_posts(viewer=request.user, posts=posts, request=request),
+        "recent_posts": rendering.render_posts(viewer=request.user, posts=posts, request=request),
     }
     return s.ProfileWithPostsSerializer(user, context=context).data
 
@@ -341,7 +340,7 @@ class PostRetweetView(WriteThrottled, APIView):
         retweet, created = services.retweet_create(user=request.user, post_id=post_id)
         retweet.post = selectors.post_get_visible(viewer=request.user, post_id=retweet.post_id)
         entry = selectors.TimelineEntry.of_retweet(retweet)
-        data = s.render_entries(viewer=request.user, entries=[entry], request=request)[0]
+        data = rendering.render_entries(viewer=request.user, entries=[entry], request=request)[0]
         return Response(data, status=created_or_ok(created))
 
     @extend_schema(

@@ -19,10 +19,10 @@ from tests.factories import (
 )
 from tests.tweets.conftest import client_for
 from tweets import selectors
-from tweets.api.serializers import render_entries
 from tweets.feed import hydrate
 from tweets.feed.rules import EntryRow
 from tweets.models import Post
+from tweets.rendering import render_entries
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,32 @@
+"""User summaries (accounts.rendering): the one way a user is embedded anywhere."""
+
+import pytest
+from rest_framework.test import APIRequestFactory
+
+from accounts.api.serializers import UserBaseSerializer, UserSummarySerializer
+from accounts.rendering import user_summary
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("avatar", ["avatars/a.png", ""])
+def test_a_summary_is_what_drf_renders_for_the_same_fields(avatar):
+    user = UserFactory(avatar=avatar, display_name="Ann", is_private=True)
+    request = APIRequestFactory().get("/api/v1/feed")
+    for context in ({}, {"request": request}):
+        expected = UserBaseSerializer(user, context=context).data
+        assert user_summary(user, request=context.get("request")) == expected
+        assert UserSummarySerializer(user, context=context).data == expected
+    if avatar:
+        assert user_summary(user, request=request)["avatar"] == (
+            "http://testserver/media/avatars/a.png"
+        )
+
+
+def test_the_summary_serializer_cannot_be_extended():
+    # Its fields are rendered by user_summary: a subclass's extra fields would vanish.
+    with pytest.raises(TypeError):
+
+        class WithCounts(UserSummarySerializer):
+            pass

@@ -86,3 +86,12 @@ class UserUnmuted(DomainEvent):
     )
     muter_id: int
     muted_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelationshipsErasureContinued(DomainEvent):
+    """An erased account's follows were too many for one handler run: the rest
+    continues in the next (relationships.erasure), carried by the outbox."""
+
+    name: ClassVar[str] = "user.relationships_erasure_continued"
+    user_id: int

@@ -225,25 +225,3 @@ def mute_delete(*, muter: User, muted_id: int) -> None:
     deleted, _ = Mute.objects.filter(muter_id=muter.pk, muted_id=muted_id).delete()
     if deleted:
         publish(UserUnmuted(muter_id=muter.pk, muted_id=muted_id))
-
-
-@transaction.atomic
-def user_relationships_erase(*, user_id: int) -> int:
-    """Drop every follow, request, block and mute of an erased account.
-
-    Follows go one by one through `_follow_remove`, so the other side's counter
-    moves exactly and the feed hears `user.unfollowed`. Returns follows removed.
-    """
-    follows = list(
-        Follow.objects.filter(Q(follower_id=user_id) | Q(followee_id=user_id)).values_list(
-            "follower_id", "followee_id"
-        )
-    )
-    removed = sum(
-        _follow_remove(follower_id=follower_id, followee_id=followee_id)
-        for follower_id, followee_id in follows
-    )
-    FollowRequest.objects.filter(Q(requester_id=user_id) | Q(target_id=user_id)).delete()
-    Block.objects.filter(Q(blocker_id=user_id) | Q(blocked_id=user_id)).delete()
-    Mute.objects.filter(Q(muter_id=user_id) | Q(muted_id=user_id)).delete()
-    return removed

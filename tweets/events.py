@@ -90,3 +90,12 @@ class RetweetDeleted(DomainEvent):
     post_id: int
     user_id: int
     author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContentErasureContinued(DomainEvent):
+    """An erased account's posts, likes and retweets were too many for one handler run:
+    the rest continues in the next (tweets.erasure), carried by the outbox."""
+
+    name: ClassVar[str] = "user.content_erasure_continued"
+    user_id: int

@@ -6,10 +6,17 @@ in docs/events.md says what each does with one.
 """
 
 from accounts.events import UserErased
+from core import chunked
 from core.events import Delivered, handler
 from relationships.events import FollowApproved, UserFollowed, UserUnfollowed
-from tweets import services
-from tweets.events import PostCreated, PostDeleted, RetweetCreated, RetweetDeleted
+from tweets import erasure
+from tweets.events import (
+    ContentErasureContinued,
+    PostCreated,
+    PostDeleted,
+    RetweetCreated,
+    RetweetDeleted,
+)
 from tweets.feed import fanout
 from tweets.feed.tasks import queue_chunk
 
@@ -34,10 +41,15 @@ def feed_prune_unfollow(events: list[Delivered[UserUnfollowed]]) -> None:
     fanout.prune_unfollowed(events)
 
 
-@handler(UserErased)
-def erase_user_content(events: list[Delivered[UserErased]]) -> None:
-    """Transactional (markers) and idempotent anyway: a re-run finds nothing
-    left. Late events of the erased user (a like after user.erased) cannot
+@handler(UserErased, ContentErasureContinued, transactional=False)
+def erase_user_content(events: list[Delivered[UserErased | ContentErasureContinued]]) -> None:
+    """Chunked and resumable (tweets.erasure): steps until the budget is spent, then a
+    ContentErasureContinued takes the rest to the next run. Not transactional: every
+    step commits on its own and is idempotent, so a re-run continues where the last
+    one stopped. Late events of the erased user (a like after user.erased) cannot
     happen: the account can no longer sign in or act."""
-    for delivered in events:
-        services.user_content_erase(user_id=delivered.event.user_id)
+    chunked.run_each(
+        (delivered.event.user_id for delivered in events),
+        step=lambda user_id: erasure.erase_step(user_id=user_id),
+        hand_on=lambda user_id: erasure.continue_later(user_id=user_id),
+    )

@@ -12,6 +12,7 @@ quoting, liking, retweeting, bookmarking. A retweet's id stands for the post it
 reposts, so retweeting a retweet retweets the original.
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,8 +21,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from core.counters import decrement
 from core.errors import Invalid, NotAllowed, NotFound
-from core.events import publish
+from core.events import publish, publish_many
 from core.ids import new_id
 from tweets.events import (
     PostCreated,
@@ -203,26 +205,43 @@ def post_soft_delete(*, post: Post) -> bool:
     Replies keep pointing at it and show it as unavailable. Counters it added
     to go down once, however many times this runs.
     """
-    now = timezone.now()
-    deleted = Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(
-        deleted_at=now, version=F("version") + 1
+    deleted = posts_soft_delete(post_ids=[post.pk]) == 1
+    if deleted:
+        post.deleted_at = timezone.now()
+    return deleted
+
+
+@transaction.atomic
+def posts_soft_delete(*, post_ids: list[int]) -> int:
+    """`post_soft_delete` for many posts at once (an erasure's chunk): a fixed number
+    of statements whatever their number. Returns how many were deleted now; the
+    others were gone already (or are being deleted by a concurrent transaction,
+    whose lock this waits for and which then counts them)."""
+    rows = list(
+        Post.objects.filter(pk__in=post_ids, deleted_at__isnull=True)
+        .select_for_update(of=("self",), no_key=True)  # replies to them still insert
+        .order_by("pk")
+        .values_list("id", "author_id", "reply_to_id", "quote_of_id", "conversation_id")
     )
-    if not deleted:
-        return False
-    post.deleted_at = now
-    for ref_id, counter in _references(post):
-        _bump_post(post_id=ref_id, field=counter, delta=-1)
-    _bump_posts_count(user_id=post.author_id, delta=-1)
-    publish(
+    if not rows:
+        return 0
+    Post.objects.filter(pk__in=[row[0] for row in rows]).update(
+        deleted_at=timezone.now(), version=F("version") + 1
+    )
+    decrement(Post, "reply_count", Counter(row[2] for row in rows if row[2]))
+    decrement(Post, "quote_count", Counter(row[3] for row in rows if row[3]))
+    decrement(User, "posts_count", Counter(row[1] for row in rows))
+    publish_many(
         PostDeleted(
-            post_id=post.id,
-            author_id=post.author_id,
-            reply_to_id=post.reply_to_id,
-            quote_of_id=post.quote_of_id,
-            conversation_id=post.conversation_id,
+            post_id=post_id,
+            author_id=author_id,
+            reply_to_id=reply_to_id,
+            quote_of_id=quote_of_id,
+            conversation_id=conversation_id,
         )
+        for post_id, author_id, reply_to_id, quote_of_id, conversation_id in rows
     )
-    return True
+    return len(rows)
 
 
 # --- likes, retweets, bookmarks ----------------------------------------------
@@ -321,36 +340,3 @@ def bookmark_delete(*, user: User, post_id: int) -> bool:
     post = _target_post(actor=user, post_id=post_id)
     deleted, _ = Bookmark.objects.filter(user=user, post=post).delete()
     return bool(deleted)
-
-
-# --- account erasure ---------------------------------------------------------
-
-
-@transaction.atomic
-def user_content_erase(*, user_id: int) -> None:
-    """Undo what an erased account left: its posts are deleted and their text and
-    edit history wiped, its likes and retweets removed (counters move exactly,
-    events go out for the feed and notifications), its bookmarks dropped.
-    Running it again finds nothing left to do."""
-    for post in Post.objects.filter(author_id=user_id, deleted_at__isnull=True):
-        post_soft_delete(post=post)
-    Post.objects.filter(author_id=user_id).exclude(text="").update(text="")
-    PostEdit.objects.filter(post__author_id=user_id).delete()
-    for like in Like.objects.filter(user_id=user_id).select_related("post"):
-        if Like.objects.filter(pk=like.pk).delete()[0]:
-            _bump_post(post_id=like.post_id, field="like_count", delta=-1)
-            publish(
-                PostUnliked(post_id=like.post_id, user_id=user_id, author_id=like.post.author_id)
-            )
-    for retweet in Retweet.objects.filter(user_id=user_id).select_related("post"):
-        if Retweet.objects.filter(pk=retweet.pk).delete()[0]:
-            _bump_post(post_id=retweet.post_id, field="retweet_count", delta=-1)
-            publish(
-                RetweetDeleted(
-                    retweet_id=retweet.pk,
-                    post_id=retweet.post_id,
-                    user_id=user_id,
-                    author_id=retweet.post.author_id,
-                )
-            )
-    Bookmark.objects.filter(user_id=user_id).delete()

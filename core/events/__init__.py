@@ -26,8 +26,16 @@ outbox, dispatch, retries and dead letters behind it, and core.checks makes
 disagree.
 """
 
-from core.events.outbox import publish
+from core.events.outbox import publish, publish_many
 from core.events.registry import handler, registry
 from core.events.types import Delivered, DomainEvent, catalogue
 
-__all__ = ["Delivered", "DomainEvent", "catalogue", "handler", "publish", "registry"]
+__all__ = [
+    "Delivered",
+    "DomainEvent",
+    "catalogue",
+    "handler",
+    "publish",
+    "publish_many",
+    "registry",
+]

@@ -1,8 +1,10 @@
 """Writing events: `publish` adds an outbox row to the caller's transaction."""
 
 import json
+from collections.abc import Iterable
 
 from django.db import connection
+from django.utils import timezone
 
 from core.events.dispatch import dispatch_after_commit
 from core.events.types import SCALARS, DomainEvent, catalogue
@@ -10,6 +12,27 @@ from core.ids import new_id
 from core.models import OutboxEvent
 
 MAX_PAYLOAD_BYTES = 8192  # ids and a few scalars; handlers load the rest themselves
+
+
+def _encoded(event: DomainEvent) -> tuple[dict, str]:
+    """The event's payload and its JSON, checked: a catalogue class, scalars, small."""
+    if not isinstance(event, DomainEvent):
+        raise TypeError(f"publish() takes a DomainEvent instance, not {type(event).__name__}")
+    if catalogue.by_name.get(event.name) is not type(event):
+        raise ValueError(f"{type(event).__qualname__} is not in the event catalogue")
+    payload = event.to_payload()
+    for key, value in payload.items():
+        if value is not None and not isinstance(value, SCALARS):
+            raise TypeError(f"{event.name}.{key} is a {type(value).__name__}: ids and scalars only")
+    text = json.dumps(payload, separators=(",", ":"))
+    if len(text) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"event payloads carry ids, not objects (over {MAX_PAYLOAD_BYTES} bytes)")
+    return payload, text
+
+
+def _require_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise RuntimeError("publish() must be called inside transaction.atomic()")
 
 
 def publish(event: DomainEvent) -> int:
@@ -21,18 +44,35 @@ def publish(event: DomainEvent) -> int:
     itself, `publish(PostLiked(...))`: that is how `manage.py check` sees what is
     published (core.events.scan).
     """
-    if not isinstance(event, DomainEvent):
-        raise TypeError(f"publish() takes a DomainEvent instance, not {type(event).__name__}")
-    if catalogue.by_name.get(event.name) is not type(event):
-        raise ValueError(f"{type(event).__qualname__} is not in the event catalogue")
-    payload = event.to_payload()
-    for key, value in payload.items():
-        if value is not None and not isinstance(value, SCALARS):
-            raise TypeError(f"{event.name}.{key} is a {type(value).__name__}: ids and scalars only")
-    if len(json.dumps(payload, separators=(",", ":"))) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"event payloads carry ids, not objects (over {MAX_PAYLOAD_BYTES} bytes)")
-    if not connection.in_atomic_block:
-        raise RuntimeError("publish() must be called inside transaction.atomic()")
+    _require_transaction()
+    payload, _ = _encoded(event)
     row = OutboxEvent.objects.create(id=new_id(), name=event.name, payload=payload)
     dispatch_after_commit(row.id)
     return row.id
+
+
+def publish_many(events: Iterable[DomainEvent]) -> list[int]:
+    """`publish` for a batch written by one change (an erasure's chunk): one INSERT
+    for all rows. Pass a comprehension of constructor calls,
+    `publish_many(PostUnliked(...) for like in likes)`, for the same scan."""
+    _require_transaction()
+    events = list(events)
+    encoded = [_encoded(event) for event in events]
+    ids = [new_id() for _ in events]
+    if connection.vendor == "postgresql":
+        # Three arrays instead of 4,000 bound values: the ORM's per-value work was
+        # most of an erasure chunk's time.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {OutboxEvent._meta.db_table} (id, name, payload, created_at) "
+                "SELECT unnest(%s::bigint[]), unnest(%s::varchar[]), unnest(%s::text[])::jsonb, %s",
+                [ids, [e.name for e in events], [text for _, text in encoded], timezone.now()],
+            )
+    else:
+        OutboxEvent.objects.bulk_create(
+            OutboxEvent(id=i, name=e.name, payload=payload)
+            for i, e, (payload, _) in zip(ids, events, encoded, strict=True)
+        )
+    for event_id in ids:
+        dispatch_after_commit(event_id)
+    return ids

@@ -1,4 +1,5 @@
-"""Where each event is published: a scan of the project's source for `publish(Event(...))`.
+"""Where each event is published: a scan of the project's source for `publish(Event(...))`
+(and `publish_many(Event(...) for ...)`).
 
 Publishing registers nothing at import time (a service module may never be
 imported by a check), so the source is read instead: every `publish(...)` call
@@ -20,6 +21,9 @@ from django.utils.module_loading import import_string
 from core.events.types import DomainEvent
 
 PUBLISH = frozenset({"core.events.publish", "core.events.outbox.publish"})
+# publish_many takes a comprehension: its element is read like publish's argument.
+PUBLISH_MANY = frozenset({"core.events.publish_many", "core.events.outbox.publish_many"})
+COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.SetComp)
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,14 @@ def scan_source(source: str, *, module: str, path: str) -> list[Site]:
     names = _bound_names(tree, module=module, is_package=path.endswith("__init__.py"))
     sites = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or _dotted(node.func, names) not in PUBLISH:
+        if not isinstance(node, ast.Call):
+            continue
+        called = _dotted(node.func, names)
+        if called not in PUBLISH and called not in PUBLISH_MANY:
             continue
         arg = node.args[0] if node.args else next((k.value for k in node.keywords), None)
+        if called in PUBLISH_MANY:
+            arg = arg.elt if isinstance(arg, COMPREHENSIONS) else None
         event = None
         if isinstance(arg, ast.Call) and (target := _dotted(arg.func, names)):
             event = _event_class(target)

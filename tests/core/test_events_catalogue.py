@@ -230,6 +230,44 @@ def test_the_scan_resolves_publish_calls_through_the_modules_imports():
     ]
 
 
+MANY = """
+from core.events import publish_many
+from tests.eventapp.events import Effect
+
+
+def a_chunk(rows):
+    publish_many(Effect(n=n) for n in rows)
+
+
+def a_list(rows):
+    publish_many([Effect(n=n) for n in rows])
+
+
+def a_variable(events):
+    publish_many(events)
+"""
+
+
+def test_the_scan_reads_the_element_of_a_publish_many_comprehension():
+    sites = scan_source(MANY, module="tests.eventapp.example", path="tests/eventapp/example.py")
+
+    assert [(s.line, s.event) for s in sites] == [(7, Effect), (11, Effect), (15, None)]
+
+
+@pytest.mark.django_db
+def test_publish_many_writes_one_row_per_event_and_dispatches_them(
+    django_capture_on_commit_callbacks,
+):
+    from core.events import publish_many
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        ids = publish_many(Effect(n=n) for n in range(3))
+    rows = list(OutboxEvent.objects.filter(id__in=ids).order_by("id").values("name", "payload"))
+    assert rows == [{"name": Effect.name, "payload": Effect(n=n).to_payload()} for n in range(3)]
+    assert ids == sorted(ids)
+    assert callbacks  # handed to the dispatcher after commit
+
+
 def test_the_project_passes_the_catalogue_check():
     assert check_event_catalogue() == []
     call_command("check", stdout=io.StringIO())

@@ -5,7 +5,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from core.models import OutboxEvent
-from relationships import services
+from relationships import erasure, services
 from relationships.models import Block, Follow, FollowRequest, Mute
 from tests.factories import (
     DEFAULT_PASSWORD,
@@ -56,8 +56,9 @@ def test_erasing_an_account_removes_its_relationships_and_fixes_counters(
 def test_erasure_handler_is_idempotent():
     leaving, fan = UserFactory(), UserFactory()
     _follow(fan, leaving)
-    assert services.user_relationships_erase(user_id=leaving.pk) == 1
-    assert services.user_relationships_erase(user_id=leaving.pk) == 0
+    assert erasure.erase_step(user_id=leaving.pk)  # the follow
+    assert not erasure.erase_step(user_id=leaving.pk)  # nothing left
+    assert not erasure.erase_step(user_id=leaving.pk)
     fan.refresh_from_db()
     assert fan.following_count == 0
 

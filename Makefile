@@ -21,7 +21,7 @@ TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${RED
 NO_SERVICES_ENV := DATABASE_URL=sqlite://:memory: REDIS_URL=
 PROD_CHECK_ENV := DJANGO_ENV=production SECRET_KEY=ci-only-$(shell printf '%064d' 0) ALLOWED_HOSTS=warble.example DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
-.PHONY: install run test lint format migrations-check schema-check deploy-check ci bench clean
+.PHONY: install run test lint lint-imports types format migrations-check schema-check deploy-check ci bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the pinned requirements into $(VENV) (about 1.5 minutes the first time) ..."
@@ -46,6 +46,10 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# DESIGN.md's import rule: app layers, no app imports another's api, no cycles.
+lint-imports: install
+	$(VENV)/bin/lint-imports
+
 format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
@@ -59,7 +63,7 @@ schema-check: install
 deploy-check: install
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-ci: test lint migrations-check schema-check deploy-check
+ci: test lint lint-imports migrations-check schema-check deploy-check
 
 # The performance harness (bench/README.md): drops/re-creates the database of
 # BENCH_DATABASE_URL (default warble_bench) and FLUSHDBs BENCH_REDIS_URL (default db 8).

@@ -15,9 +15,11 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import User
+from core.background import send_task
 from core.realtime import push_to_group, push_to_user
 from notifications import selectors
 from notifications.rendering import render_notifications
+from tweets.models import Post
 from tweets.rendering import render_post_update
 
 logger = logging.getLogger(__name__)
@@ -64,21 +66,23 @@ def post_update_frame(*, post_id: int, post) -> dict:
     return {"type": "post.updated", "post": render_post_update(post_id=post_id, post=post)}
 
 
+TRAILING_PUSH_TASK = (
+    "notifications.push_post_updates"  # notifications.tasks.push_post_updates_later
+)
+
+
 def push_post_updates(*, post_ids, throttled: bool) -> None:
     """Push the current state of the posts. Throttled pushes (counters) go out at
     most once per post per NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS: the first
     change of a window pushes at once, later ones schedule one trailing push at
     the end of the window, which carries the counters as they are by then."""
-    from notifications.tasks import push_post_updates_later
-    from tweets.models import Post
-
     interval = settings.NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS
     due = []
     for post_id in set(post_ids):
         if not throttled or cache.add(f"notifications:post-push:{post_id}", 1, timeout=interval):
             due.append(post_id)
         elif cache.add(f"notifications:post-push-trailing:{post_id}", 1, timeout=interval):
-            push_post_updates_later.apply_async(kwargs={"post_ids": [post_id]}, countdown=interval)
+            send_task(TRAILING_PUSH_TASK, kwargs={"post_ids": [post_id]}, countdown=interval)
     if not due:
         return
     posts = {p.id: p for p in Post.objects.filter(pk__in=due)}

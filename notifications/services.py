@@ -24,9 +24,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from core.background import send_task
 from core.errors import Invalid
 from core.ids import new_id
-from notifications import selectors
+from notifications import realtime, selectors
 from notifications.models import (
     NO_TARGET_ID,
     Mention,
@@ -120,8 +121,6 @@ def notify(*, causes: Iterable[Cause]) -> list[Notification]:
 def _after_commit(ids_by_recipient: dict[int, list[int]]) -> None:
     """Push to sockets and schedule email digests. Best effort: a failure here is
     logged, never raised into the handler that already committed."""
-    from notifications import realtime
-
     try:
         realtime.push_new_notifications(ids_by_recipient=ids_by_recipient)
     except Exception:
@@ -143,8 +142,6 @@ def withdraw(*, notifications) -> int:
 
 
 def _push_counts(user_ids) -> None:
-    from notifications import realtime
-
     try:
         realtime.push_unread_counts(user_ids=user_ids)
     except Exception:
@@ -216,6 +213,9 @@ def settings_update(*, user: User, email: dict[str, bool]) -> NotificationSettin
 # --- email digests -----------------------------------------------------------------
 
 
+EMAIL_DIGEST_TASK = "notifications.send_email_digest"  # notifications.tasks.send_email_digest
+
+
 def digest_key(user_id: int) -> str:
     return f"notifications:digest-scheduled:{user_id}"
 
@@ -226,8 +226,6 @@ def schedule_email_digests(*, ids_by_recipient: dict[int, list[int]]) -> None:
     The task clears the key before it gathers, so nothing that arrives after the
     gathering is left without a digest."""
     from django.core.cache import cache
-
-    from notifications.tasks import send_email_digest
 
     wants = selectors.email_verbs_for(user_ids=ids_by_recipient)
     if not wants:
@@ -243,7 +241,7 @@ def schedule_email_digests(*, ids_by_recipient: dict[int, list[int]]) -> None:
             continue
         # The key outlives the countdown so a late task still finds it set.
         if cache.add(digest_key(recipient_id), 1, timeout=delay * 2 + 60):
-            send_email_digest.apply_async(kwargs={"user_id": recipient_id}, countdown=delay)
+            send_task(EMAIL_DIGEST_TASK, kwargs={"user_id": recipient_id}, countdown=delay)
 
 
 DIGEST_MAX_ITEMS = 50

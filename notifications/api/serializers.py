@@ -10,10 +10,10 @@ and for pushes alike.
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.schemas import UserSummarySerializer
 from core.fields import IdField
 from notifications.models import Verb
-from tweets.api.serializers import PostSerializer
+from tweets.schemas import PostSerializer
 
 TARGET_SCHEMA = PolymorphicProxySerializer(
     component_name="NotificationTarget",

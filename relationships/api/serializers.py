@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.schemas import UserSummarySerializer
 from core.fields import IdField
 
 MAX_BATCH_IDS = 100

@@ -7,8 +7,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import UserListItemSerializer
 from accounts.rendering import user_row
+from accounts.schemas import UserListItemSerializer
 from core.pagination import BoundedPagination, CreatedCursorPagination
 from core.responses import created_or_ok
 from core.schema import NO_CONTENT

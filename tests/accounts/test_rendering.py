@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.test import APIRequestFactory
 
-from accounts.api.serializers import UserBaseSerializer, UserSummarySerializer
 from accounts.rendering import user_summary
+from accounts.schemas import UserBaseSerializer, UserSummarySerializer
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,10 @@
 """Nothing outside an `api/` package imports from one (DESIGN.md §2): presentation
 for other paths (the feed, notifications, pushes) lives in `<app>/rendering.py`.
 
-A later change checks the same with import-linter; this scan needs no tool and
-also sees imports inside functions.
+import-linter (`make lint-imports`, pyproject.toml) checks the app layers, that no
+app imports another app's api and that no package has an import cycle; this scan
+also covers an app importing its own api from outside it, which those contracts
+leave to the cycle check.
 """
 
 import ast

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from accounts.api.serializers import ProfileSerializer
 from accounts.models import User
+from accounts.schemas import ProfileSerializer
 from tests.factories import PostFactory, RetweetFactory, UserFactory
 from tweets.models import Post
 

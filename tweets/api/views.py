@@ -14,8 +14,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.serializers import UserListItemSerializer
 from accounts.rendering import user_row
+from accounts.schemas import UserListItemSerializer
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.pagination import KeysetPagination
 from core.responses import created_or_ok

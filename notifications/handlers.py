@@ -14,16 +14,16 @@ one twice on the same events creates nothing new.
 
 from django.conf import settings
 from django.db.models import Q
-from django.db.models.functions import Lower
 
+from accounts import selectors as accounts
 from accounts.mentions import mentioned_usernames
-from accounts.models import User
 from core.events import Delivered, handler
-from notifications import realtime, selectors, services
+from notifications import realtime, services
 from notifications.models import Mention, Notification, TargetType, Verb
 from notifications.services import Cause
+from relationships import selectors as relationships
 from relationships.events import FollowApproved, FollowRequested, UserBlocked, UserFollowed
-from relationships.models import FollowRequest
+from tweets import selectors as posts_of
 from tweets.events import (
     PostCreated,
     PostDeleted,
@@ -35,18 +35,6 @@ from tweets.events import (
     RetweetCreated,
     RetweetDeleted,
 )
-from tweets.models import Like, Post, Retweet
-
-
-def _live_posts(post_ids) -> dict[int, Post]:
-    """Posts that are not deleted, by id. One query."""
-    return {p.id: p for p in Post.objects.filter(pk__in=set(post_ids), deleted_at__isnull=True)}
-
-
-def _visible_to(*, user_id: int, post_id: int, users: dict[int, User]) -> bool:
-    user = users.get(user_id)
-    return user is not None and Post.objects.visible_to(user).filter(pk=post_id).exists()
-
 
 # --- follows ---------------------------------------------------------------------
 
@@ -54,7 +42,7 @@ def _visible_to(*, user_id: int, post_id: int, users: dict[int, User]) -> bool:
 @handler(UserFollowed)
 def notify_followed(events: list[Delivered[UserFollowed]]) -> None:
     pairs = {(d.event.follower_id, d.event.followee_id) for d in events}
-    still = selectors.following_pairs(pairs)  # an unfollow since: nothing to say
+    still = relationships.following_pairs(pairs)  # an unfollow since: nothing to say
     services.notify(
         causes=[
             Cause(recipient_id=followee, actor_id=follower, verb=Verb.FOLLOW)
@@ -65,11 +53,7 @@ def notify_followed(events: list[Delivered[UserFollowed]]) -> None:
 
 @handler(FollowRequested)
 def notify_follow_requested(events: list[Delivered[FollowRequested]]) -> None:
-    pending = set(
-        FollowRequest.objects.filter(pk__in=[d.event.request_id for d in events]).values_list(
-            "requester_id", "target_id"
-        )
-    )
+    pending = relationships.pending_request_pairs(d.event.request_id for d in events)
     services.notify(
         causes=[
             Cause(recipient_id=target, actor_id=requester, verb=Verb.FOLLOW_REQUEST)
@@ -81,7 +65,7 @@ def notify_follow_requested(events: list[Delivered[FollowRequested]]) -> None:
 @handler(FollowApproved)
 def notify_follow_approved(events: list[Delivered[FollowApproved]]) -> None:
     pairs = {(d.event.follower_id, d.event.followee_id) for d in events}
-    still = selectors.following_pairs(pairs)
+    still = relationships.following_pairs(pairs)
     services.notify(
         causes=[
             Cause(recipient_id=follower, actor_id=followee, verb=Verb.FOLLOW_APPROVED)
@@ -106,15 +90,11 @@ def withdraw_on_block(events: list[Delivered[UserBlocked]]) -> None:
 
 @handler(PostLiked)
 def notify_liked(events: list[Delivered[PostLiked]]) -> None:
-    posts = _live_posts(d.event.post_id for d in events)
+    posts = posts_of.live_posts(d.event.post_id for d in events)
     wanted = {(d.event.user_id, d.event.post_id) for d in events}
     # Only likes that still stand: a like undone before its handler ran says nothing.
     # (A like undone after leaves its notification, as users expect.)
-    standing = set(
-        Like.objects.filter(
-            user_id__in={u for u, _ in wanted}, post_id__in={p for _, p in wanted}
-        ).values_list("user_id", "post_id")
-    )
+    standing = posts_of.standing_likes(wanted)
     services.notify(
         causes=[
             Cause(
@@ -124,7 +104,7 @@ def notify_liked(events: list[Delivered[PostLiked]]) -> None:
                 target_type=TargetType.POST,
                 target_id=post_id,
             )
-            for user_id, post_id in sorted(wanted & standing)
+            for user_id, post_id in sorted(standing)
             if post_id in posts
         ]
     )
@@ -132,9 +112,7 @@ def notify_liked(events: list[Delivered[PostLiked]]) -> None:
 
 @handler(RetweetCreated)
 def notify_retweeted(events: list[Delivered[RetweetCreated]]) -> None:
-    standing = Retweet.objects.filter(
-        pk__in=[d.event.retweet_id for d in events], post__deleted_at__isnull=True
-    ).values_list("user_id", "post_id", "post__author_id")
+    standing = posts_of.standing_retweets(d.event.retweet_id for d in events)
     services.notify(
         causes=[
             Cause(
@@ -152,13 +130,12 @@ def notify_retweeted(events: list[Delivered[RetweetCreated]]) -> None:
 def _notify_about_new_post(new_posts: list[tuple[int, int]], *, verb: str) -> None:
     """A reply or a quote, as (post id, parent's author): the parent's author hears about
     the new post, if they may see it."""
-    posts = _live_posts(post_id for post_id, _ in new_posts)
-    recipients = {recipient_id for _, recipient_id in new_posts}
-    users = {u.pk: u for u in User.objects.filter(pk__in=recipients)}
+    posts = posts_of.live_posts(post_id for post_id, _ in new_posts)
+    visible = posts_of.visible_pairs((recipient, post_id) for post_id, recipient in new_posts)
     causes = []
     for post_id, recipient_id in new_posts:
         post = posts.get(post_id)
-        if post is None or not _visible_to(user_id=recipient_id, post_id=post_id, users=users):
+        if post is None or (recipient_id, post_id) not in visible:
             continue
         causes.append(
             Cause(
@@ -189,49 +166,50 @@ def record_mentions(events: list[Delivered[PostCreated | PostEdited]]) -> None:
     """Parse the post's current text (whichever event comes first, or both, the
     result is the same), store its mention rows, notify the users newly mentioned
     who may see the post. A mention an edit removed takes its notification along."""
-    posts = _live_posts(d.event.post_id for d in events)
+    posts = posts_of.live_posts(d.event.post_id for d in events)
     limit = settings.NOTIFICATIONS_MAX_MENTIONS
     names = {pid: mentioned_usernames(post.text)[:limit] for pid, post in posts.items()}
-    wanted = {name for post_names in names.values() for name in post_names}
-    users_by_name = {}
-    if wanted:
-        found = User.objects.visible().annotate(name=Lower("username")).filter(name__in=wanted)
-        users_by_name = {user.name: user for user in found}
-    parent_ids = {ref for p in posts.values() for ref in (p.reply_to_id, p.quote_of_id) if ref}
-    parent_authors = dict(Post.objects.filter(pk__in=parent_ids).values_list("id", "author_id"))
-    users = {u.pk: u for u in users_by_name.values()}
+    users_by_name = accounts.visible_users_by_name(n for found in names.values() for n in found)
+    parent_authors = posts_of.post_authors(
+        ref for p in posts.values() for ref in (p.reply_to_id, p.quote_of_id) if ref
+    )
     changes = services.mentions_sync(
         wanted={
             post_id: {users_by_name[n].pk for n in names[post_id] if n in users_by_name}
             for post_id in posts
         }
     )
-    causes = []
-    for post_id, post in posts.items():
-        added, removed = changes[post_id]
-        if removed:
-            services.withdraw(
-                notifications=Notification.objects.filter(
-                    verb=Verb.MENTION,
-                    target_type=TargetType.POST,
-                    target_id=post_id,
-                    recipient_id__in=removed,
-                )
+    gone = [
+        Q(target_id=post_id, recipient_id__in=removed)
+        for post_id, (_, removed) in changes.items()
+        if removed
+    ]
+    if gone:  # mentions an edit removed take their notifications along
+        services.withdraw(
+            notifications=Notification.objects.filter(
+                Q(*gone, _connector=Q.OR), verb=Verb.MENTION, target_type=TargetType.POST
             )
+        )
+    candidates = []
+    for post_id, post in posts.items():
+        added, _ = changes[post_id]
         # The parent's author already hears about this post as a reply or quote.
         told = {parent_authors.get(post.reply_to_id), parent_authors.get(post.quote_of_id)}
-        for user_id in sorted(added - told - {post.author_id}):
-            if _visible_to(user_id=user_id, post_id=post_id, users=users):
-                causes.append(
-                    Cause(
-                        recipient_id=user_id,
-                        actor_id=post.author_id,
-                        verb=Verb.MENTION,
-                        target_type=TargetType.POST,
-                        target_id=post_id,
-                    )
-                )
-    services.notify(causes=causes)
+        candidates += [(user_id, post) for user_id in sorted(added - told - {post.author_id})]
+    visible = posts_of.visible_pairs((user_id, post.id) for user_id, post in candidates)
+    services.notify(
+        causes=[
+            Cause(
+                recipient_id=user_id,
+                actor_id=post.author_id,
+                verb=Verb.MENTION,
+                target_type=TargetType.POST,
+                target_id=post.id,
+            )
+            for user_id, post in candidates
+            if (user_id, post.id) in visible
+        ]
+    )
 
 
 @handler(PostDeleted)

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import User
 from notifications.models import Mention, Notification, NotificationSettings, TargetType, Verb
-from relationships.models import Block, Follow, FollowRequest, Mute
+from relationships.models import FollowRequest
 from relationships.visibility import block_between_q, muted_user_ids_q
 from tweets.models import Post
 from tweets.selectors import posts_for_viewer
@@ -82,50 +82,6 @@ def notification_targets(*, viewer, notifications) -> NotificationTargets:
     if user_ids:
         targets.users = {u.pk: u for u in User.objects.visible().filter(pk__in=user_ids)}
     return targets
-
-
-# --- relationship checks for a batch of causes ----------------------------------
-
-
-def blocked_pairs(pairs) -> set[tuple[int, int]]:
-    """Which (a, b) pairs have a block between them, either way. One query."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    ids = {i for pair in pairs for i in pair}
-    rows = Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
-        "blocker_id", "blocked_id"
-    )
-    found = set()
-    for blocker, blocked in rows:
-        found.add((blocker, blocked))
-        found.add((blocked, blocker))
-    return pairs & found
-
-
-def _existing_pairs(model, first: str, second: str, pairs) -> set[tuple[int, int]]:
-    """Which of `pairs` exist as (first, second) rows of `model`. One query."""
-    pairs = set(pairs)
-    if not pairs:
-        return set()
-    rows = model.objects.filter(
-        **{f"{first}__in": {a for a, _ in pairs}, f"{second}__in": {b for _, b in pairs}}
-    ).values_list(first, second)
-    return pairs & set(rows)
-
-
-def muting_pairs(pairs) -> set[tuple[int, int]]:
-    """Which (muter, muted) pairs exist among `pairs`. One query."""
-    return _existing_pairs(Mute, "muter_id", "muted_id", pairs)
-
-
-def following_pairs(pairs) -> set[tuple[int, int]]:
-    """Which (follower, followee) pairs are approved follows now. One query."""
-    return _existing_pairs(Follow, "follower_id", "followee_id", pairs)
-
-
-def active_user_ids(user_ids) -> set[int]:
-    return set(User.objects.visible().filter(pk__in=set(user_ids)).values_list("pk", flat=True))
 
 
 # --- mentions and settings -------------------------------------------------------

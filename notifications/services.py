@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
+from accounts import selectors as accounts
 from accounts.models import User
 from core.background import send_task
 from core.errors import Invalid
@@ -36,6 +37,7 @@ from notifications.models import (
     TargetType,
     Verb,
 )
+from relationships import selectors as relationships
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +71,9 @@ def allowed_causes(causes: Iterable[Cause]) -> list[Cause]:
     if not causes:
         return []
     pairs = {(c.recipient_id, c.actor_id) for c in causes}
-    blocked = selectors.blocked_pairs(pairs)
-    muting = selectors.muting_pairs(pairs)
-    active = selectors.active_user_ids({i for pair in pairs for i in pair})
+    blocked = relationships.blocked_pairs(pairs)
+    muting = relationships.muting_pairs(pairs)
+    active = accounts.active_user_ids({i for pair in pairs for i in pair})
     return [
         c
         for c in causes
@@ -82,34 +84,74 @@ def allowed_causes(causes: Iterable[Cause]) -> list[Cause]:
     ]
 
 
-def _create_or_resurface(cause: Cause) -> tuple[Notification, bool]:
-    """(the notification, whether the recipient should hear about it now)."""
-    nid = new_id()
-    now = timezone.now()
-    notification, created = Notification.objects.get_or_create(
-        **cause.key, defaults={"id": nid, "sort_id": nid, "created_at": now, "surfaced_at": now}
+_CAUSE_FIELDS = ("recipient_id", "actor_id", "verb", "target_type", "target_id")
+
+
+def _insert_new(causes: list[Cause]) -> dict[int, Cause]:
+    """INSERT a notification per cause unless its cause already has one; return the
+    ids inserted now with their causes. One statement: the unique constraint over
+    the cause decides, so concurrent deliveries of one cause insert it once."""
+    if not causes:
+        return {}
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(Notification._meta.get_field(name).column)
+        for name in ("id", "sort_id", "is_read", "created_at", "surfaced_at", *_CAUSE_FIELDS)
     )
-    if created or not notification.is_read:
-        return notification, created
-    # Conditional: of two deliveries racing to re-surface it, one moves it.
-    sort_id = new_id()
-    resurfaced = Notification.objects.filter(pk=notification.pk, is_read=True).update(
-        is_read=False, sort_id=sort_id, surfaced_at=now, emailed_at=None
+    conflict = ", ".join(
+        connection.ops.quote_name(Notification._meta.get_field(name).column)
+        for name in _CAUSE_FIELDS
     )
-    if resurfaced:
-        notification.is_read, notification.sort_id, notification.surfaced_at = False, sort_id, now
-    return notification, bool(resurfaced)
+    by_id = {new_id(): cause for cause in causes}
+    params: list = []
+    for nid, cause in by_id.items():
+        params += [nid, nid, False, now, now, *(getattr(cause, name) for name in _CAUSE_FIELDS)]
+    values = ", ".join(["(" + ", ".join(["%s"] * 10) + ")"] * len(by_id))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names from model meta
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING id",
+            params,
+        )
+        return {row[0]: by_id[row[0]] for row in cursor.fetchall()}
+
+
+def _resurface(causes: list[Cause]) -> list[int]:
+    """Re-surface the read notifications of these causes (already notified): unread
+    again, a new sort_id (to the top), emailable again. Returns their ids. The rows
+    are locked first, so of two deliveries racing to re-surface one, one moves it."""
+    if not causes:
+        return []
+    keys = Q(
+        *[Q(**{name: getattr(c, name) for name in _CAUSE_FIELDS}) for c in causes], _connector=Q.OR
+    )
+    read = list(
+        Notification.objects.filter(keys, is_read=True)
+        .select_for_update()
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if read:
+        Notification.objects.filter(pk__in=read).update(
+            is_read=False,
+            sort_id=Case(*[When(pk=pk, then=Value(new_id())) for pk in read]),
+            surfaced_at=timezone.now(),
+            emailed_at=None,
+        )
+    return read
 
 
 @transaction.atomic
 def notify(*, causes: Iterable[Cause]) -> list[Notification]:
     """Create (or re-surface) a notification per allowed cause; return those the
-    recipients should hear about, which are pushed and emailed after commit."""
-    fresh = []
-    for cause in allowed_causes(causes):
-        notification, news = _create_or_resurface(cause)
-        if news:
-            fresh.append(notification)
+    recipients should hear about, which are pushed and emailed after commit. A fixed
+    number of queries for any number of causes."""
+    allowed = allowed_causes(causes)
+    created = _insert_new(allowed)
+    known = set(created.values())
+    news = [*created, *_resurface([c for c in allowed if c not in known])]
+    fresh = list(Notification.objects.filter(pk__in=news).order_by("sort_id")) if news else []
     if fresh:
         by_recipient: dict[int, list[int]] = defaultdict(list)
         for notification in fresh:

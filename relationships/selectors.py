@@ -1,5 +1,7 @@
 """Reads of relationships: visible users, lists, relationship flags, suggestions."""
 
+from collections.abc import Iterable
+
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
@@ -241,3 +243,52 @@ def _popular_ids() -> list[int]:
         )
         cache.set(POPULAR_CACHE_KEY, ids, POPULAR_CACHE_SECONDS)
     return ids
+
+
+# --- pairs, for a batch of events (notifications' handlers) ------------------------
+
+
+def blocked_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (a, b) pairs have a block between them, either way. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    ids = {i for pair in pairs for i in pair}
+    rows = Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
+        "blocker_id", "blocked_id"
+    )
+    found = set()
+    for blocker, blocked in rows:
+        found.add((blocker, blocked))
+        found.add((blocked, blocker))
+    return pairs & found
+
+
+def _existing_pairs(model, first: str, second: str, pairs) -> set[tuple[int, int]]:
+    """Which of `pairs` exist as (first, second) rows of `model`. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    rows = model.objects.filter(
+        **{f"{first}__in": {a for a, _ in pairs}, f"{second}__in": {b for _, b in pairs}}
+    ).values_list(first, second)
+    return pairs & set(rows)
+
+
+def muting_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (muter, muted) pairs exist among `pairs`. One query."""
+    return _existing_pairs(Mute, "muter_id", "muted_id", pairs)
+
+
+def following_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (follower, followee) pairs are approved follows now. One query."""
+    return _existing_pairs(Follow, "follower_id", "followee_id", pairs)
+
+
+def pending_request_pairs(request_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """(requester, target) of those follow requests that are still pending. One query."""
+    return set(
+        FollowRequest.objects.filter(pk__in=list(request_ids)).values_list(
+            "requester_id", "target_id"
+        )
+    )

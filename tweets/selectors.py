@@ -8,12 +8,15 @@ and the renderer (`tweets.rendering`) takes it from there (mentioned users: at
 most one more query, `mention_entities`).
 """
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
-from django.db.models import IntegerField, Value
+from django.db.models import BigIntegerField, IntegerField, Value
 from django.db.models.functions import Lower
 
 from accounts.mentions import parse_mentions
@@ -341,4 +344,65 @@ def post_context(*, viewer, post_id: int) -> PostThread:
         ancestors=[by_id[i] for i in ancestor_ids if i in by_id],
         post=post,
         descendants=[by_id[i] for i in descendant_ids if i in by_id],
+    )
+
+
+# --- for a batch of events (notifications' handlers) --------------------------------
+
+
+def live_posts(post_ids: Iterable[int]) -> dict[int, Post]:
+    """Posts that are not deleted, by id. One query."""
+    return {p.id: p for p in Post.objects.filter(pk__in=set(post_ids), deleted_at__isnull=True)}
+
+
+def post_authors(post_ids: Iterable[int]) -> dict[int, int]:
+    """The author of each of these posts (deleted ones too). One query (none for no ids)."""
+    post_ids = set(post_ids)
+    if not post_ids:
+        return {}
+    return dict(Post.objects.filter(pk__in=post_ids).values_list("id", "author_id"))
+
+
+VISIBLE_PAIRS_PER_QUERY = 100  # viewers per UNION (SQLite allows 500 compound terms)
+
+
+def visible_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (viewer id, post id) pairs are visible: the posts' one visibility rule
+    (`visible_to`) per viewer, all viewers in one UNION ALL query (per 100 viewers)."""
+    by_viewer: dict[int, set[int]] = defaultdict(set)
+    for viewer_id, post_id in pairs:
+        by_viewer[viewer_id].add(post_id)
+    viewers = sorted(by_viewer)
+    found: set[tuple[int, int]] = set()
+    for start in range(0, len(viewers), VISIBLE_PAIRS_PER_QUERY):
+        parts = [
+            Post.objects.visible_to(SimpleNamespace(pk=viewer_id, is_authenticated=True))
+            .filter(pk__in=by_viewer[viewer_id])
+            .annotate(viewer=Value(viewer_id, output_field=BigIntegerField()))
+            .values_list("viewer", "id")
+            .order_by()
+            for viewer_id in viewers[start : start + VISIBLE_PAIRS_PER_QUERY]
+        ]
+        found.update(parts[0].union(*parts[1:], all=True))
+    return found
+
+
+def standing_likes(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which (user, post) likes among `pairs` still stand. One query."""
+    pairs = set(pairs)
+    if not pairs:
+        return set()
+    rows = Like.objects.filter(
+        user_id__in={u for u, _ in pairs}, post_id__in={p for _, p in pairs}
+    ).values_list("user_id", "post_id")
+    return pairs & set(rows)
+
+
+def standing_retweets(retweet_ids: Iterable[int]) -> list[tuple[int, int, int]]:
+    """(user, post, post author) of those retweets that still stand, of posts not
+    deleted. One query."""
+    return list(
+        Retweet.objects.filter(pk__in=list(retweet_ids), post__deleted_at__isnull=True).values_list(
+            "user_id", "post_id", "post__author_id"
+        )
     )

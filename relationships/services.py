@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from accounts.models import User
 from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish
+from core.results import CreateResult
 from relationships.events import (
     FollowApproved,
     FollowRequested,
@@ -32,10 +33,9 @@ from relationships.models import Block, Follow, FollowRequest, Mute
 
 
 @dataclass(frozen=True)
-class FollowResult:
-    following: bool
-    requested: bool
-    created: bool  # False: the follow or request already existed (idempotent retry)
+class FollowState:
+    following: bool  # an approved follow exists
+    requested: bool  # a request to follow a private account is pending
 
 
 def _refuse_self(*, user_id: int, other_id: int, action: str) -> None:
@@ -92,7 +92,7 @@ def _follow_remove(*, follower_id: int, followee_id: int) -> bool:
 
 
 @transaction.atomic
-def follow_create(*, follower: User, followee_id: int) -> FollowResult:
+def follow_create(*, follower: User, followee_id: int) -> CreateResult[FollowState]:
     """Follow a public account, or ask to follow a private one."""
     _refuse_self(user_id=follower.pk, other_id=followee_id, action="follow")
     followee = _lock_pair(user_id=follower.pk, other_id=followee_id, require_visible=True)
@@ -105,7 +105,7 @@ def follow_create(*, follower: User, followee_id: int) -> FollowResult:
         )
         raise NotAllowed(detail, code="blocked")
     if Follow.objects.filter(follower_id=follower.pk, followee_id=followee_id).exists():
-        return FollowResult(following=True, requested=False, created=False)
+        return CreateResult(FollowState(following=True, requested=False), created=False)
     if followee.is_private:
         request, created = FollowRequest.objects.get_or_create(
             requester_id=follower.pk, target_id=followee_id
@@ -116,12 +116,12 @@ def follow_create(*, follower: User, followee_id: int) -> FollowResult:
                     request_id=request.pk, requester_id=follower.pk, target_id=followee_id
                 )
             )
-        return FollowResult(following=False, requested=True, created=created)
+        return CreateResult(FollowState(following=False, requested=True), created=created)
     # A request left from when the account was private is answered by the follow.
     FollowRequest.objects.filter(requester_id=follower.pk, target_id=followee_id).delete()
     _follow_insert(follower_id=follower.pk, followee_id=followee_id)
     publish(UserFollowed(follower_id=follower.pk, followee_id=followee_id))
-    return FollowResult(following=True, requested=False, created=True)
+    return CreateResult(FollowState(following=True, requested=False), created=True)
 
 
 @transaction.atomic
@@ -178,11 +178,11 @@ def follow_request_reject(*, user: User, request_id: int) -> None:
 
 
 @transaction.atomic
-def block_create(*, blocker: User, blocked_id: int) -> bool:
+def block_create(*, blocker: User, blocked_id: int) -> CreateResult[Block]:
     """Block a user: follows both ways and pending requests go; unblocking restores nothing."""
     _refuse_self(user_id=blocker.pk, other_id=blocked_id, action="block")
     _lock_pair(user_id=blocker.pk, other_id=blocked_id, require_visible=True)
-    _, created = Block.objects.get_or_create(blocker_id=blocker.pk, blocked_id=blocked_id)
+    block, created = Block.objects.get_or_create(blocker_id=blocker.pk, blocked_id=blocked_id)
     _follow_remove(follower_id=blocker.pk, followee_id=blocked_id)
     _follow_remove(follower_id=blocked_id, followee_id=blocker.pk)
     FollowRequest.objects.filter(
@@ -191,7 +191,7 @@ def block_create(*, blocker: User, blocked_id: int) -> bool:
     ).delete()
     if created:
         publish(UserBlocked(blocker_id=blocker.pk, blocked_id=blocked_id))
-    return created
+    return CreateResult(block, created=created)
 
 
 def _require_user(user_id: int) -> None:
@@ -208,15 +208,15 @@ def block_delete(*, blocker: User, blocked_id: int) -> None:
 
 
 @transaction.atomic
-def mute_create(*, muter: User, muted_id: int) -> bool:
+def mute_create(*, muter: User, muted_id: int) -> CreateResult[Mute]:
     """Mute: the muted user's posts leave the muter's feed and notifications, silently."""
     _refuse_self(user_id=muter.pk, other_id=muted_id, action="mute")
     if not User.objects.visible().filter(pk=muted_id).exists():
         raise NotFound("No such user.")
-    _, created = Mute.objects.get_or_create(muter_id=muter.pk, muted_id=muted_id)
+    mute, created = Mute.objects.get_or_create(muter_id=muter.pk, muted_id=muted_id)
     if created:
         publish(UserMuted(muter_id=muter.pk, muted_id=muted_id))
-    return created
+    return CreateResult(mute, created=created)
 
 
 @transaction.atomic

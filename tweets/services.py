@@ -25,6 +25,7 @@ from core.counters import decrement
 from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish, publish_many
 from core.ids import new_id
+from core.results import CreateResult
 from tweets.events import (
     PostCreated,
     PostDeleted,
@@ -267,15 +268,15 @@ def _insert_pair(model, *, user_id: int, post_id: int) -> int | None:
 
 
 @transaction.atomic
-def like_create(*, user: User, post_id: int) -> tuple[Post, bool]:
+def like_create(*, user: User, post_id: int) -> CreateResult[Post]:
     """Like a post; (the post, whether this call created the like)."""
     post = _target_post(actor=user, post_id=post_id)
     like_id = _insert_pair(Like, user_id=user.pk, post_id=post.pk)
     if like_id is None:
-        return post, False
+        return CreateResult(post, created=False)
     _bump_post(post_id=post.pk, field="like_count", delta=1)
     publish(PostLiked(like_id=like_id, post_id=post.pk, user_id=user.pk, author_id=post.author_id))
-    return post, True
+    return CreateResult(post, created=True)
 
 
 @transaction.atomic
@@ -290,7 +291,7 @@ def like_delete(*, user: User, post_id: int) -> bool:
 
 
 @transaction.atomic
-def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
+def retweet_create(*, user: User, post_id: int) -> CreateResult[Retweet]:
     """Retweet a post (a retweet's id means its original); (the retweet, created?)."""
     post = _target_post(actor=user, post_id=post_id)
     retweet_id = _insert_pair(Retweet, user_id=user.pk, post_id=post.pk)
@@ -298,7 +299,7 @@ def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
         existing = Retweet.objects.select_related("user").filter(user=user, post=post).first()
         if existing is not None:
             existing.post = post
-            return existing, False
+            return CreateResult(existing, created=False)
         # Removed by a concurrent unretweet between our insert and read: try again.
         retweet_id = _insert_pair(Retweet, user_id=user.pk, post_id=post.pk)
     _bump_post(post_id=post.pk, field="retweet_count", delta=1)
@@ -310,7 +311,7 @@ def retweet_create(*, user: User, post_id: int) -> tuple[Retweet, bool]:
     transaction.on_commit(lambda: add_own_entry(actor_id=user.pk, entry_id=retweet_id))
     retweet = Retweet.objects.select_related("user").get(pk=retweet_id)
     retweet.post = post
-    return retweet, True
+    return CreateResult(retweet, created=True)
 
 
 @transaction.atomic
@@ -329,10 +330,11 @@ def retweet_delete(*, user: User, post_id: int) -> bool:
 
 
 @transaction.atomic
-def bookmark_create(*, user: User, post_id: int) -> tuple[Post, bool]:
+def bookmark_create(*, user: User, post_id: int) -> CreateResult[Post]:
     """Bookmarks are private: no counter, no event anyone else could observe."""
     post = _target_post(actor=user, post_id=post_id)
-    return post, _insert_pair(Bookmark, user_id=user.pk, post_id=post.pk) is not None
+    created = _insert_pair(Bookmark, user_id=user.pk, post_id=post.pk) is not None
+    return CreateResult(post, created=created)
 
 
 @transaction.atomic

@@ -83,9 +83,9 @@ class BlockView(WriteThrottled, APIView):
         responses={201: s.RelationshipSerializer, 200: s.RelationshipSerializer},
     )
     def post(self, request, user_id: int):
-        created = services.block_create(blocker=request.user, blocked_id=user_id)
+        result = services.block_create(blocker=request.user, blocked_id=user_id)
         body = selectors.relationship_for(viewer=request.user, user_id=user_id)
-        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(created))
+        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(result.created))
 
     @extend_schema(
         tags=TAGS,
@@ -106,9 +106,9 @@ class MuteView(WriteThrottled, APIView):
         responses={201: s.RelationshipSerializer, 200: s.RelationshipSerializer},
     )
     def post(self, request, user_id: int):
-        created = services.mute_create(muter=request.user, muted_id=user_id)
+        result = services.mute_create(muter=request.user, muted_id=user_id)
         body = selectors.relationship_for(viewer=request.user, user_id=user_id)
-        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(created))
+        return Response(s.RelationshipSerializer(body).data, status=created_or_ok(result.created))
 
     @extend_schema(tags=TAGS, summary="Unmute a user", request=None, responses={204: NO_CONTENT})
     def delete(self, request, user_id: int):

@@ -314,9 +314,9 @@ class PostLikeView(WriteThrottled, APIView):
         responses={200: s.PostSerializer, 201: s.PostSerializer},
     )
     def post(self, request, post_id: int):
-        post, created = services.like_create(user=request.user, post_id=post_id)
-        post = selectors.post_get_visible(viewer=request.user, post_id=post.id)  # fresh counters
-        return Response(_render_post(request, post), status=created_or_ok(created))
+        result = services.like_create(user=request.user, post_id=post_id)
+        post = selectors.post_get_visible(viewer=request.user, post_id=result.value.id)  # counters
+        return Response(_render_post(request, post), status=created_or_ok(result.created))
 
     @extend_schema(
         tags=POSTS,
@@ -337,11 +337,12 @@ class PostRetweetView(WriteThrottled, APIView):
         responses={200: s.TimelineEntrySerializer, 201: s.TimelineEntrySerializer},
     )
     def post(self, request, post_id: int):
-        retweet, created = services.retweet_create(user=request.user, post_id=post_id)
+        result = services.retweet_create(user=request.user, post_id=post_id)
+        retweet = result.value
         retweet.post = selectors.post_get_visible(viewer=request.user, post_id=retweet.post_id)
         entry = selectors.TimelineEntry.of_retweet(retweet)
         data = rendering.render_entries(viewer=request.user, entries=[entry], request=request)[0]
-        return Response(data, status=created_or_ok(created))
+        return Response(data, status=created_or_ok(result.created))
 
     @extend_schema(
         tags=POSTS,
@@ -361,9 +362,9 @@ class PostBookmarkView(WriteThrottled, APIView):
         responses={200: s.PostSerializer, 201: s.PostSerializer},
     )
     def post(self, request, post_id: int):
-        post, created = services.bookmark_create(user=request.user, post_id=post_id)
-        post = selectors.post_get_visible(viewer=request.user, post_id=post.id)
-        return Response(_render_post(request, post), status=created_or_ok(created))
+        result = services.bookmark_create(user=request.user, post_id=post_id)
+        post = selectors.post_get_visible(viewer=request.user, post_id=result.value.id)
+        return Response(_render_post(request, post), status=created_or_ok(result.created))
 
     @extend_schema(
         tags=POSTS,

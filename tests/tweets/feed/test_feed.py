@@ -50,7 +50,7 @@ def test_feed_merges_own_and_followed_posts_and_retweets_newest_first(redis_feed
     bobs = post(committed, bob, "bob's")
     carols = post(committed, carol, "carol's: not followed")
     with committed():
-        retweet, _ = posts.retweet_create(user=bob, post_id=carols.id)
+        retweet = posts.retweet_create(user=bob, post_id=carols.id).value
 
     response = client_for(alice).get("/api/v1/feed")
 
@@ -131,7 +131,7 @@ def test_block_and_mute_filter_at_once(redis_feed, committed):
     activate(redis_feed, alice)
     bobs, carols = post(committed, bob), post(committed, carol)
     with committed():
-        rt, _ = posts.retweet_create(user=bob, post_id=carols.id)
+        rt = posts.retweet_create(user=bob, post_id=carols.id).value
     assert walk(alice, backend="redis") == [rt.id, carols.id, bobs.id]
 
     with committed():
@@ -153,7 +153,7 @@ def test_deleted_posts_and_undone_retweets_never_appear(redis_feed, committed):
     activate(redis_feed, alice)
     keep, gone = post(committed, bob, "keep"), post(committed, bob, "gone")
     with committed():
-        rt, _ = posts.retweet_create(user=bob, post_id=keep.id)
+        rt = posts.retweet_create(user=bob, post_id=keep.id).value
     client = client_for(alice)
     assert feed_ids(client) == [str(rt.id), str(gone.id), str(keep.id)]
 

@@ -45,6 +45,30 @@ class NotificationSerializer(serializers.Serializer):
     )
 
 
+class VerbListField(serializers.CharField):
+    """`like,follow`: distinct known verbs."""
+
+    def to_internal_value(self, data):
+        raw = super().to_internal_value(data)
+        verbs = list(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
+        unknown = sorted(set(verbs) - set(Verb.values))
+        if unknown or not verbs:
+            raise serializers.ValidationError(
+                f"Unknown types: {', '.join(unknown) or raw}.", code="invalid"
+            )
+        return verbs
+
+
+class NotificationQuerySerializer(serializers.Serializer):
+    unread = serializers.BooleanField(
+        required=False, allow_null=True, help_text="true: only unread; false: only read."
+    )
+    types = VerbListField(
+        required=False,
+        help_text=f"Comma-separated verbs to keep ({', '.join(Verb.values)}).",
+    )
+
+
 class UnreadCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=0)
 

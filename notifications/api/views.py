@@ -4,10 +4,8 @@ Only ever the caller's own notifications: someone else's id is simply not
 found among them (a DELETE of it answers 204 and changes nothing).
 """
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +14,6 @@ from core.pagination import KeysetPagination
 from core.schema import NO_CONTENT
 from notifications import selectors, services
 from notifications.api import serializers as s
-from notifications.models import Verb
 from notifications.rendering import render_notifications
 
 TAGS = ["notifications"]
@@ -28,43 +25,6 @@ class NotificationPagination(KeysetPagination):
     key_field = "sort_id"
 
 
-UNREAD = OpenApiParameter(
-    "unread",
-    OpenApiTypes.BOOL,
-    OpenApiParameter.QUERY,
-    description="true: only unread; false: only read.",
-)
-TYPES = OpenApiParameter(
-    "types",
-    OpenApiTypes.STR,
-    OpenApiParameter.QUERY,
-    description=f"Comma-separated verbs to keep ({', '.join(Verb.values)}).",
-)
-_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
-
-
-def _unread_param(request) -> bool | None:
-    raw = request.query_params.get("unread")
-    if raw in (None, ""):
-        return None
-    if raw.lower() not in _BOOLEANS:
-        raise ValidationError({"unread": ["true or false."]}, code="invalid")
-    return _BOOLEANS[raw.lower()]
-
-
-def _types_param(request) -> list[str] | None:
-    raw = request.query_params.get("types")
-    if raw in (None, ""):
-        return None
-    verbs = [v.strip() for v in raw.split(",") if v.strip()]
-    unknown = sorted(set(verbs) - set(Verb.values))
-    if unknown or not verbs:
-        raise ValidationError(
-            {"types": [f"Unknown types: {', '.join(unknown) or raw}."]}, code="invalid"
-        )
-    return verbs
-
-
 @extend_schema_view(
     get=extend_schema(
         tags=TAGS,
@@ -74,7 +34,7 @@ def _types_param(request) -> list[str] | None:
             "or null). A notification that happens again after you read it moves back to "
             "the top, unread, with the same id."
         ),
-        parameters=[UNREAD, TYPES],
+        parameters=[s.NotificationQuerySerializer],
     )
 )
 class NotificationListView(ListAPIView):
@@ -82,8 +42,12 @@ class NotificationListView(ListAPIView):
     serializer_class = s.NotificationSerializer
 
     def list(self, request, *args, **kwargs):
+        query = s.NotificationQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         rows = selectors.notification_list(
-            user=request.user, unread=_unread_param(request), verbs=_types_param(request)
+            user=request.user,
+            unread=query.validated_data.get("unread"),
+            verbs=query.validated_data.get("types"),
         )
         page = self.paginate_queryset(rows)
         data = render_notifications(viewer=request.user, notifications=page, request=request)

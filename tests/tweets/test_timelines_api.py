@@ -124,3 +124,13 @@ def test_profile_posts_count_follows_creates_and_deletes(alice, alice_client, bo
     body = bob_client.get(f"/api/v1/users/{alice.id}/profile").json()
     assert body["posts_count"] == 2
     assert Post.objects.filter(author=alice).count() == 3
+
+
+def test_include_replies_is_a_boolean_or_a_400(bob_client, alice):
+    from tests.accounts.helpers import assert_error
+
+    for value in ("true", "1", "yes", "false", "0", "no"):
+        url = f"/api/v1/users/{alice.id}/posts?include_replies={value}"
+        assert bob_client.get(url).status_code == 200, value
+    response = bob_client.get(f"/api/v1/users/{alice.id}/posts?include_replies=maybe")
+    assert_error(response, 400, attr="include_replies")

@@ -65,6 +65,12 @@ class ProfileWithPostsSerializer(ProfileSerializer):
 # --- input -------------------------------------------------------------------
 
 
+class UserPostsQuerySerializer(serializers.Serializer):
+    include_replies = serializers.BooleanField(
+        required=False, default=False, help_text="Also list the user's replies."
+    )
+
+
 class PostWriteSerializer(serializers.Serializer):
     text = serializers.CharField(
         max_length=MAX_RAW_TEXT,

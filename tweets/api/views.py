@@ -7,8 +7,7 @@ idempotent set/unset: POST answers 201 when it created the row and 200 when it
 already existed; DELETE answers 204 either way.
 """
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -235,20 +234,11 @@ class PostRetweetedByView(_UsersView):
         return selectors.post_retweets(viewer=self.request.user, post_id=self.kwargs["post_id"])
 
 
-INCLUDE_REPLIES = OpenApiParameter(
-    name="include_replies",
-    type=OpenApiTypes.BOOL,
-    location=OpenApiParameter.QUERY,
-    required=False,
-    description="Also list the user's replies (default false).",
-)
-
-
 @extend_schema_view(
     get=extend_schema(
         tags=USERS,
         summary="A user's posts and retweets, newest first, as timeline entries",
-        parameters=[INCLUDE_REPLIES],
+        parameters=[s.UserPostsQuerySerializer],
     )
 )
 class UserPostsView(ListAPIView):
@@ -257,11 +247,9 @@ class UserPostsView(ListAPIView):
 
     def list(self, request, *args, **kwargs):
         user = user_get_visible_to(viewer=request.user, user_id=kwargs["user_id"])
-        include_replies = request.query_params.get("include_replies", "").lower() in (
-            "1",
-            "true",
-            "yes",
-        )
+        query = s.UserPostsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        include_replies = query.validated_data["include_replies"]
         paginator = self.paginator
         window = paginator.get_window(request)
         entries = selectors.user_timeline(

@@ -54,25 +54,6 @@ def is_blocked_between(*, user_id: int, other_id: int) -> bool:
     ).exists()
 
 
-def can_see_user_content(*, viewer, author) -> bool:
-    """Whether `viewer` (maybe anonymous) may see `author`'s posts. At most one query."""
-    if not author.is_active or author.is_deactivated:
-        return False
-    if _is_anonymous(viewer):
-        return not author.is_private
-    if viewer.pk == author.pk:
-        return True
-    blocked = block_between_q(viewer_id=viewer.pk, user_field="followee_id")
-    if not author.is_private:
-        return not is_blocked_between(user_id=viewer.pk, other_id=author.pk)
-    # Private: an approved follow exists (a block would have removed it, but check anyway).
-    return (
-        Follow.objects.filter(follower_id=viewer.pk, followee_id=author.pk)
-        .exclude(blocked)
-        .exists()
-    )
-
-
 # --- mutes: only the feed and notifications apply them ---------------------
 
 
@@ -82,22 +63,3 @@ def muted_user_ids_q(*, viewer, author_field: str = "author") -> Q:
     if _is_anonymous(viewer):
         return Q(pk__in=[])
     return Q(Exists(Mute.objects.filter(muter_id=viewer.pk, muted_id=OuterRef(author_field))))
-
-
-def muted_user_ids(*, user_id: int):
-    """A lazy subquery of the ids `user_id` mutes, for `__in` lookups."""
-    return Mute.objects.filter(muter_id=user_id).values("muted_id")
-
-
-def is_muting(*, user_id: int, other_id: int) -> bool:
-    """True if `user_id` mutes `other_id` (one direction only)."""
-    return Mute.objects.filter(muter_id=user_id, muted_id=other_id).exists()
-
-
-def muter_ids_among(*, user_id: int, candidate_ids) -> set[int]:
-    """Which of `candidate_ids` mute `user_id` (a notification fan-out filter, one query)."""
-    return set(
-        Mute.objects.filter(muted_id=user_id, muter_id__in=candidate_ids).values_list(
-            "muter_id", flat=True
-        )
-    )

@@ -257,25 +257,6 @@ def user_timeline(
     )
 
 
-def timeline_entries(*, viewer, entry_ids) -> list[TimelineEntry]:
-    """Entries for ids of posts or retweets (a feed read from Redis), in the order
-    given, without the ones the viewer may not see. Two queries."""
-    entry_ids = list(entry_ids)
-    if not entry_ids:
-        return []
-    entries = {
-        post.id: TimelineEntry.of_post(post)
-        for post in posts_for_viewer(viewer=viewer, ids=entry_ids)
-    }
-    retweets = (
-        Retweet.objects.visible_to(viewer)
-        .filter(pk__in=[i for i in entry_ids if i not in entries])
-        .select_related("user", "post__author")
-    )
-    entries.update((retweet.id, TimelineEntry.of_retweet(retweet)) for retweet in retweets)
-    return [entries[entry_id] for entry_id in entry_ids if entry_id in entries]
-
-
 def user_recent_posts(*, viewer, user: User, limit: int = PROFILE_RECENT_POSTS) -> list[Post]:
     """The newest posts (not replies) of `user` for a profile page."""
     posts = visible_posts(viewer=viewer).filter(author_id=user.pk, reply_to__isnull=True)

@@ -22,7 +22,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from accounts import selectors as accounts_selectors
 from core import errors
 from core.datetimes import iso_datetime
 from core.errors import Conflict, DomainError, ExceptionHandler, Invalid, NotAllowed, NotFound
@@ -451,14 +450,6 @@ def test_selectors_raise_domain_errors(alice, selector, kwargs, kind):
         kwargs = {"user_id": UserFactory(is_private=True).pk}
     with pytest.raises(kind):
         selector(viewer=alice, **kwargs)
-
-
-def test_accounts_selectors_raise_not_found():
-    for username in ("nobody", "a\x00b"):
-        with pytest.raises(NotFound):
-            accounts_selectors.user_get_by_username(username=username)
-    with pytest.raises(NotFound):
-        accounts_selectors.user_get_visible(user_id=MISSING)
 
 
 # --- datetimes in hand-built payloads match the serializers' ---------------------

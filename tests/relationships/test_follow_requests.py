@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from relationships.models import Follow, FollowRequest
-from relationships.visibility import author_visibility_q, can_see_user_content
+from relationships.visibility import author_visibility_q
 from tests.factories import FollowRequestFactory, PostFactory, UserFactory
 from tests.relationships.helpers import assert_error, client_for, counters, events
 
@@ -33,15 +33,12 @@ def dave():
 
 
 def sees_content(viewer, author) -> bool:
-    """Both forms of the rule agree: the per-object check and the queryset filter."""
-    single = can_see_user_content(viewer=viewer, author=author)
-    in_query = (
+    """The one rule (relationships.visibility), as every read path applies it."""
+    return (
         User.objects.filter(pk=author.pk)
         .filter(author_visibility_q(viewer=viewer, author_field="pk"))
         .exists()
     )
-    assert single == in_query
-    return single
 
 
 def request_follow(requester, target) -> int:

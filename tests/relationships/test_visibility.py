@@ -9,12 +9,8 @@ from accounts.models import User
 from relationships.models import Follow
 from relationships.visibility import (
     author_visibility_q,
-    can_see_user_content,
     is_blocked_between,
-    is_muting,
-    muted_user_ids,
     muted_user_ids_q,
-    muter_ids_among,
 )
 from tests.factories import BlockFactory, FollowFactory, MuteFactory, UserFactory
 
@@ -50,11 +46,8 @@ def visible_names(viewer, author_field="pk", base=None) -> set[str]:
 
 
 def test_author_visibility_for_a_signed_in_viewer(world):
-    viewer, authors = world
+    viewer, _ = world
     assert visible_names(viewer) == {"public", "private_followed"}
-    for name, author in authors.items():
-        expected = name in {"public", "private_followed"}
-        assert can_see_user_content(viewer=viewer, author=author) is expected, name
 
 
 def test_viewer_sees_own_content_even_when_private(world):
@@ -62,14 +55,10 @@ def test_viewer_sees_own_content_even_when_private(world):
     viewer.is_private = True
     viewer.save(update_fields=["is_private"])
     assert visible_names(viewer, base=User.objects.all()) >= {"viewer"}
-    assert can_see_user_content(viewer=viewer, author=viewer)
 
 
 def test_anonymous_viewers_see_public_active_authors_only(world):
-    _, authors = world
     assert visible_names(AnonymousUser()) == {"public", "blocks_viewer", "blocked_by_viewer"}
-    assert can_see_user_content(viewer=AnonymousUser(), author=authors["public"])
-    assert not can_see_user_content(viewer=AnonymousUser(), author=authors["private_followed"])
 
 
 def test_author_field_reaches_through_a_relation(world):
@@ -104,14 +93,9 @@ def test_is_blocked_between_is_symmetric():
     assert not is_blocked_between(user_id=a.pk, other_id=c.pk)
 
 
-def test_mute_selectors_are_one_directional():
+def test_the_mute_filter_is_one_directional():
     muter, muted, other = UserFactory(), UserFactory(), UserFactory()
     MuteFactory(muter=muter, muted=muted)
-
-    assert is_muting(user_id=muter.pk, other_id=muted.pk)
-    assert not is_muting(user_id=muted.pk, other_id=muter.pk)
-    assert set(User.objects.filter(pk__in=muted_user_ids(user_id=muter.pk))) == {muted}
-    assert muter_ids_among(user_id=muted.pk, candidate_ids=[muter.pk, other.pk]) == {muter.pk}
 
     follows = [FollowFactory(follower=other, followee=u) for u in (muter, muted)]
     kept = Follow.objects.filter(pk__in=[f.pk for f in follows]).exclude(

@@ -18,11 +18,11 @@ from tests.factories import (
     UserFactory,
 )
 from tests.tweets.conftest import client_for
-from tweets import selectors
 from tweets.feed import hydrate
 from tweets.feed.rules import EntryRow
-from tweets.models import Post
+from tweets.models import Post, Retweet
 from tweets.rendering import render_entries
+from tweets.selectors import TimelineEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -66,11 +66,25 @@ def as_rows(items) -> list[EntryRow]:
     return sorted(rows, key=lambda row: row.id, reverse=True)
 
 
+def as_entries(items) -> list[TimelineEntry]:
+    """The same entries as the posts API renders them: fresh rows, newest first."""
+    entries = []
+    for item in items:
+        if isinstance(item, Post):
+            post = Post.objects.select_related("author").get(pk=item.pk)
+            entries.append(TimelineEntry.of_post(post))
+        else:
+            retweet = Retweet.objects.select_related("user", "post__author").get(pk=item.pk)
+            entries.append(TimelineEntry.of_retweet(retweet))
+    return sorted(entries, key=lambda entry: entry.id, reverse=True)
+
+
 def test_rendering_equals_the_posts_api_and_a_cached_payload_equals_a_fresh_one():
     viewer, author = UserFactory.create_batch(2)
     mentioning = PostFactory(author=author, text=f"hello @{viewer.username} and @nobody")
-    rows = as_rows([*rich_entries(viewer, [author], 9), mentioning])
-    entries = selectors.timeline_entries(viewer=viewer, entry_ids=[row.id for row in rows])
+    items = [*rich_entries(viewer, [author], 9), mentioning]
+    rows = as_rows(items)
+    entries = as_entries(items)
     expected = json.loads(json.dumps(render_entries(viewer=viewer, entries=entries)))
 
     assert hydrate.render_entries(viewer=viewer, rows=rows) == expected  # cold cache

@@ -6,10 +6,12 @@ PY := $(VENV)/bin/python
 REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | md5sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 
-# make test talks to the machine's PostgreSQL and Redis unless told otherwise.
+# make test talks to the machine's PostgreSQL, Redis and RabbitMQ unless told otherwise
+# (the integration tests purge the queues of the broker's virtual host).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/warble
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
-TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} WARBLE_REQUIRE_SERVICES=1
+TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} WARBLE_REQUIRE_SERVICES=1
 PROD_CHECK_ENV := DJANGO_ENV=production SECRET_KEY=ci-only-$(shell printf '%064d' 0) ALLOWED_HOSTS=warble.example DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL)
 
 .PHONY: install run test lint format migrations-check schema-check deploy-check ci bench clean

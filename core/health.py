@@ -1,8 +1,8 @@
 """Liveness and readiness probes.
 
 `/healthz` answers 200 while the process can serve a request. `/readyz` checks
-the database, the cache and the Celery broker and answers 503 naming the ones
-that are down, so a load balancer stops routing to this process.
+the database, the cache and the Celery broker (RabbitMQ) and answers 503 naming
+the ones that are down, so a load balancer stops routing to this process.
 
 (django-health-check was considered: its 4.x view answers 500 rather than 503,
 is async-only and pulls in a DNS resolver; three probes are simpler here.)
@@ -39,7 +39,19 @@ def check_broker() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # embedded mode: tasks run in process, there is no broker to reach
     with current_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        try:
+            conn.ensure_connection(max_retries=0, timeout=2)  # one try: a probe must be quick
+        except Exception as exc:
+            # Say which broker (RabbitMQ, its address without the password) is down.
+            raise BrokerDown(f"{broker_name(conn)} at {conn.as_uri()}: {exc}") from exc
+
+
+class BrokerDown(Exception):
+    pass
+
+
+def broker_name(conn) -> str:
+    return {"amqp": "RabbitMQ", "redis": "Redis"}.get(conn.transport.driver_type, "the broker")
 
 
 CHECKS: dict[str, Callable[[], None]] = {

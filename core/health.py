@@ -8,6 +8,7 @@ the ones that are down, so a load balancer stops routing to this process.
 is async-only and pulls in a DNS resolver; three probes are simpler here.)
 """
 
+import secrets
 from collections.abc import Callable
 
 from celery import current_app
@@ -18,7 +19,6 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from core.errors import method_not_allowed
-from core.ids import new_id
 
 
 def check_database() -> None:
@@ -28,7 +28,7 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
-    key = f"readyz:{new_id()}"
+    key = f"readyz:{secrets.token_hex(8)}"  # not an id: a probe needs no id lease
     cache.set(key, "1", timeout=5)
     if cache.get(key) != "1":
         raise RuntimeError("cache did not return what was stored")

@@ -164,8 +164,12 @@ class DatabaseLease:
     def _execute(self, sql: str, params) -> tuple | None:
         """Run one statement in autocommit on a new connection; its first row."""
         wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
-        if self.database is not None:
-            wrapper.settings_dict = {**wrapper.settings_dict, **self.database}
+        options = {**wrapper.settings_dict.get("OPTIONS", {}), "connect_timeout": 5}
+        wrapper.settings_dict = {
+            **wrapper.settings_dict,
+            "OPTIONS": options,
+            **(self.database or {}),
+        }
         try:
             with wrapper.cursor() as cursor:
                 cursor.execute(sql, params)

@@ -95,8 +95,15 @@ class IdGenerator:
                 | self._sequence
             )
 
+    def forked(self) -> None:
+        """In a forked child: a lock another thread held at the fork stays locked in
+        the copy, so take a new one; the next id leases a worker id of the child's own."""
+        self._lock = threading.Lock()
+        self._pid = None
+
 
 _generator = IdGenerator()
+os.register_at_fork(after_in_child=_generator.forked)
 
 
 def new_id() -> int:

@@ -8,6 +8,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -303,6 +304,34 @@ def test_a_forked_child_leases_its_own_id(leases):
     proc.join(30)
     assert theirs != mine
     assert row(theirs).holder.split(":")[1] == str(proc.pid)
+
+
+def test_a_fork_while_another_thread_makes_an_id_leaves_the_child_able_to_make_ids(leases):
+    """A thread holding the generator's lock at the fork (mid-renewal, say) would
+    leave the child's copy locked for ever."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with ids._generator._lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    held.wait(10)
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=run_child_worker, args=(child,))
+    try:
+        proc.start()
+        assert parent.poll(30), "the forked child could not make an id"
+        assert 0 <= parent.recv() <= ids.MAX_LEASED_WORKER
+    finally:
+        release.set()
+        holder.join(10)
+        proc.join(10)
+        if proc.is_alive():
+            proc.kill()
 
 
 WORKER = """

@@ -12,10 +12,12 @@ PORT ?= 8000
 # runserver answers only the host names in ALLOWED_HOSTS: add HOST to the defaults.
 RUN_ENV := ALLOWED_HOSTS=$${ALLOWED_HOSTS:-127.0.0.1,localhost,$(HOST)}
 
-# make test talks to the machine's PostgreSQL and Redis unless told otherwise.
+# make test talks to the machine's PostgreSQL, Redis and RabbitMQ unless told otherwise
+# (the integration tests purge the queues of the broker's virtual host).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/warble
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/9
-TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} WARBLE_REQUIRE_SERVICES=1
+TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+TEST_ENV := DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(TEST_BROKER_URL)} WARBLE_REQUIRE_SERVICES=1
 # Checks that read no data run against an in-memory SQLite database, whatever
 # DATABASE_URL says (makemigrations would otherwise connect to that database).
 NO_SERVICES_ENV := DATABASE_URL=sqlite://:memory: REDIS_URL=

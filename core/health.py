@@ -1,13 +1,14 @@
 """Liveness and readiness probes.
 
 `/healthz` answers 200 while the process can serve a request. `/readyz` checks
-the database, the cache and the Celery broker and answers 503 naming the ones
-that are down, so a load balancer stops routing to this process.
+the database, the cache and the Celery broker (RabbitMQ) and answers 503 naming
+the ones that are down, so a load balancer stops routing to this process.
 
 (django-health-check was considered: its 4.x view answers 500 rather than 503,
 is async-only and pulls in a DNS resolver; three probes are simpler here.)
 """
 
+import secrets
 from collections.abc import Callable
 
 from celery import current_app
@@ -18,7 +19,6 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from core.errors import method_not_allowed
-from core.ids import new_id
 
 
 def check_database() -> None:
@@ -28,7 +28,7 @@ def check_database() -> None:
 
 
 def check_cache() -> None:
-    key = f"readyz:{new_id()}"
+    key = f"readyz:{secrets.token_hex(8)}"  # not an id: a probe needs no id lease
     cache.set(key, "1", timeout=5)
     if cache.get(key) != "1":
         raise RuntimeError("cache did not return what was stored")
@@ -39,7 +39,19 @@ def check_broker() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # embedded mode: tasks run in process, there is no broker to reach
     with current_app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        try:
+            conn.ensure_connection(max_retries=0, timeout=2)  # one try: a probe must be quick
+        except Exception as exc:
+            # Say which broker (RabbitMQ, its address without the password) is down.
+            raise BrokerDown(f"{broker_name(conn)} at {conn.as_uri()}: {exc}") from exc
+
+
+class BrokerDown(Exception):
+    pass
+
+
+def broker_name(conn) -> str:
+    return {"amqp": "RabbitMQ", "redis": "Redis"}.get(conn.transport.driver_type, "the broker")
 
 
 CHECKS: dict[str, Callable[[], None]] = {

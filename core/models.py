@@ -125,3 +125,28 @@ class DeadLetter(EventDelivery):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+class IdWorkerLease(models.Model):
+    """A worker id of the time-ordered id generator, leased by one live process.
+
+    core.id_leases: a process takes a row whose lease expired (or a new row),
+    renews it while it makes ids, and stops using the id before `expires_at`. The
+    database clock decides, so clocks of the machines do not.
+
+    Unmanaged (its migration creates the table): `flush`, which the test suite
+    runs after every transactional test, must not delete the leases of processes
+    still making ids. A change to these fields needs a hand-written migration.
+    """
+
+    worker_id = models.PositiveSmallIntegerField(primary_key=True)
+    holder = models.CharField(max_length=100, help_text="host:pid:random of the process")
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        managed = False
+        db_table = "core_idworkerlease"
+        verbose_name = "id worker lease"
+
+    def __str__(self) -> str:
+        return f"worker {self.worker_id} ({self.holder})"

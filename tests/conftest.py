@@ -1,4 +1,4 @@
-"""Shared fixtures. Tests run against real PostgreSQL and Redis (DESIGN.md §8)."""
+"""Shared fixtures. Tests run against real PostgreSQL, Redis and RabbitMQ (DESIGN.md §8)."""
 
 import os
 
@@ -26,6 +26,18 @@ def pytest_configure(config):
             redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3).ping()
         except redis.RedisError as exc:
             problems.append(f"Redis at {settings.REDIS_URL} is unreachable: {exc}")
+    if not settings.CELERY_BROKER_URL.startswith("amqp://"):
+        problems.append("CELERY_BROKER_URL does not point at RabbitMQ")
+    else:
+        from kombu import Connection
+
+        conn = Connection(settings.CELERY_BROKER_URL, connect_timeout=3)
+        try:
+            conn.ensure_connection(max_retries=1)
+        except Exception as exc:
+            problems.append(f"RabbitMQ at {conn.as_uri()} is unreachable: {exc}")
+        finally:
+            conn.release()
     if problems:
         raise pytest.UsageError("Required services missing: " + "; ".join(problems))
 

@@ -2,8 +2,9 @@
 
 - embedded (nothing set): SQLite (WAL), local-memory cache, eager Celery,
   in-memory channel layer, local files, console email. `make run` uses it.
-- services (`DATABASE_URL`, `REDIS_URL`): PostgreSQL, Redis for cache, Celery
-  broker and channel layer. `make test` uses it.
+- services (`DATABASE_URL`, `REDIS_URL`): PostgreSQL, Redis for the cache,
+  timelines and channel layer, Celery workers fed by RabbitMQ
+  (`CELERY_BROKER_URL`). `make test` uses it.
 - production (`DJANGO_ENV=production`): services plus hardening; refuses to
   start without `SECRET_KEY` and `ALLOWED_HOSTS`.
 

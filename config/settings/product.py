@@ -32,8 +32,8 @@ FEED_REBUILD_MARGIN_SECONDS = env_int("FEED_REBUILD_MARGIN_SECONDS", 10)
 # Users notified per post for its mentions (the rest of a long @-list is ignored).
 NOTIFICATIONS_MAX_MENTIONS = env_int("NOTIFICATIONS_MAX_MENTIONS", 10)
 # Email digests: the first emailable notification schedules one email this many
-# seconds later, covering everything that arrived meanwhile. Keep it below
-# CELERY_VISIBILITY_TIMEOUT (a countdown task longer than that is delivered twice).
+# seconds later, covering everything that arrived meanwhile. Keep it below RabbitMQ's
+# consumer_timeout (30 min): a worker holds a countdown task unacknowledged until then.
 NOTIFICATIONS_EMAIL_DIGEST_SECONDS = env_int("NOTIFICATIONS_EMAIL_DIGEST_SECONDS", 300)
 # post.updated pushes of counter changes: at most one per post per interval.
 NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS = env_int(
@@ -43,6 +43,8 @@ NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS = env_int("NOTIFICATIONS_MAX_POST_SUBSCRIPT
 NOTIFICATIONS_SSE_KEEPALIVE_SECONDS = env_int("NOTIFICATIONS_SSE_KEEPALIVE_SECONDS", 15)
 
 # --- ids ------------------------------------------------------------------
-# Worker ids for the time-ordered id generator are leased from Redis when it is
-# configured, so that every process in a deployment gets its own.
-ID_WORKER_REDIS_URL = REDIS_URL
+# Every process making ids leases its own worker id in PostgreSQL (core.id_leases)
+# for this long, renewing it after a third; a process that died without giving it
+# back frees it after this. Never from Redis: a flush or restart must not hand one
+# id out twice.
+ID_WORKER_LEASE_SECONDS = env_int("ID_WORKER_LEASE_SECONDS", 60)

@@ -5,7 +5,14 @@ import os
 from config.settings.env import REDIS_URL, env_bool, env_int, env_list
 
 # --- Celery ---------------------------------------------------------------
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "memory://"
+# The broker is RabbitMQ in services and production mode (docs/events.md): it
+# keeps every task until a worker acknowledges it, so a killed worker's tasks
+# come back at once. Every machine of this project runs one at 127.0.0.1:5672.
+# Embedded mode (no REDIS_URL) runs tasks in process and needs no broker.
+DEFAULT_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or (
+    DEFAULT_BROKER_URL if REDIS_URL else "memory://"
+)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -19,7 +26,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker reserves no task it cannot start now
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered anyway
+# A worker (and beat) whose broker went away keeps reconnecting, for ever (the
+# default gives up after 100 tries and exits).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 # A request publishing after commit must not hang on a dead broker: short
 # timeouts, one quick publish retry, then the outbox row waits for the sweeper.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -29,24 +39,30 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
-# Redis redelivers an unacknowledged task after the visibility timeout (that is
-# how a task of a SIGKILLed worker comes back). It must exceed the longest task
-# (EVENTS_TASK_TIME_LIMIT) and any countdown, or live tasks get delivered twice.
-_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600)
+# AMQP heartbeats: a connection that went silent (a dead peer, a cut network) is
+# noticed within about two intervals and re-opened.
+CELERY_BROKER_HEARTBEAT = env_int("CELERY_BROKER_HEARTBEAT", 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _VISIBILITY_TIMEOUT,
-    # Check for abandoned tasks often enough for the timeout chosen.
-    "unacked_restore_interval": max(1, min(10, _VISIBILITY_TIMEOUT // 10)),
-    "unacked_restore_throttle": 1 if _VISIBILITY_TIMEOUT < 100 else 10,
-    "socket_connect_timeout": 2,
-    "socket_timeout": 10,
-    "socket_keepalive": True,
+    # Publisher confirms: a publish returns once RabbitMQ has the message (on disk,
+    # for these durable queues and persistent messages); a refusal raises.
+    "confirm_publish": True,
 }
-# One queue per kind of work, so a flood of one cannot starve the others.
+# One durable queue per kind of work, so a flood of one cannot starve the others.
 # Workers: celery -A config worker -Q default,fanout,media (or one queue each).
+# Classic queues, not quorum queues: with quorum queues Celery's prefetch is static,
+# so a countdown task (the 50 ms dispatch window, digests, throttled pushes) blocks
+# its worker unless the countdown goes through Celery's "native delayed delivery",
+# which rounds to whole seconds and refuses countdowns under one second (docs/events.md).
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = {
-    name: {"exchange": name, "routing_key": name} for name in ("default", "fanout", "media")
+    name: {
+        "exchange": name,
+        "exchange_type": "direct",
+        "routing_key": name,
+        "durable": True,
+        "queue_arguments": {"x-queue-type": "classic"},
+    }
+    for name in ("default", "fanout", "media")
 }
 # Event handler tasks go to their handler's queue (@handler(queue=...)).
 CELERY_TASK_ROUTES = {"media.tasks.*": {"queue": "media"}}

@@ -158,12 +158,12 @@ def dispatch_pending(
 def lease_seconds() -> float:
     """How long a sent retry may stay unanswered before the sweeper sends it again.
 
-    Longer than a message can legitimately be in flight: the broker redelivers
-    an unacknowledged message after its visibility timeout, and a task runs at
-    most EVENTS_TASK_TIME_LIMIT.
+    RabbitMQ keeps a sent task until a worker acknowledges it and gives a dead
+    worker's tasks back at once, so a retry goes missing only if the broker loses
+    it (a queue purged or deleted). Twice the task time limit lets a retry wait
+    behind a backlog and run; a send after that costs a no-op run at worst.
     """
-    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
-    return visibility + settings.EVENTS_TASK_TIME_LIMIT
+    return 2 * settings.EVENTS_TASK_TIME_LIMIT
 
 
 def dispatch_retries(*, delivery_ids: list[int] | None = None, limit: int = 1000) -> int:

@@ -23,7 +23,10 @@ from django.core.management import get_commands
 
 ROOT = Path(settings.BASE_DIR)
 APP_SERVICES = ("web", "ws", "worker", "beat", "migrate")
-REQUIRED_SERVICES = {"web", "ws", "worker", "beat", "migrate", "postgres", "redis", "minio"}
+REQUIRED_SERVICES = {
+    *("web", "ws", "worker", "beat", "migrate"),
+    *("postgres", "redis", "rabbitmq", "minio"),
+}
 # `${NAME}`, `${NAME:-default}`, `${NAME:?message}` (compose interpolation).
 INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 APP_TARGET = re.compile(r"^[\w.]+:\w+$")  # module.path:attribute
@@ -173,7 +176,10 @@ def healthcheck_text(service: dict) -> str:
 def test_health_checks(services):
     assert "pg_isready" in healthcheck_text(services["postgres"])
     assert re.search(r"redis-cli\s+ping", healthcheck_text(services["redis"]))
-    assert option(argv(services["redis"]), "--appendonly") == "yes"  # a broker keeps tasks
+    assert option(argv(services["redis"]), "--appendonly") == "yes"  # no rebuild storm
+    assert "rabbitmq-diagnostics -q check_port_connectivity" in healthcheck_text(
+        services["rabbitmq"]
+    )
     assert healthcheck_text(services["minio"])
     web = argv(services["web"])
     port = option(web, "--port", "-b", "--bind").rsplit(":", 1)[-1]
@@ -189,6 +195,7 @@ def test_app_processes_start_after_migrate(services):
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         bucket = depends[bucket_init_name(services)]["condition"]
         assert bucket == "service_completed_successfully", name
+        assert depends["rabbitmq"]["condition"] == "service_healthy", name  # the broker
     assert services["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
@@ -201,6 +208,24 @@ def test_every_waited_on_condition_can_be_met(services):
                 assert "healthcheck" in services[target], f"{name} waits on {target}"
             if rule["condition"] == "service_completed_successfully":
                 assert services[target]["restart"] == "no", f"{name} waits on {target}"
+
+
+def test_the_broker_is_the_rabbitmq_service_the_app_logs_in_to(services):
+    """The app's CELERY_BROKER_URL names the user, password and virtual host that
+    the rabbitmq service creates, and its data survives a re-created container."""
+    from config.settings.tasks import CELERY_TASK_QUEUES
+
+    rabbitmq = services["rabbitmq"]
+    created = environment(rabbitmq)
+    broker = urlsplit(resolved(environment(services["worker"])["CELERY_BROKER_URL"]))
+    assert (broker.scheme, broker.hostname, broker.port) == ("amqp", "rabbitmq", 5672)
+    assert broker.username == created["RABBITMQ_DEFAULT_USER"]
+    assert broker.path.lstrip("/") == created["RABBITMQ_DEFAULT_VHOST"]
+    assert created["RABBITMQ_DEFAULT_PASS"] == "${RABBITMQ_PASSWORD:?set RABBITMQ_PASSWORD in .env}"
+    assert "/var/lib/rabbitmq" in " ".join(rabbitmq["volumes"])
+    assert rabbitmq["hostname"]  # the node name, and so where its data lives, stays put
+    # Durable queues (docs/events.md): queued tasks survive a broker restart.
+    assert all(queue["durable"] for queue in CELERY_TASK_QUEUES.values())
 
 
 def test_bucket_init_creates_the_bucket_the_app_uses(services):
@@ -224,13 +249,14 @@ def test_app_environment_is_production_and_names_real_settings(services):
         assert env["DJANGO_ENV"] == "production"
         assert urlsplit(resolved(env["DATABASE_URL"])).hostname == "postgres"
         assert urlsplit(resolved(env["REDIS_URL"])).hostname == "redis"
+        assert urlsplit(resolved(env["CELERY_BROKER_URL"])).hostname == "rabbitmq"
         assert resolved(env["SECURE_SSL_REDIRECT"]) == "0"
         for key in env:  # a misspelt name would be silently ignored
             assert f'"{key}"' in settings_source or key in BOTO3_ENV, f"{name}: {key}"
 
 
 def secret_like(name: str) -> bool:
-    return re.search(r"SECRET|PASSWORD|ACCESS_KEY", name) is not None
+    return re.search(r"SECRET|PASS|ACCESS_KEY", name) is not None
 
 
 def test_no_secret_is_written_into_the_file(services):
@@ -246,7 +272,15 @@ def test_no_secret_is_written_into_the_file(services):
         database_url = environment(service).get("DATABASE_URL")
         if database_url:  # its password part is a required variable too
             assert re.search(r"://\w+:\$\{POSTGRES_PASSWORD:\?[^}]*\}@", database_url), name
-    assert {"SECRET_KEY", "POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD"} <= required
+        broker_url = environment(service).get("CELERY_BROKER_URL")
+        if broker_url:
+            assert re.search(r"://\w+:\$\{RABBITMQ_PASSWORD:\?[^}]*\}@", broker_url), name
+    assert {
+        "SECRET_KEY",
+        "POSTGRES_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "MINIO_ROOT_PASSWORD",
+    } <= required
     example = dict(
         line.split("=", 1)
         for line in (ROOT / ".env.example").read_text().splitlines()

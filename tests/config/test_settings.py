@@ -44,6 +44,7 @@ print(json.dumps({
     "db": s.DATABASES["default"]["ENGINE"],
     "cache": s.CACHES["default"]["BACKEND"],
     "eager": s.CELERY_TASK_ALWAYS_EAGER,
+    "broker": s.CELERY_BROKER_URL,
     "layer": s.CHANNEL_LAYERS["default"]["BACKEND"],
     "ssl_redirect": getattr(s, "SECURE_SSL_REDIRECT", False),
     "secure_cookies": getattr(s, "SESSION_COOKIE_SECURE", False) and s.CSRF_COOKIE_SECURE,
@@ -125,6 +126,7 @@ def test_embedded_mode_needs_nothing(tmp_path):
     assert values["db"] == "django.db.backends.sqlite3"
     assert values["cache"] == "django.core.cache.backends.locmem.LocMemCache"
     assert values["eager"] is True
+    assert values["broker"] == "memory://"  # tasks run in process: no broker
     assert values["layer"] == "channels.layers.InMemoryChannelLayer"
 
 
@@ -134,6 +136,7 @@ def test_services_mode_uses_postgres_and_redis():
     assert values["db"] == "django.db.backends.postgresql"
     assert values["cache"] == "django_redis.cache.RedisCache"
     assert values["eager"] is False
+    assert values["broker"] == "amqp://guest:guest@127.0.0.1:5672//"  # RabbitMQ, not Redis
     assert values["layer"] == "channels_redis.core.RedisChannelLayer"
 
 

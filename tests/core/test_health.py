@@ -9,13 +9,14 @@ from tests.accounts.helpers import assert_error
 pytestmark = pytest.mark.django_db
 
 DEAD = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+DEAD_BROKER = "amqp://guest:secret@127.0.0.1:1//"
 
 
 @pytest.fixture
 def real_broker(settings, monkeypatch):
-    """Readiness only checks the broker when tasks are not run in process."""
+    """Readiness only checks the broker (the test RabbitMQ) when tasks are not run in process."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    monkeypatch.setitem(celery_app.conf, "broker_url", settings.REDIS_URL)
+    monkeypatch.setitem(celery_app.conf, "broker_url", settings.CELERY_BROKER_URL)
 
 
 def test_healthz(client):
@@ -58,14 +59,19 @@ def test_readyz_names_a_dead_cache(client, real_broker):
 
 
 def test_readyz_names_a_dead_broker(client, real_broker, monkeypatch):
-    monkeypatch.setitem(celery_app.conf, "broker_url", DEAD)
+    # The write URL: Celery prefers a CELERY_BROKER_URL in the environment to broker_url.
+    monkeypatch.setitem(celery_app.conf, "broker_write_url", DEAD_BROKER)
 
     response = client.get("/readyz")
 
     assert response.status_code == 503
     body = response.json()
     assert body["down"] == ["broker"]
-    assert body["checks"]["broker"].startswith("down: ")
+    # Which broker, where, and why; never its password.
+    assert body["checks"]["broker"].startswith(
+        "down: BrokerDown: RabbitMQ at amqp://guest:**@127.0.0.1:1//: "
+    )
+    assert "secret" not in body["checks"]["broker"]
     assert body["checks"]["cache"] == "ok"
 
 

@@ -16,7 +16,7 @@ def workers(transactional_db, settings):
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
-    broker().flushdb()  # no task left over from another test
+    broker().purge()  # no task left over from another test
     with Workers() as started:
         yield started
-    broker().flushdb()
+    broker().purge()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_api_writes_succeed_without_a_broker_and_are_delivered_once_it_is_back(workers):
-    dead_broker = f"redis://127.0.0.1:{free_port()}/3"  # nothing listens there
+    dead_broker = f"amqp://guest:guest@127.0.0.1:{free_port()}//"  # nothing listens there
     writer = subprocess.run(
         [sys.executable, "-m", "tests.eventapp.write_effects", "5"],
         env=process_env(CELERY_BROKER_URL=dead_broker),

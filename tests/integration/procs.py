@@ -116,6 +116,10 @@ class Proc:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, sig)
 
+    def freeze(self) -> None:
+        """SIGSTOP the process and its children: they stop where they are (then kill)."""
+        self._signal_group(signal.SIGSTOP)
+
     def kill(self) -> None:
         """SIGKILL the process and its children: no cleanup, no acknowledgements."""
         if self.process is None:

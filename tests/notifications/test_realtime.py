@@ -310,3 +310,17 @@ def test_an_open_socket_keeps_its_user_online_past_the_presence_ttl(monkeypatch)
     while_open, after_close = asyncio.run(scenario())
     assert while_open == [user.pk]
     assert after_close == []
+
+
+def test_the_channel_layer_reads_from_redis_longer_than_it_blocks():
+    """channels-redis blocks up to `brpop_timeout` in a read that Redis answers only
+    then; a read timeout no longer than that closed idle sockets with 1011."""
+    from channels_redis.core import RedisChannelLayer
+
+    from config.settings import tasks
+
+    layer = RedisChannelLayer(**tasks.CHANNEL_LAYERS["default"]["CONFIG"])
+    pool = layer.create_pool(0)
+    connection = pool.connection_class(**pool.connection_kwargs)
+    assert connection.socket_timeout > layer.brpop_timeout
+    assert connection.socket_connect_timeout is not None

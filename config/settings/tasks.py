@@ -111,4 +111,9 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Keep-alives, so that proxies do not idle a connection out and clients can tell
+# a quiet connection from a dead one: a `heartbeat` frame on /ws/ (daphne also
+# sends protocol pings, --ping-interval) and a comment line on /api/v1/stream
+# (NOTIFICATIONS_SSE_KEEPALIVE_SECONDS, config/settings/product.py).
+NOTIFICATIONS_WS_HEARTBEAT_SECONDS = env_int("NOTIFICATIONS_WS_HEARTBEAT_SECONDS", 25)
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")

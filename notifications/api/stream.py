@@ -8,12 +8,17 @@ ASGI host (the same host as `/ws/`). Authentication is the access token in
 `Authorization: Bearer`, or, for EventSource (which cannot set headers), the
 `token` query parameter. The stream carries the frames of `/ws/`
 (docs/realtime.md), each as `event: <type>` with the JSON frame as `data`, and
-a comment line as keep-alive. The stream ends when the access token expires;
-EventSource reconnects by itself (the client supplies a fresh token).
+a comment line as keep-alive every NOTIFICATIONS_SSE_KEEPALIVE_SECONDS.
+
+The stream ends after a final frame: `token.expired` when the access token
+expires, `reconnect` when the channel layer loses Redis (pushes may have been
+lost meanwhile). EventSource reconnects by itself after `retry` (the client
+supplies a fresh token, then resyncs through REST).
 """
 
 import asyncio
 import json
+import logging
 import time
 
 from channels.layers import get_channel_layer
@@ -23,9 +28,11 @@ from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from accounts.websocket_auth import user_for_token
+from core import realtime
 from core.errors import error_response
-from core.realtime import user_group
 from notifications.consumers import token_expiry
+
+logger = logging.getLogger(__name__)
 
 
 def _token(request) -> str | None:
@@ -40,35 +47,63 @@ def sse_frame(payload: dict) -> str:
     return f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
 
 
+# Final frames: the stream ends after them.
+TOKEN_EXPIRED = sse_frame({"type": "token.expired"})
+# The channel layer lost Redis: pushes may be gone. EventSource reconnects
+# after `retry`; the client resyncs through REST.
+RECONNECT = sse_frame({"type": "reconnect"})
+
+
 async def _events(user_id: int, expires_at: float | None):
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    group = user_group(user_id)
-    await layer.group_add(group, channel)
-    receiving = None
+    joined = False
+    tasks: list[asyncio.Future] = []
     try:
+        try:
+            await realtime.ajoin(layer=layer, channel=channel, user_id=user_id)
+            joined = True
+        except realtime.BACKEND_ERRORS:
+            logger.warning("event stream: joining the user's group failed", exc_info=True)
+            yield RECONNECT
+            return
+        tasks.append(
+            asyncio.ensure_future(
+                realtime.akeep_joined(layer=layer, channel=channel, user_id=user_id)
+            )
+        )
         yield "retry: 3000\n" + sse_frame({"type": "hello", "user_id": str(user_id)})
+        receiving = None
         while True:
             if receiving is None:
                 receiving = asyncio.ensure_future(layer.receive(channel))
+                tasks.append(receiving)
             timeout = settings.NOTIFICATIONS_SSE_KEEPALIVE_SECONDS
             if expires_at is not None:
                 left = expires_at - time.time()
                 if left <= 0:
-                    yield sse_frame({"type": "token.expired"})
+                    yield TOKEN_EXPIRED
                     return
                 timeout = min(timeout, left)
             done, _ = await asyncio.wait({receiving}, timeout=timeout)
             if not done:
                 yield ": keep-alive\n\n"
                 continue
-            message, receiving = receiving.result(), None
+            tasks.remove(receiving)
+            try:
+                message = receiving.result()
+            except realtime.BACKEND_ERRORS:
+                logger.warning("event stream: the channel layer failed", exc_info=True)
+                yield RECONNECT
+                return
+            receiving = None
             if message.get("type") == "push":
                 yield sse_frame(message["payload"])
-    finally:  # the client went away (Django cancels the stream on http.disconnect)
-        if receiving is not None:
-            receiving.cancel()
-        await layer.group_discard(group, channel)
+    finally:  # the stream ended, or the client went away (Django cancels it on http.disconnect)
+        for task in tasks:
+            task.cancel()
+        if joined:
+            await realtime.aleave(layer=layer, channel=channel, user_id=user_id)
 
 
 @require_GET

@@ -16,6 +16,7 @@ from config.asgi import application
 from notifications.consumers import CLOSE_UNAUTHORIZED
 from tests.accounts.helpers import client_with, obtain_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.notifications.test_realtime import close_consumer_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,6 +28,8 @@ def _in_memory_layer(settings, monkeypatch):
     # The consumer's worker threads would keep their connections open (CONN_MAX_AGE)
     # and block the test database's teardown; close them after each use.
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    yield
+    close_consumer_connections()
 
 
 @pytest.fixture

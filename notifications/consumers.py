@@ -7,7 +7,8 @@ and a `heartbeat` frame every NOTIFICATIONS_WS_HEARTBEAT_SECONDS, so that a
 client can tell a quiet socket from a dead one. The client sends `ping`,
 `subscribe` and `unsubscribe`.
 
-The socket lives as long as its access token: at the token's expiry the server
+The socket lives as long as its access token: at the token's expiry, or when
+the user's tokens are revoked (password change, deactivation), the server
 closes it with 4401, as it does for a missing, expired or revoked token at
 connect, and the client reconnects with a fresh token. If the channel layer
 loses Redis, the server closes with 4503: pushes may have been lost, so the
@@ -25,7 +26,12 @@ from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.websocket_auth import SUBPROTOCOL_PREFIX, token_from_scope
+from accounts.websocket_auth import (
+    SUBPROTOCOL_PREFIX,
+    revokes,
+    token_from_scope,
+    token_still_valid,
+)
 from core import realtime
 from notifications.realtime import post_group
 
@@ -97,10 +103,14 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
+        self.token_version = user.token_version  # the token's "ver": authentication checked it
         self.post_ids: set[int] = set()
         self.tasks: list[asyncio.Future] = []
         await realtime.ajoin(layer=self.channel_layer, channel=self.channel_name, user_id=user.pk)
         self.joined = True
+        if not await token_still_valid(user_id=user.pk, token_version=self.token_version):
+            await self.close(code=CLOSE_UNAUTHORIZED)  # revoked while we were joining
+            return
         self.tasks.append(
             asyncio.ensure_future(
                 realtime.akeep_joined(
@@ -142,6 +152,11 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
         except realtime.BACKEND_ERRORS:  # Redis is what failed; the groups expire
             logger.warning("leaving post groups failed", exc_info=True)
+
+    async def tokens_revoked(self, message):
+        """Control message from accounts.websocket_auth.announce_revocation."""
+        if revokes(message, token_version=self.token_version):
+            await self.close(code=CLOSE_UNAUTHORIZED)
 
     @classmethod
     async def decode_json(cls, text_data):

@@ -11,9 +11,11 @@ ASGI host (the same host as `/ws/`). Authentication is the access token in
 a comment line as keep-alive every NOTIFICATIONS_SSE_KEEPALIVE_SECONDS.
 
 The stream ends after a final frame: `token.expired` when the access token
-expires, `reconnect` when the channel layer loses Redis (pushes may have been
-lost meanwhile). EventSource reconnects by itself after `retry` (the client
-supplies a fresh token, then resyncs through REST).
+expires, `token.revoked` when the user's tokens are revoked (password change,
+deactivation), `reconnect` when the channel layer loses Redis (pushes may have
+been lost meanwhile). EventSource reconnects by itself after `retry` (the
+client supplies a fresh token, then resyncs through REST); with a revoked
+token it gets a 401 and stops.
 """
 
 import asyncio
@@ -27,7 +29,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from accounts.websocket_auth import user_for_token
+from accounts.websocket_auth import revokes, token_still_valid, user_for_token
 from core import realtime
 from core.errors import error_response
 from notifications.consumers import token_expiry
@@ -49,12 +51,13 @@ def sse_frame(payload: dict) -> str:
 
 # Final frames: the stream ends after them.
 TOKEN_EXPIRED = sse_frame({"type": "token.expired"})
+TOKEN_REVOKED = sse_frame({"type": "token.revoked"})
 # The channel layer lost Redis: pushes may be gone. EventSource reconnects
 # after `retry`; the client resyncs through REST.
 RECONNECT = sse_frame({"type": "reconnect"})
 
 
-async def _events(user_id: int, expires_at: float | None):
+async def _events(user_id: int, token_version: int, expires_at: float | None):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     joined = False
@@ -66,6 +69,9 @@ async def _events(user_id: int, expires_at: float | None):
         except realtime.BACKEND_ERRORS:
             logger.warning("event stream: joining the user's group failed", exc_info=True)
             yield RECONNECT
+            return
+        if not await token_still_valid(user_id=user_id, token_version=token_version):
+            yield TOKEN_REVOKED  # revoked while we were joining
             return
         tasks.append(
             asyncio.ensure_future(
@@ -99,6 +105,9 @@ async def _events(user_id: int, expires_at: float | None):
             receiving = None
             if message.get("type") == "push":
                 yield sse_frame(message["payload"])
+            elif revokes(message, token_version=token_version):
+                yield TOKEN_REVOKED
+                return
     finally:  # the stream ended, or the client went away (Django cancels it on http.disconnect)
         for task in tasks:
             task.cancel()
@@ -124,7 +133,7 @@ async def event_stream(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    events = _events(user.pk, token_expiry(raw))
+    events = _events(user.pk, user.token_version, token_expiry(raw))
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come

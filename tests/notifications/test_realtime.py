@@ -361,6 +361,25 @@ async def open_stream(token: str) -> ApplicationCommunicator:
     return app
 
 
+def test_revoking_the_users_tokens_ends_their_event_stream():
+    from accounts import services
+
+    alice = UserFactory(username="alice")
+    token = access_token(alice)
+
+    async def scenario():
+        app = await open_stream(token)
+        await in_thread(services.revoke_tokens)(user=alice)
+        last = await app.receive_output(timeout=5)
+        ended = await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+        return last, ended
+
+    last, ended = asyncio.run(scenario())
+    assert parse_events(last["body"]) == [("token.revoked", {"type": "token.revoked"})]
+    assert ended == {"type": "http.response.body"}  # no more_body: the response ended
+
+
 def test_an_open_event_stream_counts_its_user_online():
     """Fan-out announces feed.new_entries only to users online: a client with only
     the event stream must count too."""

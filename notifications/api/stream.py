@@ -28,6 +28,10 @@ from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_standardized_errors.openapi_serializers import ErrorResponse404Serializer
+from rest_framework.views import APIView
 
 from accounts.websocket_auth import revokes, token_still_valid, user_for_token
 from core import realtime
@@ -138,3 +142,59 @@ async def event_stream(request):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
     return response
+
+
+# --- OpenAPI ---------------------------------------------------------------------
+# drf-spectacular describes DRF views only, and the stream is a plain async Django
+# view (DRF views are synchronous; an open stream must not hold a thread). The
+# schema generator instantiates `callback.cls` of each URL pattern; pointing the
+# view's `cls` at this never-routed APIView gives the operation its schema, from
+# the same decorators, security scheme and error responses as every other one.
+
+
+class EventStreamSchema(APIView):
+    throttle_classes: list = []  # the stream has no rate limit (no 429)
+    parser_classes: list = []  # and reads no body (no 400)
+
+    @extend_schema(
+        tags=["notifications"],
+        operation_id="event_stream",
+        summary="Your pushes as Server-Sent Events (on the ASGI host, next to /ws/)",
+        description=(
+            "For clients that cannot hold a WebSocket. Served by the ASGI server that "
+            "serves `/ws/`; the HTTP API's server answers 404. The stream carries the "
+            "user's frames of `/ws/` (`hello`, `notification.created`, "
+            "`notification.unread_count`, `feed.new_entries`), each as `event: <type>` "
+            "and `data: <the JSON frame>`, a `: keep-alive` comment every "
+            "NOTIFICATIONS_SSE_KEEPALIVE_SECONDS and `retry: 3000`. It ends after a final "
+            "`token.expired` (the access token expired), `token.revoked` (password "
+            "change, deactivation) or `reconnect` (the server lost its realtime backend: "
+            "reconnect, then resync through REST). Frames: docs/realtime.md."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "token",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description=(
+                    "The access token, for EventSource (which cannot set headers). "
+                    "Prefer the Authorization header: query strings reach access logs."
+                ),
+            )
+        ],
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR, description="An endless stream of events."
+            ),
+            404: OpenApiResponse(
+                ErrorResponse404Serializer,
+                description="Asked of the HTTP API's (WSGI) server: use the ASGI host.",
+            ),
+        },
+    )
+    def get(self, request):  # pragma: no cover - documentation only, never routed
+        raise NotImplementedError
+
+
+event_stream.cls = EventStreamSchema  # type: ignore[attr-defined]
+event_stream.initkwargs = {}  # type: ignore[attr-defined]

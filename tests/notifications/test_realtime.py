@@ -442,3 +442,16 @@ def test_an_event_stream_whose_channel_layer_fails_ends_with_reconnect(layer_los
     last, ended = asyncio.run(scenario())
     assert parse_events(last["body"]) == [("reconnect", {"type": "reconnect"})]
     assert ended == {"type": "http.response.body"}  # no more_body: the response ended
+
+
+def test_the_event_stream_is_in_the_openapi_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    operation = SchemaGenerator().get_schema(request=None, public=True)["paths"]["/api/v1/stream"]
+    assert set(operation) == {"get"}
+    get = operation["get"]
+    assert get["summary"]
+    assert get["security"] == [{"jwtAuth": []}]
+    assert "text/event-stream" in get["responses"]["200"]["content"]
+    assert {"401", "404"} <= set(get["responses"])
+    assert [p["name"] for p in get["parameters"]] == ["token"]

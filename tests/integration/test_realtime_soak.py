@@ -36,6 +36,17 @@ IDLE_SECONDS = 35  # longer than every timeout above but the presence TTL
 DELIVERY = 60  # upper bound for a push to arrive (a loaded CI machine); never a speed claim
 
 
+def warm_up(wsgi: str, workers) -> None:
+    """The worker's first tasks pay for imports and connections: a post by someone
+    nobody follows, so that its fan-out, however late, announces nothing to the
+    connections under test (wait_idle can return before the commit's dispatch
+    task is even queued)."""
+    stranger = UserFactory(username="stranger")
+    with httpx.Client(base_url=wsgi, headers=bearer(stranger), timeout=30) as api:
+        assert api.post("/api/v1/posts", json={"text": "warm-up"}).status_code == 201
+    workers.wait_idle()
+
+
 def is_notification(verb: str, target_id: int):
     def match(frame) -> bool:
         notification = frame.get("notification") or {}
@@ -56,10 +67,7 @@ def test_idle_sockets_and_streams_deliver_a_like_a_mention_and_a_new_post(worker
     for follower in (alice, carol):
         FollowFactory(follower=follower, followee=bob)
     posts = {alice.pk: PostFactory(author=alice), carol.pk: PostFactory(author=carol)}
-    # Warm-up: the worker's first tasks pay for imports and connections.
-    with httpx.Client(base_url=wsgi, headers=bearer(bob), timeout=30) as as_bob:
-        assert as_bob.post("/api/v1/posts", json={"text": "warm-up"}).status_code == 201
-    workers.wait_idle()
+    warm_up(wsgi, workers)
     tokens = {user: access_token(user) for user in (alice, carol)}
     bob_headers = bearer(bob)
 
@@ -117,16 +125,27 @@ HOLD_SECONDS = 120
 PUSH_EVERY = 10
 
 
+def covered(frames: list[dict], post_ids: list[int]) -> set[int]:
+    """The posts that feed.new_entries frames announced: each frame counts the
+    `count` posts of the author up to `newest_id` (one fan-out batch)."""
+    found: set[int] = set()
+    for frame in frames:
+        end = post_ids.index(int(frame["newest_id"])) + 1
+        found.update(post_ids[max(0, end - frame["count"]) : end])
+    return found
+
+
 def test_200_sockets_held_two_minutes_lose_no_periodic_push(workers):
-    wsgi, asgi, daphne = start_stack(workers)
+    # Redelivery after the visibility timeout as in production (600 s), not the
+    # 3 s the event tests use to recover quickly: a fan-out that pushes to 200
+    # sockets can take longer than 3 s here, and would then run twice.
+    wsgi, asgi, daphne = start_stack(workers, CELERY_VISIBILITY_TIMEOUT="600")
     author = UserFactory(username="author")
     readers = UserFactory.create_batch(SOCKETS)
     for reader in readers:
         FollowFactory(follower=reader, followee=author)
     tokens = [access_token(reader) for reader in readers]
-    with httpx.Client(base_url=wsgi, headers=bearer(author), timeout=30) as as_author:
-        assert as_author.post("/api/v1/posts", json={"text": "warm-up"}).status_code == 201
-    workers.wait_idle()
+    warm_up(wsgi, workers)
     author_headers = bearer(author)
 
     async def scenario():
@@ -137,7 +156,7 @@ def test_200_sockets_held_two_minutes_lose_no_periodic_push(workers):
                 *(s.open(asgi, tokens[i], header=bool(i % 2)) for i, s in enumerate(batch, start))
             )
             sockets.extend(batch)
-        post_ids = []
+        post_ids: list[int] = []
         async with httpx.AsyncClient(base_url=wsgi, headers=author_headers, timeout=30) as api:
             held_since = time.monotonic()
             while time.monotonic() - held_since < HOLD_SECONDS:
@@ -146,28 +165,26 @@ def test_200_sockets_held_two_minutes_lose_no_periodic_push(workers):
                 assert response.status_code == 201
                 post_ids.append(int(response.json()["id"]))
 
-        def announced(socket: Socket) -> int:
-            return sum(f["count"] for f in socket.of_type("feed.new_entries"))
+        def told(socket: Socket) -> set[int]:
+            return covered(socket.of_type("feed.new_entries"), post_ids)
 
         deadline = time.monotonic() + DELIVERY
-        while time.monotonic() < deadline and any(announced(s) < len(post_ids) for s in sockets):
+        while time.monotonic() < deadline and any(told(s) != set(post_ids) for s in sockets):
             await asyncio.sleep(0.5)
         results = [
-            (s.label, announced(s), s.closed_with, len(s.of_type("heartbeat"))) for s in sockets
+            (s.label, len(told(s)), s.closed_with, len(s.of_type("heartbeat"))) for s in sockets
         ]
-        newest = {
-            max((int(f["newest_id"]) for f in s.of_type("feed.new_entries")), default=None)
-            for s in sockets
-        }
         for socket in sockets:
             await socket.close()
-        return post_ids, results, newest
+        return post_ids, results
 
-    post_ids, results, newest = asyncio.run(scenario())
+    post_ids, results = asyncio.run(scenario())
     assert len(post_ids) >= HOLD_SECONDS // PUSH_EVERY - 1
     short = [r for r in results if r[1] != len(post_ids) or r[2] is not None]
-    assert not short, f"{len(short)} of {SOCKETS} sockets lost pushes or closed: {short[:10]}"
-    assert newest == {post_ids[-1]}
+    assert not short, (
+        f"{len(short)} of {SOCKETS} sockets missed some of the {len(post_ids)} posts "
+        f"or closed: {short[:10]}"
+    )
     # Every socket got its heartbeat all along (25 s interval over 2 minutes).
     assert min(r[3] for r in results) >= HOLD_SECONDS // 25 - 1
     assert_no_application_errors(daphne)

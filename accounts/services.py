@@ -19,6 +19,7 @@ from accounts.events import (
     UserUnsuspended,
 )
 from accounts.models import User
+from accounts.websocket_auth import announce_revocation
 from core.errors import Invalid
 from core.events import publish
 
@@ -94,6 +95,7 @@ def revoke_tokens(*, user: User) -> None:
     """Invalidate every access and refresh token the user holds."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+    announce_revocation(user_id=user.pk, token_version=user.token_version)  # open sockets: 4401
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True

@@ -10,6 +10,11 @@ class CoreConfig(AppConfig):
         # checks: the system checks; schema: the OpenAPI auth extension; tasks: hands
         # the event dispatcher its Celery tasks (core.events imports no task module).
         from core import checks, schema, tasks  # noqa: F401
+        from core.id_leases import lease_for_settings
+        from core.ids import use_leases
+
+        # Ids take this process's worker id from a lease in PostgreSQL (core.id_leases).
+        use_leases(lease_for_settings)
 
         # Each app's events.py defines its event classes (the catalogue), then its
         # handlers.py registers its handlers for them (core.events.handler).

@@ -47,16 +47,14 @@ class FixedWorker:
         return self.worker
 
 
-def _lease_for_this_process() -> WorkerLease:
-    from core.id_leases import lease_for_settings
-
-    return lease_for_settings()
+def _no_lease_yet() -> WorkerLease:
+    raise RuntimeError("no worker-id lease is configured yet (core.apps sets it: use_leases)")
 
 
 class IdGenerator:
     """Per-process generator; takes a new lease after a fork (a child is a new process)."""
 
-    def __init__(self, lease: Callable[[], WorkerLease] = _lease_for_this_process) -> None:
+    def __init__(self, lease: Callable[[], WorkerLease] = _no_lease_yet) -> None:
         self._make_lease = lease
         self._lock = threading.Lock()
         self._pid: int | None = None
@@ -104,6 +102,12 @@ class IdGenerator:
 
 _generator = IdGenerator()
 os.register_at_fork(after_in_child=_generator.forked)
+
+
+def use_leases(lease: Callable[[], WorkerLease]) -> None:
+    """Where this process's worker ids come from: core.apps passes the PostgreSQL
+    leases of core.id_leases (which imports this module, so it is handed in)."""
+    _generator._make_lease = lease
 
 
 def new_id() -> int:

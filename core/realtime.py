@@ -1,49 +1,69 @@
-"""Best-effort pushes to a user's WebSocket group, sent after commit.
+"""Best-effort pushes to a user's sockets and streams, sent after commit.
 
 Clients treat pushes as hints and resync through REST (`since_id`), so a push
 that fails (channel layer down) is logged and dropped, never raised.
+
+A user's open `/ws/` sockets and `/api/v1/stream` streams are members of the
+channel-layer group `user_group(user_id)`. Messages sent to it carry a `type`
+that names the receivers' handler: `push` relays a frame to the client; other
+types are control messages for the connection itself (accounts sends
+`tokens.revoked`). The receivers keep their membership and the user's
+presence alive with `akeep_joined` and close when the layer fails
+(`BACKEND_ERRORS`), so that the client reconnects and resyncs (docs/realtime.md).
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+# What the channel layer (channels-redis) and the presence cache (django-redis)
+# raise when Redis is unreachable or times out.
+BACKEND_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionInterrupted)
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def push_to_group(*, group: str, payload: dict) -> None:
-    """Send `payload` to every socket in `group`, after commit, best effort."""
+def send_to_group(*, group: str, message: dict) -> None:
+    """Send a channel-layer `message` to every member of `group`, after commit, best effort."""
 
     def send() -> None:
         layer = get_channel_layer()
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group, {"type": "push", "payload": payload})
+            async_to_sync(layer.group_send)(group, message)
         except Exception:  # a lost push is recovered by the client's resync
-            logger.warning("realtime push to %s failed", group, exc_info=True)
+            logger.warning("realtime send to %s failed", group, exc_info=True)
 
     transaction.on_commit(send)
+
+
+def push_to_group(*, group: str, payload: dict) -> None:
+    """Relay the frame `payload` to every socket in `group`, after commit, best effort."""
+    send_to_group(group=group, message={"type": "push", "payload": payload})
 
 
 def push_to_user(*, user_id: int, payload: dict) -> None:
     push_to_group(group=user_group(user_id), payload=payload)
 
 
-# --- presence: who has a socket open, so pushes that fan out to many users
-# (feed.new_entries) go only to those who can receive them. A count per user
-# (several tabs) with a short TTL that every open socket re-arms: the sockets
-# of a crashed or killed server stop counting within PRESENCE_TTL, instead of
-# costing every fan-out a push to nobody.
+# --- presence: who has a socket or stream open, so pushes that fan out to many
+# users (feed.new_entries) go only to those who can receive them. A count per
+# user (several tabs) with a short TTL that every open connection re-arms: the
+# connections of a crashed or killed server stop counting within PRESENCE_TTL,
+# instead of costing every fan-out a push to nobody.
 
 PRESENCE_TTL = 90  # seconds
-PRESENCE_REFRESH = 30  # each open socket re-arms its user's TTL this often
+PRESENCE_REFRESH = 30  # each open connection re-arms its user's TTL this often
 
 
 def _presence_key(user_id: int) -> str:
@@ -91,3 +111,37 @@ def online_among(user_ids) -> list[int]:
         return []
     found = cache.get_many([_presence_key(u) for u in user_ids])
     return [u for u in user_ids if (found.get(_presence_key(u)) or 0) > 0]
+
+
+# --- membership: one open socket or stream of a user, in the user's group
+
+
+async def ajoin(*, layer, channel: str, user_id: int) -> None:
+    """Join the user's group and count the user online."""
+    await layer.group_add(user_group(user_id), channel)
+    await amark_online(user_id)
+
+
+async def aleave(*, layer, channel: str, user_id: int) -> None:
+    """Leave the user's group and count one connection fewer. Best effort: Redis
+    may be what failed; the presence TTL and the group expiry clean up then."""
+    try:
+        await layer.group_discard(user_group(user_id), channel)
+        await amark_offline(user_id)
+    except BACKEND_ERRORS:
+        logger.warning("leaving the group of user %s failed", user_id, exc_info=True)
+
+
+async def akeep_joined(*, layer, channel: str, user_id: int) -> None:
+    """Run as a task while the connection is open: every PRESENCE_REFRESH, re-arm
+    the user's presence and re-join the group. A Redis that restarted without
+    its data forgot both, and channels-redis drops a member after its
+    `group_expiry` (a day), so an idle connection would otherwise stop hearing
+    anything while looking healthy."""
+    while True:
+        await asyncio.sleep(PRESENCE_REFRESH)
+        try:
+            await arefresh_online(user_id)
+            await layer.group_add(user_group(user_id), channel)
+        except BACKEND_ERRORS:  # the next beat tries again; a dead layer fails the receive too
+            logger.warning("refreshing the membership of user %s failed", user_id, exc_info=True)

@@ -2,12 +2,17 @@
 
 Frames (docs/realtime.md): the server pushes what `core.realtime.push_to_user`
 sends to the user's group (`notification.created`, `notification.unread_count`,
-`feed.new_entries`) and, for posts the client subscribed to, `post.updated`.
-The client sends `ping`, `subscribe` and `unsubscribe`.
+`feed.new_entries`) and, for posts the client subscribed to, `post.updated`;
+and a `heartbeat` frame every NOTIFICATIONS_WS_HEARTBEAT_SECONDS, so that a
+client can tell a quiet socket from a dead one. The client sends `ping`,
+`subscribe` and `unsubscribe`.
 
-The socket lives as long as its access token: at the token's expiry the server
+The socket lives as long as its access token: at the token's expiry, or when
+the user's tokens are revoked (password change, deactivation), the server
 closes it with 4401, as it does for a missing, expired or revoked token at
-connect, and the client reconnects with a fresh token.
+connect, and the client reconnects with a fresh token. If the channel layer
+loses Redis, the server closes with 4503: pushes may have been lost, so the
+client reconnects and resyncs through REST.
 """
 
 import asyncio
@@ -15,20 +20,27 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from channels.db import aclose_old_connections, database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.websocket_auth import SUBPROTOCOL_PREFIX, token_from_scope
+from accounts.websocket_auth import (
+    SUBPROTOCOL_PREFIX,
+    revokes,
+    token_from_scope,
+    token_still_valid,
+)
 from core import realtime
-from core.realtime import user_group
 from notifications.realtime import post_group
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
+# Application close codes are 4000-4999 (daphne's autobahn refuses 1011-1014
+# from the application): 4503 is "service unavailable, come back later".
+CLOSE_UNAVAILABLE = 4503
 MAX_IDS_PER_MESSAGE = 100
 
 
@@ -64,6 +76,20 @@ def parse_post_ids(value) -> list[int] | None:
 
 
 class UserSocketConsumer(AsyncJsonWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        except realtime.BACKEND_ERRORS:
+            # The channel layer (or the presence cache) lost Redis: pushes sent
+            # meanwhile are gone. Close with a code that says "reconnect and
+            # resync" instead of daphne's 1011 and a traceback per socket.
+            logger.warning("closing a socket: the channel layer failed", exc_info=True)
+            await self._leave()
+            await self.close(code=CLOSE_UNAVAILABLE)
+            # channels closes the database connections of this context before each
+            # handler; no handler comes after this one.
+            await aclose_old_connections()
+
     async def connect(self):
         user = self.scope.get("user")
         subprotocol = next(
@@ -77,38 +103,60 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
         self.user = user
+        self.token_version = user.token_version  # the token's "ver": authentication checked it
         self.post_ids: set[int] = set()
-        self.group = user_group(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await realtime.amark_online(user.pk)
-        self.presence = asyncio.ensure_future(self._keep_presence(user.pk))
+        self.tasks: list[asyncio.Future] = []
+        await realtime.ajoin(layer=self.channel_layer, channel=self.channel_name, user_id=user.pk)
+        self.joined = True
+        if not await token_still_valid(user_id=user.pk, token_version=self.token_version):
+            await self.close(code=CLOSE_UNAUTHORIZED)  # revoked while we were joining
+            return
+        self.tasks.append(
+            asyncio.ensure_future(
+                realtime.akeep_joined(
+                    layer=self.channel_layer, channel=self.channel_name, user_id=user.pk
+                )
+            )
+        )
+        self.tasks.append(asyncio.ensure_future(self._heartbeat()))
         expires_at = token_expiry(token_from_scope(self.scope))
         if expires_at is not None:
-            self.expiry = asyncio.ensure_future(self._close_at(expires_at))
+            self.tasks.append(asyncio.ensure_future(self._close_at(expires_at)))
         await self.send_json({"type": "hello", "user_id": str(user.pk)})
 
     async def _close_at(self, expires_at: float) -> None:
         await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self.close(code=CLOSE_UNAUTHORIZED)
 
-    async def _keep_presence(self, user_id: int) -> None:
+    async def _heartbeat(self) -> None:
+        # daphne also pings at the protocol level (--ping-interval), which keeps
+        # proxies from idling the connection out but is invisible to browser code.
         while True:
-            await asyncio.sleep(realtime.PRESENCE_REFRESH)
-            try:
-                await realtime.arefresh_online(user_id)
-            except Exception:  # best-effort, like every push: the next beat tries again
-                logger.warning("presence refresh for user %s failed", user_id, exc_info=True)
+            await asyncio.sleep(settings.NOTIFICATIONS_WS_HEARTBEAT_SECONDS)
+            await self.send_json({"type": "heartbeat"})
 
     async def disconnect(self, code):
-        for task in (getattr(self, "expiry", None), getattr(self, "presence", None)):
-            if task is not None:
-                task.cancel()
-        group = getattr(self, "group", None)
-        if group:
-            await self.channel_layer.group_discard(group, self.channel_name)
-            await realtime.amark_offline(self.user.pk)
-        for post_id in getattr(self, "post_ids", ()):
-            await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
+        await self._leave()
+
+    async def _leave(self) -> None:
+        for task in getattr(self, "tasks", ()):
+            task.cancel()
+        if not getattr(self, "joined", False):
+            return
+        self.joined = False
+        await realtime.aleave(
+            layer=self.channel_layer, channel=self.channel_name, user_id=self.user.pk
+        )
+        try:
+            for post_id in self.post_ids:
+                await self.channel_layer.group_discard(post_group(post_id), self.channel_name)
+        except realtime.BACKEND_ERRORS:  # Redis is what failed; the groups expire
+            logger.warning("leaving post groups failed", exc_info=True)
+
+    async def tokens_revoked(self, message):
+        """Control message from accounts.websocket_auth.announce_revocation."""
+        if revokes(message, token_version=self.token_version):
+            await self.close(code=CLOSE_UNAUTHORIZED)
 
     @classmethod
     async def decode_json(cls, text_data):

@@ -96,14 +96,40 @@ EVENTS_RETRY_BASE_SECONDS = float(os.environ.get("EVENTS_RETRY_BASE_SECONDS", "5
 EVENTS_RETRY_MAX_SECONDS = float(os.environ.get("EVENTS_RETRY_MAX_SECONDS", "600"))
 EVENTS_RETENTION_HOURS = float(os.environ.get("EVENTS_RETENTION_HOURS", "24"))
 EVENTS_TASK_TIME_LIMIT = env_int("EVENTS_TASK_TIME_LIMIT", 300)  # hard; soft is 10% less
-# --- channels -------------------------------------------------------------
+# --- channels (docs/realtime.md) -----------------------------------------------
+# channels-redis waits for pushes with a blocking BZPOPMIN of up to
+# `RedisChannelLayer.brpop_timeout` (5 s), which Redis answers only when it
+# ends, while redis-py 8 gives every read a 5 s `socket_timeout` by default: an
+# idle socket's receive timed out and daphne closed it with 1011 (issue 12).
+# The read timeout must outlast that block; it stays finite so that a Redis
+# that hangs fails the receive, which closes the connection (4503) instead of
+# leaving it open and deaf.
+CHANNELS_REDIS_SOCKET_TIMEOUT = 15
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNELS_PREFIX", "warble")},
+            "CONFIG": {
+                # A dict host: channels-redis hands every key but "address" to
+                # redis-py's ConnectionPool.from_url (options in the URL win).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": CHANNELS_REDIS_SOCKET_TIMEOUT,
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
+                        "health_check_interval": 30,  # PING a pooled connection idle this long
+                    }
+                ],
+                "prefix": os.environ.get("CHANNELS_PREFIX", "warble"),
+            },
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Keep-alives, so that proxies do not idle a connection out and clients can tell
+# a quiet connection from a dead one: a `heartbeat` frame on /ws/ (daphne also
+# sends protocol pings, --ping-interval) and a comment line on /api/v1/stream
+# (NOTIFICATIONS_SSE_KEEPALIVE_SECONDS, config/settings/product.py).
+NOTIFICATIONS_WS_HEARTBEAT_SECONDS = env_int("NOTIFICATIONS_WS_HEARTBEAT_SECONDS", 25)
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")

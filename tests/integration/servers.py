@@ -9,6 +9,7 @@ other tests' groups.
 """
 
 import sys
+import uuid
 
 import httpx
 
@@ -54,3 +55,14 @@ def start_asgi(procs: Procs, name: str = "asgi", **env: str) -> str:
     argv += ["--access-log", "-", "config.asgi:application"]
     procs.start(name, argv, env=process_env(**env), ready=_answers_health(port))
     return f"127.0.0.1:{port}"
+
+
+def start_stack(procs, **env: str) -> tuple[str, str, Proc]:
+    """A Celery worker, gunicorn and daphne sharing a fresh channel prefix, as in
+    production (`procs`: the `workers` fixture). Returns (WSGI base URL, ASGI
+    host:port, the daphne process)."""
+    env = {"CHANNELS_PREFIX": f"warble-test-{uuid.uuid4().hex[:8]}", "THROTTLE_ENABLED": "0", **env}
+    procs.start_worker("worker", **env)
+    wsgi = start_wsgi(procs, **env)
+    asgi = start_asgi(procs, **env)
+    return wsgi, asgi, procs.started[-1]

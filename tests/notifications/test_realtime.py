@@ -13,14 +13,16 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from asgiref.testing import ApplicationCommunicator
-from channels.layers import get_channel_layer
+from channels.db import aclose_old_connections
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.db import connections
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.api.serializers import TokenObtainSerializer
 from config.asgi import application
 from core.realtime import user_group
-from notifications.consumers import CLOSE_UNAUTHORIZED
+from notifications.consumers import CLOSE_UNAUTHORIZED, CLOSE_UNAVAILABLE
 from notifications.models import Verb
 from tests.factories import PostFactory, UserFactory
 from tweets import services as tweets
@@ -36,6 +38,15 @@ def _in_memory_layer(settings, monkeypatch):
 
     channel_layers.backends.clear()  # a fresh in-memory layer per test
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    yield
+    close_consumer_connections()
+
+
+def close_consumer_connections() -> None:
+    """channels.testing stubs out close_old_connections while it talks to the app:
+    a consumer that ends inside that window leaves its database connection open in
+    asgiref's sync thread (and the test database could not be dropped). Close it there."""
+    asyncio.run(aclose_old_connections())
 
 
 def access_token(user, lifetime: timedelta | None = None) -> str:
@@ -310,3 +321,137 @@ def test_an_open_socket_keeps_its_user_online_past_the_presence_ttl(monkeypatch)
     while_open, after_close = asyncio.run(scenario())
     assert while_open == [user.pk]
     assert after_close == []
+
+
+# --- keep-alives, revocation, a failing channel layer (issue 12) ----------------------
+
+
+def test_the_channel_layer_reads_from_redis_longer_than_it_blocks():
+    """channels-redis blocks up to `brpop_timeout` in a read that Redis answers only
+    then; a read timeout no longer than that closed idle sockets with 1011."""
+    from channels_redis.core import RedisChannelLayer
+
+    from config.settings import tasks
+
+    layer = RedisChannelLayer(**tasks.CHANNEL_LAYERS["default"]["CONFIG"])
+    pool = layer.create_pool(0)
+    connection = pool.connection_class(**pool.connection_kwargs)
+    assert connection.socket_timeout > layer.brpop_timeout
+    assert connection.socket_connect_timeout is not None
+
+
+def test_an_idle_socket_gets_heartbeat_frames(settings):
+    settings.NOTIFICATIONS_WS_HEARTBEAT_SECONDS = 0.05
+    token = access_token(UserFactory())
+
+    async def scenario():
+        socket = await open_socket(token)
+        frames = [await socket.receive_json_from(timeout=5) for _ in range(2)]
+        await socket.disconnect()
+        return frames
+
+    assert asyncio.run(scenario()) == [{"type": "heartbeat"}] * 2
+
+
+async def open_stream(token: str) -> ApplicationCommunicator:
+    app = ApplicationCommunicator(application, http_scope("/api/v1/stream", f"token={token}"))
+    await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+    assert (await app.receive_output(timeout=5))["status"] == 200
+    assert parse_events((await app.receive_output(timeout=5))["body"])[0][0] == "hello"
+    return app
+
+
+def test_revoking_the_users_tokens_ends_their_event_stream():
+    from accounts import services
+
+    alice = UserFactory(username="alice")
+    token = access_token(alice)
+
+    async def scenario():
+        app = await open_stream(token)
+        await in_thread(services.revoke_tokens)(user=alice)
+        last = await app.receive_output(timeout=5)
+        ended = await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+        return last, ended
+
+    last, ended = asyncio.run(scenario())
+    assert parse_events(last["body"]) == [("token.revoked", {"type": "token.revoked"})]
+    assert ended == {"type": "http.response.body"}  # no more_body: the response ended
+
+
+def test_an_open_event_stream_counts_its_user_online():
+    """Fan-out announces feed.new_entries only to users online: a client with only
+    the event stream must count too."""
+    from core import realtime
+
+    alice = UserFactory()
+    token = access_token(alice)
+
+    async def scenario():
+        app = await open_stream(token)
+        during = await in_thread(realtime.online_among)([alice.pk])
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=5)
+        return during, await in_thread(realtime.online_among)([alice.pk])
+
+    during, after = asyncio.run(scenario())
+    assert during == [alice.pk]
+    assert after == []
+
+
+class LayerThatLosesRedis(InMemoryChannelLayer):
+    """Receives for a moment, then fails as channels-redis does when Redis goes away."""
+
+    async def receive(self, channel):
+        await asyncio.sleep(0.2)
+        raise RedisConnectionError("Connection closed by server.")
+
+
+@pytest.fixture
+def layer_loses_redis(settings):
+    from channels.layers import channel_layers
+
+    backend = f"{__name__}.LayerThatLosesRedis"
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend}}
+    channel_layers.backends.clear()
+
+
+def test_a_socket_whose_channel_layer_fails_closes_with_4503(layer_loses_redis):
+    token = access_token(UserFactory())
+
+    async def scenario():
+        socket = await open_socket(token)
+        closed = await socket.receive_output(timeout=5)
+        await socket.wait(timeout=5)  # the consumer ended, no traceback for daphne
+        return closed
+
+    assert asyncio.run(scenario()) == {"type": "websocket.close", "code": CLOSE_UNAVAILABLE}
+
+
+def test_an_event_stream_whose_channel_layer_fails_ends_with_reconnect(layer_loses_redis):
+    token = access_token(UserFactory())
+
+    async def scenario():
+        app = await open_stream(token)
+        last = await app.receive_output(timeout=5)
+        ended = await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+        return last, ended
+
+    last, ended = asyncio.run(scenario())
+    assert parse_events(last["body"]) == [("reconnect", {"type": "reconnect"})]
+    assert ended == {"type": "http.response.body"}  # no more_body: the response ended
+
+
+def test_the_event_stream_is_in_the_openapi_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    operation = SchemaGenerator().get_schema(request=None, public=True)["paths"]["/api/v1/stream"]
+    assert set(operation) == {"get"}
+    get = operation["get"]
+    assert get["summary"]
+    assert get["security"] == [{"jwtAuth": []}]
+    assert "text/event-stream" in get["responses"]["200"]["content"]
+    assert {"401", "404"} <= set(get["responses"])
+    assert [p["name"] for p in get["parameters"]] == ["token"]

@@ -11,11 +11,13 @@ import json
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connections
+from rest_framework.test import APIClient
 
 from config.asgi import application
 from notifications.consumers import CLOSE_UNAUTHORIZED
 from tests.accounts.helpers import client_with, obtain_tokens
 from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.notifications.test_realtime import close_consumer_connections, in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,6 +29,8 @@ def _in_memory_layer(settings, monkeypatch):
     # The consumer's worker threads would keep their connections open (CONN_MAX_AGE)
     # and block the test database's teardown; close them after each use.
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    yield
+    close_consumer_connections()
 
 
 @pytest.fixture
@@ -174,3 +178,77 @@ def test_an_open_socket_marks_its_user_online_until_it_closes(alice, access):
     during, after = asyncio.run(scenario())
     assert during == [alice.pk]
     assert after == []
+
+
+# --- revocation while connected (issue 12, point 4) -------------------------------
+
+
+def test_revoking_the_users_tokens_closes_their_open_sockets_with_4401(alice, access):
+    from accounts import services
+
+    UserFactory(username="bob")
+    bob_access = obtain_tokens(APIClient(), "bob")["access"]
+
+    async def scenario():
+        mine = WebsocketCommunicator(application, f"/ws/?token={access}")
+        other = WebsocketCommunicator(application, f"/ws/?token={bob_access}")
+        for socket in (mine, other):
+            assert (await socket.connect(timeout=5))[0]
+            assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+        await in_thread(services.revoke_tokens)(user=alice)
+        closed = await mine.receive_output(timeout=5)
+        await other.send_json_to({"type": "ping"})
+        still_open = await other.receive_json_from(timeout=5)
+        for socket in (mine, other):
+            await socket.disconnect()
+        return closed, still_open
+
+    closed, still_open = asyncio.run(scenario())
+    assert closed == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+    assert still_open == {"type": "pong"}  # another user's socket is untouched
+
+
+def test_a_stale_revocation_message_leaves_a_newer_token_connected(alice):
+    """A socket opened with a token minted after the revocation stays open."""
+    from channels.layers import get_channel_layer
+
+    from accounts import services
+    from accounts.websocket_auth import TOKENS_REVOKED
+    from core.realtime import user_group
+
+    services.revoke_tokens(user=alice)
+    fresh = obtain_tokens(APIClient(), "alice")["access"]
+
+    async def scenario():
+        socket = WebsocketCommunicator(application, f"/ws/?token={fresh}")
+        assert (await socket.connect(timeout=5))[0]
+        await socket.receive_json_from(timeout=5)
+        await get_channel_layer().group_send(
+            user_group(alice.pk), {"type": TOKENS_REVOKED, "version": alice.token_version}
+        )
+        await socket.send_json_to({"type": "ping"})
+        answer = await socket.receive_json_from(timeout=5)
+        await socket.disconnect()
+        return answer
+
+    assert asyncio.run(scenario()) == {"type": "pong"}
+
+
+def test_a_revocation_between_authenticating_and_joining_still_closes_the_socket(
+    alice, access, monkeypatch
+):
+    """The announcement went to a group the socket had not joined yet: the
+    consumer asks the database once it has joined."""
+    from accounts import services, websocket_auth
+
+    authenticate = websocket_auth.user_for_token
+
+    async def authenticate_then_revoke(raw):
+        user = await authenticate(raw)
+        await in_thread(services.revoke_tokens)(user=alice)
+        return user
+
+    monkeypatch.setattr(websocket_auth, "user_for_token", authenticate_then_revoke)
+    connected, first, _ = connect(path=f"/ws/?token={access}")
+    assert connected
+    assert first == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}

@@ -1,0 +1,84 @@
+"""When the channel layer's Redis dies, open connections end instead of going deaf.
+
+daphne runs on a Redis of its own, which the test kills and starts again. Every
+socket must close with 4503 and every event stream end with `reconnect` (the
+client reconnects and resyncs through REST, docs/realtime.md "When Redis
+fails"); after Redis is back, new connections receive pushes again. Before
+issue 12 a stream whose receive failed stopped delivering without a word.
+"""
+
+import asyncio
+
+import pytest
+from channels_redis.core import RedisChannelLayer
+
+from core.realtime import user_group
+from tests.factories import UserFactory
+from tests.integration.procs import Procs, free_port
+from tests.integration.realtime_clients import Socket, Stream, access_token, stream_client
+from tests.integration.servers import start_asgi
+
+pytestmark = pytest.mark.integration
+
+WITHIN = 30  # seconds: the read timeout (15 s) bounds a hung Redis; a dead one fails at once
+
+
+def start_redis(procs: Procs, port: int):
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+    argv += ["--appendonly", "no"]
+    return procs.start(f"redis-{port}", argv, ready=r"Ready to accept connections")
+
+
+def test_connections_end_when_redis_dies_and_work_again_when_it_is_back(transactional_db):
+    alice = UserFactory(username="alice")
+    token = access_token(alice)
+    port = free_port()
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    prefix = "warble-redis-down"
+    with Procs() as procs:
+        redis = start_redis(procs, port)
+        asgi = start_asgi(procs, REDIS_URL=redis_url, CHANNELS_PREFIX=prefix)
+        layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+
+        async def push(text: str) -> None:
+            payload = {"type": "notification.unread_count", "count": text}
+            await layer.group_send(user_group(alice.pk), {"type": "push", "payload": payload})
+
+        async def before_and_during():
+            async with stream_client() as http:
+                connections = [
+                    await Socket("socket 1").open(asgi, token),
+                    await Socket("socket 2").open(asgi, token, header=True),
+                    await Stream("stream").open(asgi, token, http=http),
+                ]
+                await push("before")
+                for connection in connections:
+                    await connection.wait_for(lambda f: f.get("count") == "before", timeout=WITHIN)
+                redis.kill()
+                ends = [await c.wait_closed(timeout=WITHIN) for c in connections]
+                last = connections[-1].frames[-1]
+                for connection in connections:
+                    await connection.close()
+                return ends, last
+
+        ends, last = asyncio.run(before_and_during())
+        assert ends == [4503, 4503, "ended"]
+        assert last == {"event": "reconnect", "type": "reconnect"}
+
+        redis = start_redis(procs, port)
+
+        async def after():
+            async with stream_client() as http:
+                connections = [
+                    await Socket("socket again").open(asgi, token),
+                    await Stream("stream again").open(asgi, token, http=http),
+                ]
+                await push("after")
+                for connection in connections:
+                    await connection.wait_for(lambda f: f.get("count") == "after", timeout=WITHIN)
+                for connection in connections:
+                    await connection.close()
+
+        asyncio.run(after())
+        log = procs.started[1].log()
+        assert "Exception inside application" not in log  # warnings, not tracebacks per socket

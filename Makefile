@@ -52,6 +52,11 @@ lint: install
 lint-imports: install
 	$(VENV)/bin/lint-imports
 
+# mypy --strict over core and every services/selectors/handlers/events module
+# (the files are listed in pyproject.toml, [tool.mypy]).
+types: install
+	$(PY) -m mypy
+
 format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
@@ -65,7 +70,7 @@ schema-check: install
 deploy-check: install
 	$(PROD_CHECK_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-ci: test lint lint-imports migrations-check schema-check deploy-check
+ci: test lint lint-imports types migrations-check schema-check deploy-check
 
 # The performance harness (bench/README.md): drops/re-creates the database of
 # BENCH_DATABASE_URL (default warble_bench) and FLUSHDBs BENCH_REDIS_URL (default db 8).

@@ -1,5 +1,7 @@
 """Users. Usernames and emails are unique regardless of case."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.validators import RegexValidator
 from django.db import models
@@ -14,13 +16,24 @@ username_validator = RegexValidator(
 )
 
 
-class UserQuerySet(models.QuerySet):
+class UserQuerySet(models.QuerySet["User"]):
     def visible(self) -> "UserQuerySet":
         """Users whose profiles can be shown: active and not self-deactivated."""
         return self.filter(is_active=True, deactivated_at__isnull=True)
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+if TYPE_CHECKING:
+    # What BaseUserManager.from_queryset(UserQuerySet) builds, spelled out for mypy:
+    # django-stubs cannot type a class derived from a from_queryset() manager.
+    class _UserManagerBase(BaseUserManager["User"]):
+        def get_queryset(self) -> UserQuerySet: ...
+        def visible(self) -> UserQuerySet: ...
+
+else:
+    _UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
+
+
+class UserManager(_UserManagerBase):
     use_in_migrations = True
 
     def get_by_natural_key(self, username: str) -> "User":

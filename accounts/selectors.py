@@ -19,4 +19,5 @@ def visible_users_by_name(names: Iterable[str]) -> dict[str, User]:
     if not names:
         return {}
     found = User.objects.visible().annotate(name=Lower("username")).filter(name__in=names)
-    return {user.name: user for user in found}
+    # Usernames are ASCII (accounts.models.username_validator): lower() is SQL's LOWER.
+    return {user.username.lower(): user for user in found}

@@ -1,5 +1,8 @@
 """Every write to accounts. Keyword-only, typed, transactional."""
 
+from collections.abc import Mapping
+from typing import Any, TypedDict, Unpack
+
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -24,6 +27,18 @@ from core.errors import Invalid
 from core.events import publish
 
 PROFILE_FIELDS = ("display_name", "bio", "location", "website", "is_private")
+
+
+class ProfileChanges(TypedDict, total=False):
+    """The PROFILE_FIELDS a profile update may change; a missing key is left alone."""
+
+    display_name: str
+    bio: str
+    location: str
+    website: str
+    is_private: bool
+
+
 ERASED_FIELDS = (
     "username", "email", "display_name", "bio", "location", "website", "avatar",
     "is_active", "is_private", "deactivated_at",
@@ -38,8 +53,10 @@ def _check_password(*, password: str, user: User, field: str = "password") -> No
 
 
 def _check_username_free(*, username: str, exclude_id: int | None = None) -> None:
-    taken = User.objects.filter(username__iexact=username).exclude(pk=exclude_id).exists()
-    if taken:
+    users = User.objects.filter(username__iexact=username)
+    if exclude_id is not None:
+        users = users.exclude(pk=exclude_id)
+    if users.exists():
         raise Invalid(fields={"username": ["This username is taken."]}, code="unique")
 
 
@@ -71,8 +88,11 @@ def user_register(*, username: str, email: str, password: str, display_name: str
 
 
 @transaction.atomic
-def user_update_profile(*, user: User, username: str | None = None, **fields) -> User:
+def user_update_profile(
+    *, user: User, username: str | None = None, **changes: Unpack[ProfileChanges]
+) -> User:
     """Change the profile fields a user may change; anything else is ignored by design."""
+    fields: dict[str, object] = dict(changes)
     changed = []
     if username is not None and username != user.username:
         _check_username_free(username=username, exclude_id=user.pk)
@@ -209,10 +229,11 @@ STAFF_FIELDS = ("email", "is_staff", "is_superuser")
 
 
 @transaction.atomic
-def user_update_by_staff(*, user: User, changes: dict) -> User:
+def user_update_by_staff(*, user: User, changes: Mapping[str, Any]) -> User:
     """Profile fields through the same rules as `PATCH /users/me`, plus the email and
     staff flags only the admin changes. Saves the named fields only: a full save
-    would write back stale counters over those other transactions move with F()."""
+    would write back stale counters over those other transactions move with F().
+    `changes` is the admin form's cleaned data (field name -> value of that field's type)."""
     unknown = set(changes) - {"username", *PROFILE_FIELDS, *STAFF_FIELDS}
     if unknown:
         raise ValueError(f"not changeable here: {', '.join(sorted(unknown))}")

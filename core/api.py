@@ -9,6 +9,7 @@ from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,7 +22,7 @@ class PingView(APIView):
         summary='Answer {"pong": true} to an authenticated client (the benchmark\'s baseline)',
         responses={200: inline_serializer("Pong", {"pong": serializers.BooleanField()})},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response({"pong": True})
 
 

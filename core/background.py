@@ -13,4 +13,5 @@ from celery import current_app
 
 
 def send_task(name: str, *, kwargs: dict[str, Any], countdown: float | None = None) -> None:
-    current_app.tasks[name].apply_async(kwargs=kwargs, countdown=countdown)
+    # celery-types declares `countdown: float`; Celery's own default is None (no delay).
+    current_app.tasks[name].apply_async(kwargs=kwargs, countdown=countdown)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ run does again. The caller decides how to continue past the deadline (the
 erasure handlers publish a continuation event, so the outbox carries the rest).
 """
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 
@@ -40,5 +41,5 @@ def run_each(
     budget = DEFAULT_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     deadline = clock() + budget
     for key in dict.fromkeys(keys):
-        if not run_until(lambda k=key: step(k), deadline=deadline, clock=clock):
+        if not run_until(functools.partial(step, key), deadline=deadline, clock=clock):
             hand_on(key)

@@ -14,7 +14,7 @@ class IdConverter:
             raise ValueError("beyond a 64-bit id")  # Django answers 404 for no match
         return number
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: int) -> str:
         return str(value)
 
 

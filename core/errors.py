@@ -18,6 +18,9 @@ from drf_standardized_errors import handler
 from drf_standardized_errors.types import ExceptionHandlerContext
 from rest_framework import exceptions, status
 
+# What a Django middleware wraps: the rest of the stack, request to response.
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -95,21 +98,30 @@ class ConflictError(exceptions.APIException):
 class DomainErrorMiddleware:
     """Domain errors a plain Django view lets through answer as in DRF views."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_exception(self, request, exception: Exception) -> JsonResponse | None:
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
         if not isinstance(exception, DomainError):
             return None
-        context = {"view": None, "args": (), "kwargs": {}, "request": None}  # no DRF view
+        # No DRF view here: the context has no view, arguments or DRF request.
+        context: dict[str, object] = {"view": None, "args": (), "kwargs": {}, "request": None}
         drf = ExceptionHandler(exception, cast(ExceptionHandlerContext, context))
         converted = drf.convert_known_exceptions(exception)
         if not isinstance(converted, exceptions.APIException):
             return None  # a bare DomainError: Django's 500 path
         return JsonResponse(drf.format_exception(converted), status=converted.status_code)
+
+
+class _FlatAPIException(exceptions.APIException):
+    """A non-validation error reduced to one detail, keeping the two attributes
+    drf-standardized-errors turns into headers (WWW-Authenticate, Retry-After)."""
+
+    auth_header: str | None = None
+    wait: float | None = None
 
 
 class ExceptionHandler(handler.ExceptionHandler):
@@ -147,7 +159,7 @@ class ExceptionHandler(handler.ExceptionHandler):
             and isinstance(detail, dict)
             and "detail" in detail
         ):
-            flat = exceptions.APIException(
+            flat = _FlatAPIException(
                 detail=str(detail["detail"]), code=str(detail.get("code") or exc.default_code)
             )
             flat.status_code = exc.status_code
@@ -157,7 +169,9 @@ class ExceptionHandler(handler.ExceptionHandler):
         return exc
 
 
-def error_payload(*, kind: str, code: str, detail: str, attr: str | None = None) -> dict:
+def error_payload(
+    *, kind: str, code: str, detail: str, attr: str | None = None
+) -> dict[str, object]:
     return {"type": kind, "errors": [{"code": code, "detail": detail, "attr": attr}]}
 
 
@@ -166,13 +180,15 @@ def error_response(*, status_code: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse(error_payload(kind=kind, code=code, detail=detail), status=status_code)
 
 
-def not_found(request, exception=None, **kwargs) -> JsonResponse:
+def not_found(
+    request: HttpRequest, exception: Exception | None = None, **kwargs: object
+) -> JsonResponse:
     return error_response(
         status_code=status.HTTP_404_NOT_FOUND, code="not_found", detail="Not found."
     )
 
 
-def server_error(request, **kwargs) -> JsonResponse:
+def server_error(request: HttpRequest, **kwargs: object) -> JsonResponse:
     return error_response(
         status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
         code="error",
@@ -180,7 +196,7 @@ def server_error(request, **kwargs) -> JsonResponse:
     )
 
 
-def method_not_allowed(request, allowed: list[str]) -> JsonResponse:
+def method_not_allowed(request: HttpRequest, allowed: list[str]) -> JsonResponse:
     response = error_response(
         status_code=status.HTTP_405_METHOD_NOT_ALLOWED,
         code="method_not_allowed",
@@ -190,7 +206,9 @@ def method_not_allowed(request, allowed: list[str]) -> JsonResponse:
     return response
 
 
-def bad_request(request, exception=None, **kwargs) -> JsonResponse:
+def bad_request(
+    request: HttpRequest, exception: Exception | None = None, **kwargs: object
+) -> JsonResponse:
     # A form body over DATA_UPLOAD_MAX_MEMORY_SIZE read outside DRF (the CSRF
     # middleware reads POST bodies of plain views) reaches Django as a 400.
     if isinstance(exception, RequestDataTooBig):
@@ -204,7 +222,9 @@ def bad_request(request, exception=None, **kwargs) -> JsonResponse:
     )
 
 
-def permission_denied(request, exception=None, **kwargs) -> JsonResponse:
+def permission_denied(
+    request: HttpRequest, exception: Exception | None = None, **kwargs: object
+) -> JsonResponse:
     return error_response(
         status_code=status.HTTP_403_FORBIDDEN,
         code="permission_denied",
@@ -266,7 +286,7 @@ class ApiErrorsAsJsonMiddleware:
     browsable API gets its HTML error page.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
@@ -300,10 +320,10 @@ class RejectNulBytesMiddleware:
     URL parameters.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in request.path or "%00" in query or "\x00" in query:
             return error_response(

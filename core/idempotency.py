@@ -11,7 +11,9 @@ import functools
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,9 +21,16 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.models import IdempotencyRecord
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
+
+V = TypeVar("V", bound="APIView")
+P = ParamSpec("P")
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -54,7 +63,7 @@ class IdempotencyKeyInFlight(APIException):
     default_code = "idempotency_key_in_flight"
 
 
-def _request_hash(request) -> str:
+def _request_hash(request: Request) -> str:
     # Keyed: bodies hold secrets (register's password), and a plain SHA-256 of a
     # body whose other fields are known is a fast offline password-guessing oracle.
     body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
@@ -63,7 +72,7 @@ def _request_hash(request) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _scope(request) -> str:
+def _scope(request: Request) -> str:
     user = getattr(request, "user", None)
     who = str(user.pk) if user is not None and user.is_authenticated else "anon"
     return f"{who}:{request.path}"[:200]
@@ -88,11 +97,13 @@ def _take_over_if_abandoned(existing: IdempotencyRecord) -> bool:
     return bool(deleted)
 
 
-def idempotent(view_method):
+def idempotent(
+    view_method: Callable[Concatenate[V, Request, P], Response],
+) -> Callable[Concatenate[V, Request, P], Response]:
     """Decorate a DRF view's `post` so it honours the `Idempotency-Key` header."""
 
     @functools.wraps(view_method)
-    def wrapper(self, request, *args, **kwargs):
+    def wrapper(self: V, request: Request, /, *args: P.args, **kwargs: P.kwargs) -> Response:
         key = request.headers.get(HEADER, "").strip()
         if not key:
             return view_method(self, request, *args, **kwargs)

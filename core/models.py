@@ -1,5 +1,7 @@
 """Infrastructure tables with no domain knowledge."""
 
+from typing import ClassVar
+
 from django.db import models
 
 
@@ -112,15 +114,15 @@ class EventDelivery(models.Model):
         return f"{self.handler} #{self.event_id} ({self.state})"
 
 
-class DeadLetterManager(models.Manager):
-    def get_queryset(self):
+class DeadLetterManager(models.Manager["DeadLetter"]):
+    def get_queryset(self) -> models.QuerySet["DeadLetter"]:
         return super().get_queryset().filter(state=EventDelivery.State.DEAD)
 
 
 class DeadLetter(EventDelivery):
     """The dead letters alone (an admin list with a replay action)."""
 
-    objects = DeadLetterManager()
+    objects: ClassVar[DeadLetterManager] = DeadLetterManager()
 
     class Meta:
         proxy = True

@@ -8,20 +8,30 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.db.models import Model, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+if TYPE_CHECKING:
+    # Not at run time: DRF's GenericAPIView imports the default pagination class.
+    from rest_framework.views import APIView
+
+# An OpenAPI schema object, as drf-spectacular builds them.
+Schema = dict[str, Any]
+
 
 class IdCursorPagination(CursorPagination):
-    ordering = "-id"
+    ordering: str | tuple[str, ...] = "-id"
     page_size = 20
     page_size_query_param = "limit"
     max_page_size = 100
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: Schema) -> Schema:
         return envelope_schema(schema)
 
 
@@ -37,6 +47,22 @@ class CreatedCursorPagination(IdCursorPagination):
 # time-ordered integer. The cursor is an opaque token holding the key of the
 # last (or first) row shown, so a merged list sorted by key paginates exactly
 # like a single table.
+
+
+class Keyed(Protocol):
+    """A row of a keyset list: its key is its time-ordered id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+K = TypeVar("K", bound=Keyed)
+M = TypeVar("M", bound=Model)
+R = TypeVar("R")
+
+
+def _row_id(row: Keyed) -> int:
+    return row.id
 
 
 @dataclass(frozen=True)
@@ -61,7 +87,7 @@ class KeysetWindow:
     def fetch_size(self) -> int:
         return self.limit + 1
 
-    def apply(self, queryset, field: str = "id"):
+    def apply(self, queryset: QuerySet[M, R], field: str = "id") -> QuerySet[M, R]:
         """Filter, order and slice a queryset to this window (at most limit + 1 rows)."""
         if self.after is not None:
             queryset = queryset.filter(**{f"{field}__gt": self.after}).order_by(field)
@@ -71,7 +97,7 @@ class KeysetWindow:
             queryset = queryset.order_by(f"-{field}")
         return queryset[: self.fetch_size]
 
-    def merge(self, *row_lists: Sequence, key: Callable = lambda row: row.id) -> list:
+    def merge(self, *row_lists: Sequence[K], key: Callable[[K], int] = _row_id) -> list[K]:
         """Merge lists each already fetched with this window into one, in window order."""
         rows = sorted(
             (row for rows in row_lists for row in rows), key=key, reverse=not self.ascending
@@ -114,7 +140,7 @@ class KeysetPagination(BasePagination):
     max_limit = 100
     key_field = "id"
 
-    def get_window(self, request) -> KeysetWindow:
+    def get_window(self, request: Request) -> KeysetWindow:
         self.request = request
         raw_limit = request.query_params.get(self.limit_query_param)
         limit = self.default_limit
@@ -132,9 +158,10 @@ class KeysetPagination(BasePagination):
         self.window = KeysetWindow(limit=limit, before=before, after=after)
         return self.window
 
-    def paginate_rows(self, rows: Sequence, key: Callable | None = None) -> list:
+    def paginate_rows(self, rows: Sequence[R], key: Callable[[R], int] | None = None) -> list[R]:
         """Trim rows fetched for `self.window` to a page, newest first, and set the links."""
-        key = key or (lambda row: getattr(row, self.key_field))
+        if key is None:
+            key = self._key_of
         window = self.window
         has_more = len(rows) > window.limit
         page = list(rows[: window.limit])
@@ -155,7 +182,18 @@ class KeysetPagination(BasePagination):
             self.next_cursor = encode_cursor(before=window.after + 1)
         return page
 
-    def paginate_queryset(self, queryset, request, view=None) -> list:
+    def _key_of(self, row: object) -> int:
+        key: int = getattr(row, self.key_field)
+        return key
+
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[M, R] | Sequence[R],
+        request: Request,
+        view: "APIView | None" = None,
+    ) -> list[R]:
+        if not isinstance(queryset, QuerySet):
+            raise TypeError("KeysetPagination pages querysets; merged lists use paginate_rows")
         window = self.get_window(request)
         return self.paginate_rows(list(window.apply(queryset, self.key_field)))
 
@@ -165,7 +203,7 @@ class KeysetPagination(BasePagination):
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, cursor)
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         return Response(
             {
                 "results": data,
@@ -174,10 +212,10 @@ class KeysetPagination(BasePagination):
             }
         )
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: Schema) -> Schema:
         return envelope_schema(schema)
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: "APIView") -> list[Schema]:
         return [
             {
                 "name": self.cursor_query_param,
@@ -198,7 +236,7 @@ class KeysetPagination(BasePagination):
         ]
 
 
-def envelope_schema(results_schema: dict) -> dict:
+def envelope_schema(results_schema: Schema) -> Schema:
     link = {"type": "string", "nullable": True, "format": "uri"}
     return {
         "type": "object",
@@ -212,14 +250,19 @@ class BoundedPagination(BasePagination):
     100 ids, at most 50 suggestions): every row in one page, `next` and
     `previous` null. Clients read every list the same way."""
 
-    def paginate_queryset(self, queryset, request, view=None) -> list:
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[M, R] | Sequence[R],
+        request: Request,
+        view: "APIView | None" = None,
+    ) -> list[R]:
         return list(queryset)
 
-    def get_paginated_response(self, data) -> Response:
+    def get_paginated_response(self, data: Any) -> Response:
         return Response({"results": data, "next": None, "previous": None})
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: Schema) -> Schema:
         return envelope_schema(schema)
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: "APIView") -> list[Schema]:
         return []

@@ -5,22 +5,33 @@ the statuses it cannot infer (409, 413, 422) are added per operation with
 `error_responses(...)`, in the same error shape.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+
+if TYPE_CHECKING:
+    # Documentation only: these serializers describe error bodies, they never load instances.
+    _DocSerializer = serializers.Serializer[Any]
+else:  # Serializer takes no type argument at run time
+    _DocSerializer = serializers.Serializer
 
 NO_CONTENT = OpenApiResponse(description="Done; no body.")
 
 
-class ErrorItemSerializer(serializers.Serializer):
+class ErrorItemSerializer(_DocSerializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
 
 
-class ErrorResponseSerializer(serializers.Serializer):
+class ErrorResponseSerializer(_DocSerializer):
     type = serializers.ChoiceField(choices=["client_error", "server_error"])
-    errors = ErrorItemSerializer(many=True)
+    # DRF's serializer metaclass moves declared fields off the class, so this field
+    # does not replace `Serializer.errors`; the stubs cannot see that.
+    errors = ErrorItemSerializer(many=True)  # type: ignore[assignment]
 
 
 _DESCRIPTIONS = {
@@ -37,11 +48,12 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
-class BearerJWTScheme(OpenApiAuthenticationExtension):
+# drf-spectacular's __init_subclass__ (its extension registry) is unannotated.
+class BearerJWTScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Gives Swagger UI its Authorize button for our JWT authentication class."""
 
     target_class = "accounts.authentication.JWTAuthentication"
     name = "jwtAuth"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
         return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}

@@ -7,7 +7,7 @@ from this module (`dispatch.use_tasks` below), so core.events never imports it.
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 
 from core.events import delivery, dispatch, retention
@@ -25,7 +25,9 @@ logger = logging.getLogger(__name__)
     soft_time_limit=settings.EVENTS_TASK_TIME_LIMIT - max(5, settings.EVENTS_TASK_TIME_LIMIT // 10),
     time_limit=settings.EVENTS_TASK_TIME_LIMIT,
 )
-def run_handler(self, *, handler: str, event_ids: list[int], first_attempt: bool = False) -> None:
+def run_handler(
+    self: Task[..., None], *, handler: str, event_ids: list[int], first_attempt: bool = False
+) -> None:
     """Run one handler on a batch of events (core.events.delivery.deliver)."""
     try:
         delivery.deliver(handler=handler, event_ids=event_ids, first_attempt=first_attempt)

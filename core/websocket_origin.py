@@ -5,11 +5,14 @@ list. Native and server clients send none; they cannot be tricked by another
 site into using the user's credentials, and they authenticate with a token.
 """
 
+from urllib.parse import ParseResult
+
 from channels.security.websocket import OriginValidator
 
 
-class BrowserOriginValidator(OriginValidator):
-    def valid_origin(self, parsed_origin):
+# channels ships no type information: its classes are Any to mypy.
+class BrowserOriginValidator(OriginValidator):  # type: ignore[misc]
+    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
         if parsed_origin is None:
             return True
-        return self.validate_origin(parsed_origin)
+        return bool(self.validate_origin(parsed_origin))

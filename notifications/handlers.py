@@ -194,7 +194,7 @@ def record_mentions(events: list[Delivered[PostCreated | PostEdited]]) -> None:
     for post_id, post in posts.items():
         added, _ = changes[post_id]
         # The parent's author already hears about this post as a reply or quote.
-        told = {parent_authors.get(post.reply_to_id), parent_authors.get(post.quote_of_id)}
+        told = {parent_authors.get(ref) for ref in (post.reply_to_id, post.quote_of_id) if ref}
         candidates += [(user_id, post) for user_id in sorted(added - told - {post.author_id})]
     visible = posts_of.visible_pairs((user_id, post.id) for user_id, post in candidates)
     services.notify(

@@ -8,11 +8,13 @@ longer see, and a follow request that is no longer pending.
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
+from accounts.viewer import Viewer
 from notifications.models import Mention, Notification, NotificationSettings, TargetType, Verb
 from relationships.models import FollowRequest
 from relationships.visibility import block_between_q, muted_user_ids_q
@@ -20,7 +22,7 @@ from tweets.models import Post
 from tweets.selectors import posts_for_viewer
 
 
-def visible_notifications(*, user):
+def visible_notifications(*, user: User) -> QuerySet[Notification]:
     """The recipient's notifications as they should be shown (a queryset, actor loaded)."""
     hidden_target = Q(target_type=TargetType.POST) & ~Q(
         Exists(Post.objects.visible_to(user).filter(pk=OuterRef("target_id")))
@@ -40,7 +42,9 @@ def visible_notifications(*, user):
     )
 
 
-def notification_list(*, user, unread: bool | None = None, verbs: list[str] | None = None):
+def notification_list(
+    *, user: User, unread: bool | None = None, verbs: list[str] | None = None
+) -> QuerySet[Notification]:
     """Newest first by `sort_id` (the caller paginates)."""
     rows = visible_notifications(user=user)
     if unread is not None:
@@ -50,17 +54,17 @@ def notification_list(*, user, unread: bool | None = None, verbs: list[str] | No
     return rows
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user: User) -> int:
     return visible_notifications(user=user).filter(is_read=False).count()
 
 
-def unread_counts(*, user_ids) -> dict[int, int]:
+def unread_counts(*, user_ids: Iterable[int]) -> dict[int, int]:
     """Unread counts for several recipients (pushes after a batch): one query each."""
     users = User.objects.filter(pk__in=set(user_ids))
     return {user.pk: unread_count(user=user) for user in users}
 
 
-def notifications_by_ids(*, user, ids) -> list[Notification]:
+def notifications_by_ids(*, user: User, ids: Iterable[int]) -> list[Notification]:
     """The recipient's visible notifications among `ids`, newest first (for pushes)."""
     return list(visible_notifications(user=user).filter(pk__in=list(ids)).order_by("-sort_id"))
 
@@ -71,7 +75,9 @@ class NotificationTargets:
     users: dict[int, User] = field(default_factory=dict)
 
 
-def notification_targets(*, viewer, notifications) -> NotificationTargets:
+def notification_targets(
+    *, viewer: Viewer, notifications: Iterable[Notification]
+) -> NotificationTargets:
     """Targets of a page of notifications: the posts the viewer may see (one query,
     author loaded) and the users (one query). Constant in the page size."""
     post_ids = {n.target_id for n in notifications if n.target_type == TargetType.POST}
@@ -87,7 +93,7 @@ def notification_targets(*, viewer, notifications) -> NotificationTargets:
 # --- mentions and settings -------------------------------------------------------
 
 
-def mentioned_user_ids(*, post_ids) -> dict[int, set[int]]:
+def mentioned_user_ids(*, post_ids: Iterable[int]) -> dict[int, set[int]]:
     """The mentioned users of each of these posts (posts without any are left out)."""
     found: dict[int, set[int]] = defaultdict(set)
     rows = Mention.objects.filter(post_id__in=list(post_ids)).values_list("post_id", "user_id")
@@ -96,7 +102,7 @@ def mentioned_user_ids(*, post_ids) -> dict[int, set[int]]:
     return found
 
 
-def email_verbs_for(*, user_ids) -> dict[int, set[str]]:
+def email_verbs_for(*, user_ids: Iterable[int]) -> dict[int, set[str]]:
     """Verbs each user wants emails for (users without settings want none). One query."""
     rows = NotificationSettings.objects.filter(user_id__in=set(user_ids)).values_list(
         "user_id", "email_verbs"
@@ -104,7 +110,7 @@ def email_verbs_for(*, user_ids) -> dict[int, set[str]]:
     return {user_id: set(verbs or []) for user_id, verbs in rows}
 
 
-def settings_for(*, user) -> NotificationSettings:
+def settings_for(*, user: User) -> NotificationSettings:
     """The user's settings (defaults when they never changed them; nothing is written)."""
     return NotificationSettings.objects.filter(user_id=user.pk).first() or NotificationSettings(
         user_id=user.pk

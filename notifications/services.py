@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from accounts import selectors as accounts
@@ -28,6 +28,7 @@ from accounts.models import User
 from core.background import send_task
 from core.errors import Invalid
 from core.ids import new_id
+from core.sql import quoted_column
 from notifications import realtime, selectors
 from notifications.models import (
     NO_TARGET_ID,
@@ -53,7 +54,7 @@ class Cause:
     target_id: int = NO_TARGET_ID
 
     @property
-    def key(self) -> dict:
+    def key(self) -> dict[str, str | int]:
         return {
             "recipient_id": self.recipient_id,
             "actor_id": self.actor_id,
@@ -96,15 +97,12 @@ def _insert_new(causes: list[Cause]) -> dict[int, Cause]:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     table = connection.ops.quote_name(Notification._meta.db_table)
     columns = ", ".join(
-        connection.ops.quote_name(Notification._meta.get_field(name).column)
+        quoted_column(Notification, name)
         for name in ("id", "sort_id", "is_read", "created_at", "surfaced_at", *_CAUSE_FIELDS)
     )
-    conflict = ", ".join(
-        connection.ops.quote_name(Notification._meta.get_field(name).column)
-        for name in _CAUSE_FIELDS
-    )
+    conflict = ", ".join(quoted_column(Notification, name) for name in _CAUSE_FIELDS)
     by_id = {new_id(): cause for cause in causes}
-    params: list = []
+    params: list[int | str | bool | None] = []
     for nid, cause in by_id.items():
         params += [nid, nid, False, now, now, *(getattr(cause, name) for name in _CAUSE_FIELDS)]
     values = ", ".join(["(" + ", ".join(["%s"] * 10) + ")"] * len(by_id))
@@ -174,7 +172,7 @@ def _after_commit(ids_by_recipient: dict[int, list[int]]) -> None:
 
 
 @transaction.atomic
-def withdraw(*, notifications) -> int:
+def withdraw(*, notifications: QuerySet[Notification]) -> int:
     """Delete notifications whose cause is gone; push the recipients' new unread counts."""
     affected = set(notifications.filter(is_read=False).values_list("recipient_id", flat=True))
     deleted, _ = notifications.delete()
@@ -183,7 +181,7 @@ def withdraw(*, notifications) -> int:
     return deleted
 
 
-def _push_counts(user_ids) -> None:
+def _push_counts(user_ids: set[int]) -> None:
     try:
         realtime.push_unread_counts(user_ids=user_ids)
     except Exception:
@@ -288,7 +286,7 @@ def schedule_email_digests(*, ids_by_recipient: dict[int, list[int]]) -> None:
 
 DIGEST_MAX_ITEMS = 50
 
-_PHRASES = {
+_PHRASES: dict[str, str] = {
     Verb.FOLLOW: "{actor} followed you",
     Verb.FOLLOW_REQUEST: "{actor} asked to follow you",
     Verb.FOLLOW_APPROVED: "{actor} approved your follow request",

@@ -9,8 +9,10 @@ and hands the rest on with RelationshipsErasureContinued.
 """
 
 from collections import Counter
+from typing import TypeVar
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 
 from accounts.models import User
 from core.counters import decrement
@@ -19,6 +21,8 @@ from relationships.events import RelationshipsErasureContinued, UserUnfollowed
 from relationships.models import Block, Follow, FollowRequest, Mute
 
 CHUNK = 1000
+
+M = TypeVar("M", bound=Model)
 
 
 def erase_step(*, user_id: int) -> bool:
@@ -31,13 +35,14 @@ def continue_later(*, user_id: int) -> None:
         publish(RelationshipsErasureContinued(user_id=user_id))
 
 
-def _locked(queryset, *fields: str) -> list[tuple]:
+def _locked(queryset: QuerySet[M], *fields: str) -> list[tuple[int, ...]]:
+    """Up to CHUNK rows of `queryset` (these integer `fields`), locked by this transaction."""
     return list(
         queryset.select_for_update(skip_locked=True).order_by("pk").values_list(*fields)[:CHUNK]
     )
 
 
-def _unfollow(rows: list[tuple[int, int, int]]) -> None:
+def _unfollow(rows: list[tuple[int, ...]]) -> None:
     """Delete these (pk, follower, followee) follows, which this transaction locked."""
     Follow.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
     decrement(User, "following_count", Counter(follower for _, follower, _ in rows))
@@ -63,9 +68,9 @@ def _followers(user_id: int) -> bool:
     return bool(rows)
 
 
-def _delete_chunk(queryset) -> bool:
+def _delete_chunk(queryset: QuerySet[M]) -> bool:
     ids = [pk for (pk,) in _locked(queryset, "pk")]
-    return bool(ids) and bool(queryset.model.objects.filter(pk__in=ids).delete()[0])
+    return bool(ids) and bool(queryset.model._default_manager.filter(pk__in=ids).delete()[0])
 
 
 @transaction.atomic

@@ -1,12 +1,14 @@
 """Reads of relationships: visible users, lists, relationship flags, suggestions."""
 
 from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 
 from accounts.models import User
+from accounts.viewer import Viewer, viewer_id
 from core.errors import NotAllowed, NotFound
 from relationships.models import Block, Follow, FollowRequest, Mute
 from relationships.visibility import block_between_q, follows_q
@@ -14,14 +16,15 @@ from relationships.visibility import block_between_q, follows_q
 SUGGESTIONS_MAX = 50
 
 
-def _visible_users(*, viewer) -> QuerySet[User]:
+def _visible_users(*, viewer: Viewer) -> QuerySet[User]:
     users = User.objects.visible()
-    if viewer is not None and viewer.is_authenticated:
-        users = users.exclude(block_between_q(viewer_id=viewer.pk))
+    me = viewer_id(viewer)
+    if me is not None:
+        users = users.exclude(block_between_q(viewer_id=me))
     return users
 
 
-def user_get_visible_to(*, viewer, user_id: int) -> User:
+def user_get_visible_to(*, viewer: Viewer, user_id: int) -> User:
     """A user whose profile `viewer` may see, or 404: unknown, deactivated,
     suspended, or blocked in either direction."""
     user = _visible_users(viewer=viewer).filter(pk=user_id).first()
@@ -30,14 +33,14 @@ def user_get_visible_to(*, viewer, user_id: int) -> User:
     return user
 
 
-def user_get_by_username_visible_to(*, viewer, username: str) -> User:
+def user_get_by_username_visible_to(*, viewer: Viewer, username: str) -> User:
     user = _visible_users(viewer=viewer).filter(username__iexact=username).first()
     if user is None:
         raise NotFound()
     return user
 
 
-def _check_lists_visible(*, viewer, user: User) -> None:
+def _check_lists_visible(*, viewer: Viewer, user: User) -> None:
     """A private account's follower and following lists are for its approved followers."""
     if not user.is_private or viewer.pk == user.pk:
         return
@@ -45,18 +48,18 @@ def _check_lists_visible(*, viewer, user: User) -> None:
         raise NotAllowed("This account is private.", code="private_account")
 
 
-def _edge_list(*, viewer, edges: QuerySet, user_field: str) -> QuerySet:
+def _edge_list(*, viewer: Viewer, edges: QuerySet[Follow], user_field: str) -> QuerySet[Follow]:
     """Edges whose other end is active and not blocked either way with the viewer."""
-    return (
-        edges.filter(
-            **{f"{user_field}__is_active": True, f"{user_field}__deactivated_at__isnull": True}
-        )
-        .exclude(block_between_q(viewer_id=viewer.pk, user_field=user_field))
-        .select_related(user_field)
+    edges = edges.filter(
+        **{f"{user_field}__is_active": True, f"{user_field}__deactivated_at__isnull": True}
     )
+    me = viewer_id(viewer)
+    if me is not None:  # an anonymous viewer blocks and is blocked by no one
+        edges = edges.exclude(block_between_q(viewer_id=me, user_field=user_field))
+    return edges.select_related(user_field)
 
 
-def follower_list(*, viewer, user_id: int) -> QuerySet[Follow]:
+def follower_list(*, viewer: Viewer, user_id: int) -> QuerySet[Follow]:
     """Who follows `user_id` (ordering is the paginator's: newest first)."""
     user = user_get_visible_to(viewer=viewer, user_id=user_id)
     _check_lists_visible(viewer=viewer, user=user)
@@ -65,7 +68,7 @@ def follower_list(*, viewer, user_id: int) -> QuerySet[Follow]:
     )
 
 
-def following_list(*, viewer, user_id: int) -> QuerySet[Follow]:
+def following_list(*, viewer: Viewer, user_id: int) -> QuerySet[Follow]:
     user = user_get_visible_to(viewer=viewer, user_id=user_id)
     _check_lists_visible(viewer=viewer, user=user)
     return _edge_list(
@@ -91,7 +94,31 @@ def follow_request_list(*, user: User) -> QuerySet[FollowRequest]:
 RELATIONSHIP_FLAGS = ("following", "followed_by", "requested", "blocking", "blocked_by", "muting")
 
 
-def relationships_for(*, viewer: User, user_ids: list[int]) -> list[dict]:
+class Relationship(TypedDict):
+    """The viewer's relationship with one user (RELATIONSHIP_FLAGS, as the API shows them)."""
+
+    user_id: int
+    following: bool
+    followed_by: bool
+    requested: bool
+    blocking: bool
+    blocked_by: bool
+    muting: bool
+
+
+def _relationship(user_id: int, flags: dict[str, Any]) -> Relationship:
+    return Relationship(
+        user_id=user_id,
+        following=flags["following"],
+        followed_by=flags["followed_by"],
+        requested=flags["requested"],
+        blocking=flags["blocking"],
+        blocked_by=flags["blocked_by"],
+        muting=flags["muting"],
+    )
+
+
+def relationships_for(*, viewer: User, user_ids: list[int]) -> list[Relationship]:
     """The viewer's relationship with each visible user in `user_ids`, in the given
     order; unknown and deactivated users are left out. One query for any number."""
     me, other = viewer.pk, OuterRef("pk")
@@ -108,11 +135,11 @@ def relationships_for(*, viewer: User, user_ids: list[int]) -> list[dict]:
         )
         .values("pk", *RELATIONSHIP_FLAGS)
     )
-    by_id = {row.pop("pk"): row for row in rows}
-    return [{"user_id": uid, **by_id[uid]} for uid in dict.fromkeys(user_ids) if uid in by_id]
+    by_id = {row["pk"]: row for row in rows}
+    return [_relationship(uid, by_id[uid]) for uid in dict.fromkeys(user_ids) if uid in by_id]
 
 
-def relationship_for(*, viewer: User, user_id: int) -> dict:
+def relationship_for(*, viewer: User, user_id: int) -> Relationship:
     found = relationships_for(viewer=viewer, user_ids=[user_id])
     if not found:
         raise NotFound()
@@ -234,7 +261,7 @@ POPULAR_CACHE_SECONDS = 300
 def _popular_ids() -> list[int]:
     """The most followed accounts, shared by every user's top-up and cached: ranking
     all users by followers_count is a full scan without an index on it."""
-    ids = cache.get(POPULAR_CACHE_KEY)
+    ids: list[int] | None = cache.get(POPULAR_CACHE_KEY)
     if ids is None:
         ids = list(
             User.objects.visible()
@@ -257,14 +284,16 @@ def blocked_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     rows = Block.objects.filter(blocker_id__in=ids, blocked_id__in=ids).values_list(
         "blocker_id", "blocked_id"
     )
-    found = set()
+    found: set[tuple[int, int]] = set()
     for blocker, blocked in rows:
         found.add((blocker, blocked))
         found.add((blocked, blocker))
     return pairs & found
 
 
-def _existing_pairs(model, first: str, second: str, pairs) -> set[tuple[int, int]]:
+def _existing_pairs(
+    model: type[Follow] | type[Mute], first: str, second: str, pairs: Iterable[tuple[int, int]]
+) -> set[tuple[int, int]]:
     """Which of `pairs` exist as (first, second) rows of `model`. One query."""
     pairs = set(pairs)
     if not pairs:

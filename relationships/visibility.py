@@ -9,11 +9,8 @@ same as one following none.
 
 from django.db.models import Exists, OuterRef, Q
 
+from accounts.viewer import Viewer, viewer_id
 from relationships.models import Block, Follow, Mute
-
-
-def _is_anonymous(viewer) -> bool:
-    return viewer is None or not viewer.is_authenticated
 
 
 def block_between_q(*, viewer_id: int, user_field: str = "pk") -> Q:
@@ -29,7 +26,7 @@ def follows_q(*, viewer_id: int, user_field: str = "pk") -> Q:
     return Q(Exists(Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef(user_field))))
 
 
-def author_visibility_q(*, viewer, author_field: str = "author") -> Q:
+def author_visibility_q(*, viewer: Viewer, author_field: str = "author") -> Q:
     """A filter over rows with an author FK named `author_field` that keeps only
     rows whose author the viewer may see: an active account, not blocked in
     either direction, and public or followed by the viewer (or the viewer's own).
@@ -39,11 +36,12 @@ def author_visibility_q(*, viewer, author_field: str = "author") -> Q:
     attr = "{}" if author_field == "pk" else f"{author_field}__{{}}"
     active = Q(**{attr.format("is_active"): True, attr.format("deactivated_at__isnull"): True})
     public = Q(**{attr.format("is_private"): False})
-    if _is_anonymous(viewer):
+    me = viewer_id(viewer)
+    if me is None:
         return active & public
-    own = Q(**{author_field: viewer.pk})
-    followed = follows_q(viewer_id=viewer.pk, user_field=author_field)
-    blocked = block_between_q(viewer_id=viewer.pk, user_field=author_field)
+    own = Q(**{author_field: me})
+    followed = follows_q(viewer_id=me, user_field=author_field)
+    blocked = block_between_q(viewer_id=me, user_field=author_field)
     return active & (own | public | followed) & ~blocked
 
 
@@ -57,9 +55,10 @@ def is_blocked_between(*, user_id: int, other_id: int) -> bool:
 # --- mutes: only the feed and notifications apply them ---------------------
 
 
-def muted_user_ids_q(*, viewer, author_field: str = "author") -> Q:
+def muted_user_ids_q(*, viewer: Viewer, author_field: str = "author") -> Q:
     """True for rows whose author at `author_field` the viewer mutes.
     Use as `.exclude(muted_user_ids_q(viewer=user))`; never true for anonymous viewers."""
-    if _is_anonymous(viewer):
+    me = viewer_id(viewer)
+    if me is None:
         return Q(pk__in=[])
-    return Q(Exists(Mute.objects.filter(muter_id=viewer.pk, muted_id=OuterRef(author_field))))
+    return Q(Exists(Mute.objects.filter(muter_id=me, muted_id=OuterRef(author_field))))

@@ -11,7 +11,7 @@ spent and hands the rest on with ContentErasureContinued.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from core.events import publish, publish_many
 from tweets import services
@@ -34,7 +34,7 @@ def continue_later(*, user_id: int) -> None:
         publish(ContentErasureContinued(user_id=user_id))
 
 
-def _locked_ids(queryset) -> list[int]:
+def _locked_ids(queryset: QuerySet[Post] | QuerySet[PostEdit] | QuerySet[Bookmark]) -> list[int]:
     return list(
         queryset.select_for_update(of=("self",), skip_locked=True)
         .order_by("pk")
@@ -98,7 +98,7 @@ def _bookmarks(user_id: int) -> bool:
     return bool(Bookmark.objects.filter(pk__in=ids).delete()[0])
 
 
-def _locked_rows(queryset) -> list[tuple[int, int, int]]:
+def _locked_rows(queryset: QuerySet[Like] | QuerySet[Retweet]) -> list[tuple[int, int, int]]:
     """(pk, post id, post author id) of up to CHUNK of the account's likes or retweets,
     locked: the rows are deleted by this transaction and nobody else."""
     return list(

@@ -11,11 +11,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.viewer import Viewer
 from core.ids import new_id
 from relationships.visibility import author_visibility_q
 
 
-def post_visibility_q(*, viewer, prefix: str = "") -> Q:
+def post_visibility_q(*, viewer: Viewer, prefix: str = "") -> Q:
     """The one definition of which posts `viewer` may see.
 
     Not deleted; author active and not deactivated; and whatever the
@@ -31,15 +32,15 @@ def post_visibility_q(*, viewer, prefix: str = "") -> Q:
     ) & author_visibility_q(viewer=viewer, author_field=f"{prefix}author")
 
 
-def user_visibility_q(*, viewer, field: str) -> Q:
+def user_visibility_q(*, viewer: Viewer, field: str) -> Q:
     """Rows whose user at `field` (a liker, a retweeter) the viewer may see."""
     return Q(
         **{f"{field}__is_active": True, f"{field}__deactivated_at__isnull": True}
     ) & author_visibility_q(viewer=viewer, author_field=field)
 
 
-class PostQuerySet(models.QuerySet):
-    def visible_to(self, viewer) -> "PostQuerySet":
+class PostQuerySet(models.QuerySet["Post"]):
+    def visible_to(self, viewer: Viewer) -> "PostQuerySet":
         """Posts `viewer` (maybe anonymous) may see. Every read path goes through here."""
         return self.filter(post_visibility_q(viewer=viewer))
 
@@ -139,8 +140,8 @@ class _UserPostRow(models.Model):
         return f"{self.user_id} → {self.post_id}"
 
 
-class RetweetQuerySet(models.QuerySet):
-    def visible_to(self, viewer) -> "RetweetQuerySet":
+class RetweetQuerySet(models.QuerySet["Retweet"]):
+    def visible_to(self, viewer: Viewer) -> "RetweetQuerySet":
         return self.filter(
             post_visibility_q(viewer=viewer, prefix="post__"),
             user_visibility_q(viewer=viewer, field="user"),

@@ -12,15 +12,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import connection
-from django.db.models import BigIntegerField, IntegerField, Value
+from django.db.models import BigIntegerField, IntegerField, QuerySet, Value
 from django.db.models.functions import Lower
 
 from accounts.mentions import parse_mentions
 from accounts.models import User
+from accounts.viewer import SignedInViewer, Viewer, viewer_id
 from core.errors import NotFound
 from core.pagination import KeysetWindow
 from tweets.models import (
@@ -28,7 +28,9 @@ from tweets.models import (
     Like,
     Post,
     PostEdit,
+    PostQuerySet,
     Retweet,
+    RetweetQuerySet,
     post_visibility_q,
     user_visibility_q,
 )
@@ -83,22 +85,18 @@ class PostRenderContext:
     bookmarked: set[int] = field(default_factory=set)
 
 
-def _is_anonymous(viewer) -> bool:
-    return viewer is None or not viewer.is_authenticated
-
-
-def visible_posts(*, viewer):
+def visible_posts(*, viewer: Viewer) -> PostQuerySet:
     return Post.objects.visible_to(viewer).select_related("author")
 
 
-def post_get_visible(*, viewer, post_id: int) -> Post:
+def post_get_visible(*, viewer: Viewer, post_id: int) -> Post:
     post = visible_posts(viewer=viewer).filter(pk=post_id).first()
     if post is None:
         raise NotFound()
     return post
 
 
-def posts_for_viewer(*, viewer, ids) -> list[Post]:
+def posts_for_viewer(*, viewer: Viewer, ids: Iterable[int]) -> list[Post]:
     """The posts among `ids` the viewer may see, in the order of `ids`. One query."""
     ids = list(ids)
     if not ids:
@@ -107,15 +105,18 @@ def posts_for_viewer(*, viewer, ids) -> list[Post]:
     return [by_id[post_id] for post_id in ids if post_id in by_id]
 
 
-def viewer_flags(*, viewer, post_ids) -> tuple[set[int], set[int], set[int]]:
+def viewer_flags(*, viewer: Viewer, post_ids: Iterable[int]) -> tuple[set[int], set[int], set[int]]:
     """(liked, retweeted, bookmarked) post ids among `post_ids`: one UNION ALL query."""
     post_ids = list(set(post_ids))
-    if not post_ids or _is_anonymous(viewer):
+    me = viewer_id(viewer)
+    if not post_ids or me is None:
         return set(), set(), set()
 
-    def rows(model, kind: int):
+    def rows(
+        model: type[Like | Retweet | Bookmark], kind: int
+    ) -> QuerySet[Like | Retweet | Bookmark, tuple[int, int]]:
         return (
-            model.objects.filter(user_id=viewer.pk, post_id__in=post_ids)
+            model.objects.filter(user_id=me, post_id__in=post_ids)
             .annotate(kind=Value(kind, output_field=IntegerField()))
             .values_list("post_id", "kind")
         )
@@ -126,7 +127,17 @@ def viewer_flags(*, viewer, post_ids) -> tuple[set[int], set[int], set[int]]:
     return flags
 
 
-def mention_entities(texts: dict[int, str]) -> dict[int, list[dict]]:
+class MentionEntity(TypedDict):
+    """A mention of an existing, visible user: where it is in the text (code points,
+    `end` exclusive, the `@` included) and whom it names."""
+
+    username: str
+    user_id: int
+    start: int
+    end: int
+
+
+def mention_entities(texts: dict[int, str]) -> dict[int, list[MentionEntity]]:
     """Mentions of existing, visible users in the texts (by post id), as entities:
     one query for the whole list (none when no text mentions anyone)."""
     spans = {post_id: parse_mentions(text) for post_id, text in texts.items()}
@@ -141,12 +152,12 @@ def mention_entities(texts: dict[int, str]) -> dict[int, list[dict]]:
     )
     return {
         post_id: [
-            {
-                "username": s.username,
-                "user_id": users[s.username.lower()],
-                "start": s.start,
-                "end": s.end,
-            }
+            MentionEntity(
+                username=s.username,
+                user_id=users[s.username.lower()],
+                start=s.start,
+                end=s.end,
+            )
             for s in found
             if s.username.lower() in users
         ]
@@ -154,7 +165,7 @@ def mention_entities(texts: dict[int, str]) -> dict[int, list[dict]]:
     }
 
 
-def post_render_context(*, viewer, posts) -> PostRenderContext:
+def post_render_context(*, viewer: Viewer, posts: Iterable[Post]) -> PostRenderContext:
     """Referenced posts (at most 1 query) and viewer flags (at most 1 query)."""
     posts = list(posts)
     known = {post.id: post for post in posts}
@@ -167,19 +178,20 @@ def post_render_context(*, viewer, posts) -> PostRenderContext:
     return PostRenderContext(refs=refs, liked=liked, retweeted=retweeted, bookmarked=bookmarked)
 
 
-def new_post_render_context(*, viewer, post: Post) -> PostRenderContext:
+def new_post_render_context(*, viewer: Viewer, post: Post) -> PostRenderContext:
     """The render context of a post created in this request: no flags query (nobody
     can have liked, retweeted or bookmarked a post that did not exist), and the
     replied-to and quoted posts the service just checked are reused when their
     author is loaded (otherwise one query, as for any list)."""
-    refs = {}
-    missing = set()
-    for field_name, ref_id in (("reply_to", post.reply_to_id), ("quote_of", post.quote_of_id)):
+    refs: dict[int, Post] = {}
+    missing: set[int] = set()
+    for fk, ref_id in (
+        (Post.reply_to.field, post.reply_to_id),
+        (Post.quote_of.field, post.quote_of_id),
+    ):
         if not ref_id:
             continue
-        ref = (
-            getattr(post, field_name) if Post._meta.get_field(field_name).is_cached(post) else None
-        )
+        ref = getattr(post, fk.name) if fk.is_cached(post) else None
         if ref is not None and Post.author.field.is_cached(ref):
             refs[ref_id] = ref
         else:
@@ -192,19 +204,19 @@ def new_post_render_context(*, viewer, post: Post) -> PostRenderContext:
 # --- lists -------------------------------------------------------------------
 
 
-def post_replies(*, viewer, post_id: int):
+def post_replies(*, viewer: Viewer, post_id: int) -> PostQuerySet:
     """Direct replies the viewer may see (a queryset for keyset pagination by id)."""
     parent = post_get_visible(viewer=viewer, post_id=post_id)
     return visible_posts(viewer=viewer).filter(reply_to_id=parent.id)
 
 
-def post_edit_history(*, viewer, post_id: int):
+def post_edit_history(*, viewer: Viewer, post_id: int) -> QuerySet[PostEdit]:
     """Earlier texts of a post the viewer may see, newest edit first by id."""
     post = post_get_visible(viewer=viewer, post_id=post_id)
     return PostEdit.objects.filter(post_id=post.id)
 
 
-def post_likes(*, viewer, post_id: int):
+def post_likes(*, viewer: Viewer, post_id: int) -> QuerySet[Like]:
     """Likes of a visible post by users the viewer may see (with the user loaded)."""
     post = post_get_visible(viewer=viewer, post_id=post_id)
     return (
@@ -214,12 +226,12 @@ def post_likes(*, viewer, post_id: int):
     )
 
 
-def post_retweets(*, viewer, post_id: int):
+def post_retweets(*, viewer: Viewer, post_id: int) -> RetweetQuerySet:
     post = post_get_visible(viewer=viewer, post_id=post_id)
     return Retweet.objects.visible_to(viewer).filter(post_id=post.id).select_related("user")
 
 
-def bookmarks_of(*, user: User):
+def bookmarks_of(*, user: User) -> QuerySet[Bookmark]:
     """The user's own bookmarks of posts they may still see. Only ever the caller's."""
     return (
         Bookmark.objects.filter(user_id=user.pk)
@@ -228,7 +240,7 @@ def bookmarks_of(*, user: User):
     )
 
 
-def user_liked(*, viewer, user: User):
+def user_liked(*, viewer: Viewer, user: User) -> QuerySet[Like]:
     """Likes by `user` of posts the viewer may see (likes are public, like on the
     classic timeline; a private account's likes only show to those who see it)."""
     return (
@@ -239,7 +251,7 @@ def user_liked(*, viewer, user: User):
 
 
 def user_timeline(
-    *, viewer, user: User, window: KeysetWindow, include_replies: bool = False
+    *, viewer: Viewer, user: User, window: KeysetWindow, include_replies: bool = False
 ) -> list[TimelineEntry]:
     """The user's posts and retweets, merged by entry id: `window.fetch_size`
     entries at most, in window order. Two queries."""
@@ -257,7 +269,9 @@ def user_timeline(
     )
 
 
-def user_recent_posts(*, viewer, user: User, limit: int = PROFILE_RECENT_POSTS) -> list[Post]:
+def user_recent_posts(
+    *, viewer: Viewer, user: User, limit: int = PROFILE_RECENT_POSTS
+) -> list[Post]:
     """The newest posts (not replies) of `user` for a profile page."""
     posts = visible_posts(viewer=viewer).filter(author_id=user.pk, reply_to__isnull=True)
     return list(posts.order_by("-id")[:limit])
@@ -313,7 +327,7 @@ class PostThread:
     descendants: list[Post]
 
 
-def post_context(*, viewer, post_id: int) -> PostThread:
+def post_context(*, viewer: Viewer, post_id: int) -> PostThread:
     """A post with its visible ancestors (root first) and descendants (breadth
     first), both bounded. Four queries whatever the thread's size."""
     post = post_get_visible(viewer=viewer, post_id=post_id)
@@ -351,18 +365,18 @@ def visible_pairs(pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
     """Which (viewer id, post id) pairs are visible: the posts' one visibility rule
     (`visible_to`) per viewer, all viewers in one UNION ALL query (per 100 viewers)."""
     by_viewer: dict[int, set[int]] = defaultdict(set)
-    for viewer_id, post_id in pairs:
-        by_viewer[viewer_id].add(post_id)
+    for reader, post_id in pairs:
+        by_viewer[reader].add(post_id)
     viewers = sorted(by_viewer)
     found: set[tuple[int, int]] = set()
     for start in range(0, len(viewers), VISIBLE_PAIRS_PER_QUERY):
         parts = [
-            Post.objects.visible_to(SimpleNamespace(pk=viewer_id, is_authenticated=True))
-            .filter(pk__in=by_viewer[viewer_id])
-            .annotate(viewer=Value(viewer_id, output_field=BigIntegerField()))
+            Post.objects.visible_to(SignedInViewer(pk=reader))
+            .filter(pk__in=by_viewer[reader])
+            .annotate(viewer=Value(reader, output_field=BigIntegerField()))
             .values_list("viewer", "id")
             .order_by()
-            for viewer_id in viewers[start : start + VISIBLE_PAIRS_PER_QUERY]
+            for reader in viewers[start : start + VISIBLE_PAIRS_PER_QUERY]
         ]
         found.update(parts[0].union(*parts[1:], all=True))
     return found

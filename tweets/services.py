@@ -13,6 +13,7 @@ reposts, so retweeting a retweet retweets the original.
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish, publish_many
 from core.ids import new_id
 from core.results import CreateResult
+from core.sql import quoted_column
 from tweets.events import (
     PostCreated,
     PostDeleted,
@@ -51,7 +53,7 @@ def _clean_text(text: str) -> str:
         raise Invalid(fields={"text": [str(exc)]}, code=exc.code) from exc
 
 
-def _attachable_media_ids(*, author: User, media_ids) -> list[int]:
+def _attachable_media_ids(*, author: User, media_ids: Iterable[int]) -> list[int]:
     """Media ids to attach, in order, without repeats. The media issue adds the
     ownership and state checks here (the uploads must be the author's and ready)."""
     unique = list(dict.fromkeys(int(media_id) for media_id in media_ids))
@@ -126,7 +128,7 @@ def post_create(
     text: str,
     reply_to_id: int | None = None,
     quote_of_id: int | None = None,
-    media_ids=(),
+    media_ids: Iterable[int] = (),
 ) -> Post:
     text = _clean_text(text)
     media = _attachable_media_ids(author=author, media_ids=media_ids)
@@ -248,13 +250,13 @@ def posts_soft_delete(*, post_ids: list[int]) -> int:
 # --- likes, retweets, bookmarks ----------------------------------------------
 
 
-def _insert_pair(model, *, user_id: int, post_id: int) -> int | None:
+def _insert_pair(
+    model: type[Like] | type[Retweet] | type[Bookmark], *, user_id: int, post_id: int
+) -> int | None:
     """INSERT the (user, post) row unless it exists; its new id, or None if it existed."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
     pk, user, post, created = (
-        quote(meta.get_field(name).column) for name in ("id", "user", "post", "created_at")
+        quoted_column(model, name) for name in ("id", "user", "post", "created_at")
     )
     sql = (
         f"INSERT INTO {table} ({pk}, {user}, {post}, {created}) VALUES (%s, %s, %s, %s) "  # noqa: S608 - names from model meta

@@ -15,7 +15,7 @@ import logging
 import random
 import traceback
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.events.registry import HandlerSpec, registry
-from core.events.types import Delivered, catalogue
+from core.events.types import Delivered, DomainEvent, catalogue
 from core.models import EventDelivery, OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,13 @@ def backoff_seconds(attempt: int) -> float:
     instead of returning as one burst, and no retry comes back immediately.
     """
     base = float(settings.EVENTS_RETRY_BASE_SECONDS)
-    delay = min(float(settings.EVENTS_RETRY_MAX_SECONDS), base * 2 ** max(attempt - 1, 0))
+    delay = min(float(settings.EVENTS_RETRY_MAX_SECONDS), base * 2.0 ** max(attempt - 1, 0))
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-def load_events(event_ids: list[int], *, errors: dict[int, str] | None = None) -> list[Delivered]:
+def load_events(
+    event_ids: list[int], *, errors: dict[int, str] | None = None
+) -> list[Delivered[DomainEvent]]:
     """The events `event_ids` that still exist, in id order, decoded into their classes.
 
     A row that cannot be decoded (no class has its name any more, or it lacks a
@@ -82,7 +84,7 @@ def claim(handler: str, event_ids: list[int]) -> set[int]:
         return set()
     now = timezone.now()
     values = ", ".join(["(%s, %s, %s)"] * len(event_ids))
-    params: list = []
+    params: list[int | str | datetime] = []
     for event_id in event_ids:
         params += [event_id, handler, now]
     with connection.cursor() as cursor:
@@ -94,7 +96,7 @@ def claim(handler: str, event_ids: list[int]) -> set[int]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def apply(spec: HandlerSpec, events: list[Delivered]) -> None:
+def apply(spec: HandlerSpec, events: list[Delivered[DomainEvent]]) -> None:
     """Run the handler once on `events`; raise if it failed (nothing of it then persists)."""
     if not spec.transactional:
         spec.func(events)  # idempotent by construction: re-running it is harmless
@@ -106,7 +108,9 @@ def apply(spec: HandlerSpec, events: list[Delivered]) -> None:
             spec.func(todo)
 
 
-def run_bisecting(spec: HandlerSpec, events: list[Delivered], outcome: Outcome) -> None:
+def run_bisecting(
+    spec: HandlerSpec, events: list[Delivered[DomainEvent]], outcome: Outcome
+) -> None:
     """Apply `events`; when the batch fails, split it until each failure is one event.
 
     A per-event handler gets one event per transaction from the start.

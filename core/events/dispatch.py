@@ -18,18 +18,24 @@ delay itself.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.events.registry import registry
 from core.ids import min_id_for
 from core.models import EventDelivery, OutboxEvent
+
+if TYPE_CHECKING:
+    from celery import Task
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +50,15 @@ class Tasks:
     so this package never imports the module whose tasks call into it.
     """
 
-    run_handler: Any  # celery Task objects (their apply_async honours eager mode)
-    dispatch_now: Any
+    # Celery tasks: their apply_async honours eager mode.
+    run_handler: "Task[..., None]"
+    dispatch_now: "Task[[], int]"
 
 
 _tasks: Tasks | None = None
 
 
-def use_tasks(*, run_handler: Any, dispatch_now: Any) -> None:
+def use_tasks(*, run_handler: "Task[..., None]", dispatch_now: "Task[[], int]") -> None:
     global _tasks
     _tasks = Tasks(run_handler=run_handler, dispatch_now=dispatch_now)
 
@@ -99,7 +106,7 @@ def send(batches: list[Batch]) -> set[int]:
     run_handler = tasks().run_handler
     unsent: set[int] = set()
     for index, batch in enumerate(batches):
-        kwargs = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
+        kwargs: dict[str, object] = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
         if batch.first_attempt:
             kwargs["first_attempt"] = True
         try:
@@ -208,10 +215,11 @@ def sweep(*, min_age_seconds: float | None = None) -> dict[str, int]:
     limit = settings.EVENTS_BATCH_SIZE * 10
     started = time.monotonic()
     totals = {"dispatched": 0, "retried": 0}
-    for key, step in (
+    steps: tuple[tuple[str, Callable[[], int]], ...] = (
         ("dispatched", lambda: dispatch_pending(min_age_seconds=min_age_seconds, limit=limit)),
         ("retried", lambda: dispatch_retries(limit=limit)),
-    ):
+    )
+    for key, step in steps:
         while time.monotonic() - started < SWEEP_TIME_BUDGET_SECONDS:
             count = step()
             totals[key] += count
@@ -220,7 +228,7 @@ def sweep(*, min_age_seconds: float | None = None) -> dict[str, int]:
     return totals
 
 
-def replay(deliveries) -> int:
+def replay(deliveries: QuerySet[EventDelivery]) -> int:
     """Retry the given failed pairs now, with a fresh round of attempts (admin, command)."""
     with transaction.atomic():
         ids = list(deliveries.select_for_update(skip_locked=True).values_list("id", flat=True))
@@ -230,10 +238,14 @@ def replay(deliveries) -> int:
     return dispatch_retries(delivery_ids=ids) if ids else 0
 
 
-def _pending_ids(conn) -> list[int]:
-    pending = getattr(conn, "_warble_outbox_pending", None)
+_PENDING_ATTR = "_warble_outbox_pending"  # ids to send when the connection's transaction commits
+
+
+def _pending_ids(conn: BaseDatabaseWrapper) -> list[int]:
+    pending: list[int] | None = getattr(conn, _PENDING_ATTR, None)
     if pending is None:
-        pending = conn._warble_outbox_pending = []
+        pending = []
+        setattr(conn, _PENDING_ATTR, pending)
     return pending
 
 
@@ -249,7 +261,7 @@ def dispatch_after_commit(event_id: int) -> None:
     transaction.on_commit(lambda: _flush(conn))
 
 
-def _flush(conn) -> None:
+def _flush(conn: BaseDatabaseWrapper) -> None:
     pending = _pending_ids(conn)
     if not pending:
         return
@@ -294,7 +306,8 @@ def signal_dispatcher(*, window_ms: int = 0) -> bool:
     if not cache.add(DISPATCHER_QUEUED, 1, timeout=max(seconds, DISPATCHER_QUEUED_SECONDS)):
         return False
     try:
-        tasks().dispatch_now.apply_async(countdown=seconds or None)
+        # celery-types declares `countdown: float`; Celery's own default is None (no delay).
+        tasks().dispatch_now.apply_async(countdown=seconds or None)  # type: ignore[arg-type]
     except Exception:
         cache.delete(DISPATCHER_QUEUED)  # the next commit tries again
         raise

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection
 from django.utils import timezone
@@ -14,7 +15,7 @@ from core.models import OutboxEvent
 MAX_PAYLOAD_BYTES = 8192  # ids and a few scalars; handlers load the rest themselves
 
 
-def _encoded(event: DomainEvent) -> tuple[dict, str]:
+def _encoded(event: DomainEvent) -> tuple[dict[str, Any], str]:
     """The event's payload and its JSON, checked: a catalogue class, scalars, small."""
     if not isinstance(event, DomainEvent):
         raise TypeError(f"publish() takes a DomainEvent instance, not {type(event).__name__}")

@@ -8,12 +8,16 @@ visibility timeout (minutes), far below the retention (hours).
 """
 
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from core.ids import min_id_for
 from core.models import EventDelivery, OutboxEvent, ProcessedEvent
+
+M = TypeVar("M", bound=Model)
 
 CHUNK = 5000  # rows per DELETE: short transactions, no long lock on a busy table
 
@@ -34,9 +38,9 @@ def prune(*, hours: float | None = None) -> dict[str, int]:
     }
 
 
-def _delete_in_chunks(model, queryset) -> int:
+def _delete_in_chunks(model: type[M], queryset: QuerySet[M]) -> int:
     total = 0
     while ids := list(queryset.values_list("pk", flat=True)[:CHUNK]):
-        model.objects.filter(pk__in=ids).delete()
+        model._default_manager.filter(pk__in=ids).delete()
         total += len(ids)
     return total

@@ -31,5 +31,5 @@ def status(*, include_dispatched: bool = True) -> dict[str, int | float | None]:
 
 
 @register_detail
-def readiness_detail() -> dict:
+def readiness_detail() -> dict[str, object]:
     return {"events": status(include_dispatched=False)}

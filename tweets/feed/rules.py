@@ -19,18 +19,22 @@ exactly, which tests/tweets/feed/test_property.py checks.
 """
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
+from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
 from tweets.models import Post, Retweet, post_visibility_q
+
+# Whose feed: a signed-in reader, loaded or known by id (the compiled queries).
+Reader = User | SignedInViewer
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def retweet_candidate_q(viewer_id: int, *, probe: bool = False) -> Q:
     return Q(post__deleted_at__isnull=True) & _in_circle("user_id", viewer_id, probe=probe)
 
 
-def feed_posts(viewer, *, probe: bool = False):
+def feed_posts(viewer: Reader, *, probe: bool = False):
     """Posts in the viewer's feed (a queryset, unordered); `probe`: see _in_circle."""
     return (
         Post.objects.filter(post_candidate_q(viewer.pk, probe=probe))
@@ -86,7 +90,7 @@ def feed_posts(viewer, *, probe: bool = False):
     )
 
 
-def feed_retweets(viewer, *, probe: bool = False):
+def feed_retweets(viewer: Reader, *, probe: bool = False):
     return (
         Retweet.objects.visible_to(viewer)
         .filter(retweet_candidate_q(viewer.pk, probe=probe))
@@ -133,7 +137,13 @@ def sliced(queryset, *, lo: int, hi: int | None, ascending: bool, n: int):
 
 
 def sql_entries(
-    viewer, *, lo: int = 0, hi: int | None = None, ascending: bool = False, n: int, q: str = ""
+    viewer: Reader,
+    *,
+    lo: int = 0,
+    hi: int | None = None,
+    ascending: bool = False,
+    n: int,
+    q: str = "",
 ) -> list[EntryRow]:
     """The pull feed: at most n entries with lo < id < hi, in window order. Two queries."""
     posts, retweets = feed_posts(viewer), feed_retweets(viewer)
@@ -169,7 +179,7 @@ class Compiled:
         self._sql: tuple[str, list] | None = None
 
     def _compile(self) -> tuple[str, list]:
-        viewer = SimpleNamespace(pk=self._VIEWER, is_authenticated=True)
+        viewer = SignedInViewer(pk=self._VIEWER)
         # The table name comes from the model and the ids are a parameter: no input in SQL.
         ids_q = RawSQL(  # noqa: S611
             f'"{self.model._meta.db_table}"."id" = ANY(%s)',
@@ -187,7 +197,7 @@ class Compiled:
         if connection.vendor != "postgresql":
             # `= ANY(array)` and prepared statements are PostgreSQL's; elsewhere (the
             # embedded SQLite mode) the queryset is built per call, with an IN list.
-            viewer = SimpleNamespace(pk=viewer_id, is_authenticated=True)
+            viewer = SignedInViewer(pk=viewer_id)
             return list(self.build(viewer, Q(pk__in=ids) if self.with_ids else Q()))
         if self._sql is None:
             self._sql = self._compile()
@@ -243,7 +253,7 @@ _RETWEETS_AMONG = Compiled(
 )
 
 
-def entries_among(viewer, ids) -> list[EntryRow]:
+def entries_among(viewer: Reader, ids: Iterable[int]) -> list[EntryRow]:
     """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two
     queries: the pull feed's querysets restricted to `ids` (compiled once, see Compiled)."""
     ids = list(ids)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import DateTimeField, ExpressionWrapper, Q
 from django.db.models.functions import Now
 
+from accounts.models import User
 from core.pagination import KeysetWindow
 from relationships.models import Follow
 from tweets.feed import rebuild, rules, store
@@ -32,7 +33,7 @@ MAX_ROUNDS = 4  # Redis reads per page before the rest comes from SQL
 
 def home_timeline(
     *,
-    viewer,
+    viewer: User,
     window: KeysetWindow,
     since_id: int | None = None,
     q: str = "",
@@ -81,7 +82,7 @@ def merged_authors(viewer_id: int) -> list[int]:
 _MERGED_AUTHORS: dict[tuple[int, int, int], Compiled] = {}
 
 
-def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
+def redis_entries(viewer: User, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
     authors = merged_authors(viewer.pk)
     if len(authors) > settings.FEED_MAX_MERGED_AUTHORS:
         # Too many lists to merge per read: this viewer gets the pull query (the
@@ -126,6 +127,8 @@ def redis_entries(viewer, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
                     horizon, exhausted = got_ids[-1], False
             else:  # exact down to its floor (a floor above the window: nothing known)
                 floor = store.floor_of(lowest)
+                if floor is None:  # cannot be: lists found missing were rebuilt above
+                    raise RuntimeError(f"feed list vanished while reading {keys}")
                 floor = floor if hi is None else min(floor, hi)
                 if floor > horizon:
                     horizon, exhausted = floor, True

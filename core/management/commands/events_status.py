@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from core.events.status import status
 
@@ -8,10 +9,10 @@ from core.events.status import status
 class Command(BaseCommand):
     help = "Outbox numbers: pending, dispatched, retrying, dead, age of the oldest pending event."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         numbers = status()
         if options["json"]:
             self.stdout.write(json.dumps(numbers))

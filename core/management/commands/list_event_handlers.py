@@ -1,4 +1,5 @@
 import dataclasses
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "and its handlers or the reason it has none."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         published: dict[str, list[str]] = {}
         for site in scan_apps():
             if site.event is not None:

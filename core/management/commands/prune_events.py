@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 from core.events.retention import prune
 
@@ -6,9 +8,9 @@ from core.events.retention import prune
 class Command(BaseCommand):
     help = "Delete dispatched outbox events and processed markers older than the retention."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--hours", type=float, default=None, help="EVENTS_RETENTION_HOURS")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         deleted = prune(hours=options["hours"])
         self.stdout.write(f"pruned {deleted['events']} events, {deleted['markers']} markers")

@@ -10,13 +10,15 @@ is async-only and pulls in a DNS resolver; three probes are simpler here.)
 
 import secrets
 from collections.abc import Callable
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from kombu import Connection
 
 from core.errors import method_not_allowed
 
@@ -50,7 +52,7 @@ class BrokerDown(Exception):
     pass
 
 
-def broker_name(conn) -> str:
+def broker_name(conn: Connection) -> str:
     return {"amqp": "RabbitMQ", "redis": "Redis"}.get(conn.transport.driver_type, "the broker")
 
 
@@ -60,10 +62,12 @@ CHECKS: dict[str, Callable[[], None]] = {
     "broker": check_broker,
 }
 
-DETAIL_PROVIDERS: list[Callable[[], dict]] = []
+DETAIL_PROVIDERS: list[Callable[[], dict[str, Any]]] = []
 
 
-def register_detail(provider: Callable[[], dict]) -> Callable[[], dict]:
+def register_detail(
+    provider: Callable[[], dict[str, Any]],
+) -> Callable[[], dict[str, Any]]:
     """Let infrastructure (the event outbox) add numbers to the readiness detail."""
     DETAIL_PROVIDERS.append(provider)
     return provider
@@ -73,14 +77,14 @@ READ_METHODS = ["GET", "HEAD"]
 
 
 @never_cache
-def healthz(request) -> JsonResponse:
+def healthz(request: HttpRequest) -> JsonResponse:
     if request.method not in READ_METHODS:
         return method_not_allowed(request, READ_METHODS)
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-def readyz(request) -> JsonResponse:
+def readyz(request: HttpRequest) -> JsonResponse:
     if request.method not in READ_METHODS:
         return method_not_allowed(request, READ_METHODS)
     checks: dict[str, str] = {}
@@ -91,7 +95,7 @@ def readyz(request) -> JsonResponse:
         except Exception as exc:  # any failure means "not ready"; say which and why
             checks[name] = f"down: {type(exc).__name__}: {exc}"[:300]
     down = sorted(name for name, state in checks.items() if state != "ok")
-    detail: dict = {}
+    detail: dict[str, Any] = {}
     if "database" not in down:
         for provider in DETAIL_PROVIDERS:
             detail.update(provider())

@@ -30,9 +30,10 @@ import secrets
 import socket
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -57,6 +58,9 @@ def _table() -> str:
     return IdWorkerLease._meta.db_table
 
 
+SqlValue = str | int | float | None  # the parameters these statements bind
+
+
 class DatabaseLease:
     """A worker id leased in PostgreSQL; see the module docstring."""
 
@@ -64,7 +68,7 @@ class DatabaseLease:
         self,
         *,
         seconds: float,
-        database: dict | None = None,
+        database: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         holder: str | None = None,
     ) -> None:
@@ -129,7 +133,11 @@ class DatabaseLease:
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE worker_id = n) "
             "ORDER BY n LIMIT 1 ON CONFLICT DO NOTHING RETURNING worker_id"
         )
-        params = {"holder": self.holder, "seconds": self.seconds, "max": MAX_LEASED_WORKER}
+        params: dict[str, SqlValue] = {
+            "holder": self.holder,
+            "seconds": self.seconds,
+            "max": MAX_LEASED_WORKER,
+        }
         count = f"SELECT count(*) FROM {table} WHERE expires_at >= statement_timestamp()"  # noqa: S608
         for _ in range(50):
             row = self._execute(take_expired, params) or self._execute(take_new, params)
@@ -161,7 +169,9 @@ class DatabaseLease:
             valid_until=started + self.seconds - self.margin,
         )
 
-    def _execute(self, sql: str, params) -> tuple | None:
+    def _execute(
+        self, sql: str, params: Sequence[SqlValue] | Mapping[str, SqlValue]
+    ) -> tuple[Any, ...] | None:
         """Run one statement in autocommit on a new connection; its first row."""
         wrapper = connections.create_connection(DEFAULT_DB_ALIAS)
         options = {**wrapper.settings_dict.get("OPTIONS", {}), "connect_timeout": 5}

@@ -14,9 +14,11 @@ presence alive with `akeep_joined` and close when the layer fails
 
 import asyncio
 import logging
+from collections.abc import Iterable
+from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import transaction
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
@@ -32,7 +34,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def send_to_group(*, group: str, message: dict) -> None:
+def send_to_group(*, group: str, message: dict[str, Any]) -> None:
     """Send a channel-layer `message` to every member of `group`, after commit, best effort."""
 
     def send() -> None:
@@ -47,12 +49,12 @@ def send_to_group(*, group: str, message: dict) -> None:
     transaction.on_commit(send)
 
 
-def push_to_group(*, group: str, payload: dict) -> None:
+def push_to_group(*, group: str, payload: dict[str, Any]) -> None:
     """Relay the frame `payload` to every socket in `group`, after commit, best effort."""
     send_to_group(group=group, message={"type": "push", "payload": payload})
 
 
-def push_to_user(*, user_id: int, payload: dict) -> None:
+def push_to_user(*, user_id: int, payload: dict[str, Any]) -> None:
     push_to_group(group=user_group(user_id), payload=payload)
 
 
@@ -102,7 +104,7 @@ async def amark_offline(user_id: int) -> None:
         pass  # already expired
 
 
-def online_among(user_ids) -> list[int]:
+def online_among(user_ids: Iterable[int]) -> list[int]:
     """Those of `user_ids` with at least one socket open (one MGET)."""
     from django.core.cache import cache
 
@@ -116,13 +118,13 @@ def online_among(user_ids) -> list[int]:
 # --- membership: one open socket or stream of a user, in the user's group
 
 
-async def ajoin(*, layer, channel: str, user_id: int) -> None:
+async def ajoin(*, layer: BaseChannelLayer, channel: str, user_id: int) -> None:
     """Join the user's group and count the user online."""
     await layer.group_add(user_group(user_id), channel)
     await amark_online(user_id)
 
 
-async def aleave(*, layer, channel: str, user_id: int) -> None:
+async def aleave(*, layer: BaseChannelLayer, channel: str, user_id: int) -> None:
     """Leave the user's group and count one connection fewer. Best effort: Redis
     may be what failed; the presence TTL and the group expiry clean up then."""
     try:
@@ -132,7 +134,7 @@ async def aleave(*, layer, channel: str, user_id: int) -> None:
         logger.warning("leaving the group of user %s failed", user_id, exc_info=True)
 
 
-async def akeep_joined(*, layer, channel: str, user_id: int) -> None:
+async def akeep_joined(*, layer: BaseChannelLayer, channel: str, user_id: int) -> None:
     """Run as a task while the connection is open: every PRESENCE_REFRESH, re-arm
     the user's presence and re-join the group. A Redis that restarted without
     its data forgot both, and channels-redis drops a member after its

@@ -179,6 +179,15 @@ def test_the_backlog_is_read_from_rabbitmq(report):
     assert report["meta"]["broker"]["vhost"] == vhost_of(settings.CELERY_BROKER_URL)
 
 
+def test_the_fan_out_writes_into_timelines(report):
+    """The users read their feed from Redis timelines and the fan-out pushes into them.
+    With follows loaded as made "now", every followee's list was merged at read time
+    instead (recent follows), the memory phase measured those author lists (`ul:`)
+    and, at small scale, the fan-out found no timeline to push into."""
+    assert report["phases"]["memory"]["redis"]["timeline_key_pattern"] == "tl:{n}"
+    assert report["phases"]["fanout"]["zadd_calls"] > 0
+
+
 def test_every_target_is_measured(report):
     assert len(report["targets"]) == 8
     for row in report["targets"]:

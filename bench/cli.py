@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench.broker import DEFAULT_BROKER_URL
 from bench.scales import SCALES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +34,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--redis-url",
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         help="its database is FLUSHDB'd at the start (never FLUSHALL) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", DEFAULT_BROKER_URL),
+        help="RabbitMQ virtual host of the stack's Celery: created with rabbitmqctl if missing, "
+        "its queues purged at the start; nothing else may consume from it "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--out",
@@ -79,7 +87,7 @@ def main(argv=None) -> int:
     scale = SCALES[args.scale]
     if args.seed_minutes:
         scale = dataclasses.replace(scale, seed_deadline=args.seed_minutes * 60)
-    for url in (args.database_url, args.redis_url):
+    for url in (args.database_url, args.redis_url, args.broker_url):
         _check_local(url)
     _raise_fd_limit()
     started = time.perf_counter()
@@ -89,7 +97,10 @@ def main(argv=None) -> int:
     from bench.stack import stack_env
 
     env = stack_env(
-        database_url=args.database_url, redis_url=args.redis_url, channels_prefix="warble-bench"
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        broker_url=args.broker_url,
+        channels_prefix="warble-bench",
     )
     overrides = dict(item.split("=", 1) for item in args.stack_env)
     env.update(overrides)
@@ -101,7 +112,7 @@ def main(argv=None) -> int:
 
     import redis
 
-    from bench import dataset, phases, report
+    from bench import broker, dataset, phases, report
     from bench.loadgen import Clock
     from bench.stack import Stack
 
@@ -116,6 +127,7 @@ def main(argv=None) -> int:
         "commit": _git_commit(),
         "database": args.database_url.rsplit("/", 1)[-1],
         "redis_db": args.redis_url.rsplit("/", 1)[-1],
+        "broker_vhost": broker.vhost_of(args.broker_url),
         "stack_env_overrides": overrides,
         "scale_config": {k: v for k, v in vars(scale).items() if k != "notes"},
         "notes": [],
@@ -123,11 +135,17 @@ def main(argv=None) -> int:
     print(f"warble bench: scale {scale.name}, load average {meta['loadavg_start']}")
 
     rng = random.Random(args.seed)
-    print(f"fresh database {meta['database']}; FLUSHDB on Redis db {meta['redis_db']}")
+    print(
+        f"fresh database {meta['database']}; FLUSHDB on Redis db {meta['redis_db']}; "
+        f"purging the queues of RabbitMQ virtual host {meta['broker_vhost']!r}"
+    )
     dataset.fresh_database(args.database_url)
     client = redis.Redis.from_url(args.redis_url)
     client.flushdb()
     client.close()
+    meta["broker"] = vhost = broker.prepare(args.broker_url)
+    if vhost["created"]:
+        print(vhost["created"])
     t = time.perf_counter()
     dataset.migrate({**os.environ, **env})
     print(f"migrated in {time.perf_counter() - t:.1f}s; building the graph")
@@ -179,6 +197,7 @@ def main(argv=None) -> int:
             tokens=tokens,
             database_url=args.database_url,
             redis_url=args.redis_url,
+            broker_url=args.broker_url,
             rng=rng,
             clock=clock,
             report=body,

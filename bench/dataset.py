@@ -5,7 +5,12 @@ Who is in it (ids are assigned here, so the harness knows them without asking):
 - `fillers` quiet accounts, so a reader can follow 5,000 and an author be followed by 5,000;
 - readers following 10, 300 and 5,000 accounts, and authors with 10 and 5,000 followers;
 - `history_posts` old posts per seed user and one per filler, with ids from the past,
-  so feeds have something to show before the workload posts anything.
+  so feeds have something to show before the workload posts anything;
+- follows made a day ago (FOLLOWS_AGE): a graph in its steady state. A follow
+  younger than FEED_FOLLOW_MERGE_SECONDS has its followee's list merged at read
+  time (a new follow's posts show before the backfill); with follows made "now",
+  every reader merged all its followees, past FEED_MAX_MERGED_AUTHORS got the SQL
+  pull feed, had no Redis timeline, and the fan-out pushed into none.
 
 Every account shares one pre-computed argon2 hash (hashing thousands of
 passwords would take minutes); counters are set by one UPDATE at the end.
@@ -27,6 +32,7 @@ from bench.scales import Scale
 EPOCH_MS = 1_577_836_800_000  # core.ids.EPOCH_MS
 HISTORY_WORKER = 1023  # the id worker bits of bulk-loaded posts: never leased by a live process
 PASSWORD = "bench-Passphrase-42"
+FOLLOWS_AGE = dt.timedelta(days=1)  # older than FEED_FOLLOW_MERGE_SECONDS (10 minutes)
 
 
 @dataclass
@@ -253,7 +259,7 @@ def load(database_url: str, graph: Graph, password_hash: str) -> None:
             conn,
             "relationships_follow",
             ["follower_id", "followee_id", "created_at"],
-            ((f, e, now) for f, e in edges),
+            ((f, e, now - FOLLOWS_AGE) for f, e in edges),
             len(edges),
             "follows",
         )

@@ -121,6 +121,19 @@ def _fmt(value, unit="") -> str:
     return f"{text} {unit}".strip()
 
 
+def _backlog(backlog: dict | None) -> str:
+    """One line of a backlog (bench/backlog.py)."""
+    if not backlog:
+        return "-"
+    ready = ", ".join(f"{q} {_fmt(n)}" for q, n in (backlog.get("ready") or {}).items())
+    held = backlog.get("held")
+    return (
+        f"ready in RabbitMQ: {ready}; held by workers (unacknowledged): "
+        f"{'no answer' if held is None else _fmt(held)}; outbox rows pending: "
+        f"{_fmt(backlog.get('outbox_pending'))}; retries waiting: {_fmt(backlog.get('retrying'))}"
+    )
+
+
 def markdown(report: dict) -> str:
     meta, p = report["meta"], report.get("phases", {})
     lines = [
@@ -217,6 +230,12 @@ def markdown(report: dict) -> str:
     for key, label in labels.items():
         if key in fanout:
             lines.append(f"- {label}: {_fmt(fanout[key])}")
+    if fanout.get("backlog_left"):
+        lines.append(f"- backlog left (did not drain): {_backlog(fanout['backlog_left'])}")
+    if "backlog_when_posting_stopped" in fanout:
+        lines.append(
+            f"- backlog when posting stopped: {_backlog(fanout['backlog_when_posting_stopped'])}"
+        )
     cap = fanout.get("capacity")
     if cap:
         lines.append(
@@ -224,6 +243,9 @@ def markdown(report: dict) -> str:
             f"{_fmt(cap.get('posts'))} posts queued while the fan-out worker was paused, drained "
             f"in {_fmt(cap.get('drain_seconds'))} s = {_fmt(cap.get('deliveries_per_second'))} "
             f"deliveries/s, fan-out worker CPU {_fmt(cap.get('fanout_worker_cpu_cores'))} cores"
+        )
+        lines.append(
+            f"- backlog at the fan-out worker's resume: {_backlog(cap.get('backlog_at_resume'))}"
         )
     if lat:
         lines.append(
@@ -254,6 +276,8 @@ def markdown(report: dict) -> str:
     ):
         if key in seed:
             lines.append(f"- {key.replace('_', ' ')}: {_fmt(seed[key])}")
+    if seed.get("backlog_left"):
+        lines.append(f"- backlog left at the deadline: {_backlog(seed['backlog_left'])}")
     lines.append(
         f"- timelines checked against SQL ({check.get('status')}): "
         f"{check.get('timelines_equal', '-')}/{check.get('followers_checked', '-')} equal, "
@@ -339,7 +363,7 @@ def plots(report: dict, runs: list[loadgen.Run], monitor_samples: list[dict], st
         written.append(path.name)
 
     # 2. Throughput over time: completed requests per second, per phase, with
-    #    Redis ZADD calls/s and the fan-out queue behind them.
+    #    Redis ZADD calls/s and the RabbitMQ backlog behind them.
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 7), sharex=True)
     for run in runs:
         ok = [s.start + s.latency for s in run.samples if 200 <= s.status < 300]
@@ -364,22 +388,22 @@ def plots(report: dict, runs: list[loadgen.Run], monitor_samples: list[dict], st
         bottom.plot(ts, zadd, color="#55a868", lw=1, label="Redis ZADD calls/s")
         bottom.set_ylabel("ZADD calls per second")
         twin = bottom.twinx()
-        twin.plot(
-            [s["t"] for s in samples],
-            [s["queues"]["fanout"] for s in samples],
-            color="#c44e52",
-            lw=1,
-            label="fanout queue length",
-        )
-        twin.plot(
-            [s["t"] for s in samples],
-            [s["queues"]["default"] for s in samples],
-            color="#8172b3",
-            lw=1,
-            ls="--",
-            label="default queue length",
-        )
-        twin.set_ylabel("tasks queued")
+        for series, color, style, label in (
+            (lambda s: (s.get("ready") or {}).get("fanout"), "#c44e52", "-", "fanout: ready"),
+            (lambda s: (s.get("ready") or {}).get("default"), "#8172b3", "--", "default: ready"),
+            (lambda s: s.get("held"), "#937860", ":", "held by workers"),
+        ):
+            # None (not read, or a worker did not answer: paused) leaves a gap.
+            values = [series(s) for s in samples]
+            twin.plot(
+                [s["t"] for s in samples],
+                [float("nan") if v is None else v for v in values],
+                color=color,
+                lw=1,
+                ls=style,
+                label=label,
+            )
+        twin.set_ylabel("tasks (RabbitMQ ready; held: unacknowledged)")
         lines = bottom.get_legend_handles_labels()
         lines2 = twin.get_legend_handles_labels()
         bottom.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=7, loc="upper left")
@@ -403,8 +427,8 @@ def write(report: dict, runs, monitor_samples, out_dir: Path, stem_name: str) ->
             {
                 "t": round(s["t"], 2),
                 "load1": s.get("load1"),
-                "queues": s.get("queues"),
-                "unacked": s.get("unacked"),
+                "ready": s.get("ready"),
+                "held": s.get("held"),
                 "zadd_calls": s.get("zadd_calls"),
                 "rss_mb": {k: round(v["rss"] / 2**20, 1) for k, v in s["groups"].items()},
                 "cpu_s": {k: round(v["cpu"], 2) for k, v in s["groups"].items()},

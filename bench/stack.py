@@ -2,9 +2,10 @@
 
 WSGI server (granian, as docs/servers.md chose; gunicorn gthread if granian is
 not installed), daphne for /ws/, one Celery worker for the "fanout" queue and
-one for "default,media", Celery beat (the outbox sweeper). Each runs in its own
-process group, so stopping it reaches its children; `Stack.stop()` runs from a
-`finally`, from atexit and on SIGTERM, so nothing outlives the harness.
+one for "default,media", Celery beat (the outbox sweeper), all on the bench's
+RabbitMQ virtual host. Each runs in its own process group, so stopping it
+reaches its children; `Stack.stop()` runs from a `finally`, from atexit and on
+SIGTERM, so nothing outlives the harness.
 """
 
 import atexit
@@ -20,19 +21,23 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench.broker import QUEUES, Broker, holding, node_name
 from tests.integration.procs import Proc, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
-QUEUES = ("default", "fanout", "media")
+WORKERS = {"worker-fanout": "bench-fanout", "worker-default": "bench-default"}
 
 
-def stack_env(*, database_url: str, redis_url: str, channels_prefix: str) -> dict[str, str]:
+def stack_env(
+    *, database_url: str, redis_url: str, broker_url: str, channels_prefix: str
+) -> dict[str, str]:
     """Services mode, DEBUG off, no throttles or lock-outs: the limits are the stack's own."""
     env = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": broker_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "0",
         "THROTTLE_ENABLED": "0",
@@ -80,6 +85,11 @@ class Stack:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws_port}/ws/"
 
+    @property
+    def worker_names(self) -> list[str]:
+        """The Celery node names of the stack's workers (bench-fanout@host, ...)."""
+        return [node_name(name) for name in WORKERS.values()]
+
     def _argv(self) -> dict[str, list[str]]:
         py = sys.executable
         bin_dir = Path(py).parent
@@ -125,6 +135,8 @@ class Stack:
             "--without-mingle",
             "--without-heartbeat",
             "--loglevel=WARNING",
+            "--include",
+            "bench.probe",  # the remote-control command the drain and the monitor ask
         ]
         return {
             "web": web,
@@ -143,7 +155,7 @@ class Stack:
                 "-c",
                 str(self.fanout_concurrency),
                 "-n",
-                "bench-fanout@%h",
+                node_name(WORKERS["worker-fanout"]),
             ],
             "worker-default": [
                 *worker,
@@ -152,7 +164,7 @@ class Stack:
                 "-c",
                 "2",
                 "-n",
-                "bench-default@%h",
+                node_name(WORKERS["worker-default"]),
             ],
             "beat": [
                 py,
@@ -175,8 +187,8 @@ class Stack:
             ("web", lambda: _http_ok(f"{self.base_url}/healthz")),
             ("ws", lambda: _tcp_open(self.ws_port)),
             ("beat", lambda: "beat: Starting" in self.procs["beat"].log()),
-            ("worker-fanout", lambda: self._worker_answers("bench-fanout")),
-            ("worker-default", lambda: self._worker_answers("bench-default")),
+            ("worker-fanout", lambda: self._worker_answers(WORKERS["worker-fanout"])),
+            ("worker-default", lambda: self._worker_answers(WORKERS["worker-default"])),
         ):
             proc = self.procs[name]
 
@@ -189,10 +201,10 @@ class Stack:
         self.monitor.start()
 
     def _worker_answers(self, name: str) -> bool:
+        """Up, and answering bench/probe.py's command (which the drain relies on)."""
         from config.celery import app
 
-        replies = app.control.ping(timeout=0.5)
-        return any(name in key for reply in replies for key in reply)
+        return node_name(name) in holding(app, [node_name(name)], timeout=0.5)
 
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.procs.items() if proc.process}
@@ -260,10 +272,18 @@ def _group_stats(pgids: dict[int, str]) -> dict[str, dict[str, float]]:
 
 class Monitor:
     """Samples, every half second, what the report plots over time: per process
-    group RSS and CPU, the harness's own CPU, Celery queue lengths, Redis ZADD
-    calls and memory. Peaks are kept for phase 7."""
+    group RSS and CPU, the harness's own CPU, the messages ready in each RabbitMQ
+    queue and the tasks the workers hold, Redis ZADD calls and memory. Peaks are
+    kept for phase 7.
+
+    Cheap on purpose: a passive queue declare per queue on a connection kept
+    open, and one remote-control round trip to the workers (a paused worker
+    makes it wait `ask_timeout` and "held" None). The drain (bench/backlog.py)
+    reads more, and twice, to be exact; the monitor only draws.
+    """
 
     interval = 0.5
+    ask_timeout = 0.25
 
     def __init__(self, stack: Stack) -> None:
         self.stack = stack
@@ -277,6 +297,7 @@ class Monitor:
         import redis
 
         self._redis = redis.Redis.from_url(self.stack.env["REDIS_URL"], socket_timeout=5)
+        self._broker = Broker(self.stack.env["CELERY_BROKER_URL"])
         self._thread = threading.Thread(target=self._run, name="bench-monitor", daemon=True)
         self._thread.start()
 
@@ -285,6 +306,7 @@ class Monitor:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+            self._broker.close()
 
     def sample(self) -> dict:
         pgids = {pid: name for name, pid in self.stack.pids().items()}
@@ -297,19 +319,30 @@ class Monitor:
             "load1": os.getloadavg()[0],
         }
         try:
+            row["ready"] = self._broker.ready()
+        except Exception as exc:
+            row["ready"] = dict.fromkeys(QUEUES)
+            row["error"] = f"broker: {exc}"
+        try:
+            from config.celery import app
+
+            names = self.stack.worker_names
+            answers = holding(app, names, timeout=self.ask_timeout)
+            row["held"] = (
+                sum(h for h, _ in answers.values()) if len(answers) == len(names) else None
+            )
+        except Exception as exc:
+            row["held"] = None
+            row["error"] = f"workers: {exc}"
+        try:
             pipe = self._redis.pipeline(transaction=False)
-            for queue in QUEUES:
-                pipe.llen(queue)
-            pipe.hlen("unacked")
             pipe.info("commandstats")
             pipe.info("memory")
-            *lengths, unacked, commands, memory = pipe.execute()
-            row["queues"] = dict(zip(QUEUES, lengths, strict=True))
-            row["unacked"] = unacked
+            commands, memory = pipe.execute()
             row["zadd_calls"] = commands.get("cmdstat_zadd", {}).get("calls", 0)
             row["redis_used_memory"] = memory.get("used_memory", 0)
         except Exception as exc:
-            row["error"] = str(exc)
+            row["error"] = f"redis: {exc}"
         for role, stats in groups.items():
             peak = self.peak.setdefault(role, {"rss": 0, "rss_max_proc": 0})
             peak["rss"] = max(peak["rss"], stats["rss"])

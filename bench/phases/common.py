@@ -11,9 +11,10 @@ import psycopg
 import redis
 
 from bench import loadgen
+from bench.backlog import Backlog, is_drained
 from bench.dataset import Graph
 from bench.scales import Scale
-from bench.stack import QUEUES, Stack
+from bench.stack import Stack
 
 FEED = "/api/v1/feed"
 FEED_PAGE_MAX = 100  # the largest ?limit= a list accepts
@@ -28,6 +29,7 @@ class Bench:
     tokens: dict[int, str]
     database_url: str
     redis_url: str
+    broker_url: str
     rng: random.Random
     clock: loadgen.Clock = field(default_factory=loadgen.Clock)
     runs: list[loadgen.Run] = field(default_factory=list)
@@ -36,6 +38,7 @@ class Bench:
     primed: list[int] = field(default_factory=list)
     following: dict[int, set[int]] = field(default_factory=dict)
     session: aiohttp.ClientSession | None = None
+    _backlog: Backlog | None = field(default=None, repr=False)
 
     # --- plumbing -------------------------------------------------------------
 
@@ -76,37 +79,24 @@ class Bench:
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url)
 
-    def backlog(self) -> dict[str, int]:
-        """Work not done yet: outbox rows not dispatched, queued and unacknowledged
-        tasks, handler retries waiting. Dead letters are counted, not waited for."""
-        r = self.redis()
-        pipe = r.pipeline(transaction=False)
-        for queue in QUEUES:
-            pipe.llen(queue)
-        pipe.hlen("unacked")
-        *lengths, unacked = pipe.execute()
-        r.close()
-        with self.db() as conn:
-            pending = conn.execute(
-                "SELECT count(*) FROM core_outboxevent WHERE dispatched_at IS NULL"
-            ).fetchone()[0]
-            states = dict(
-                conn.execute("SELECT state, count(*) FROM core_eventdelivery GROUP BY state")
+    def backlog(self) -> dict:
+        """Work not done yet (bench/backlog.py): messages ready per queue, tasks the
+        workers hold or started while the rest was read, outbox rows not dispatched,
+        handler retries waiting; dead letters are counted, not waited for."""
+        if self._backlog is None:
+            self._backlog = Backlog(
+                broker_url=self.broker_url,
+                database_url=self.database_url,
+                workers=self.stack.worker_names,
             )
-        return {
-            **dict(zip(QUEUES, lengths, strict=True)),
-            "unacked": unacked,
-            "outbox_pending": pending,
-            "retrying": states.get("retrying", 0),
-            "dead": states.get("dead", 0),
-        }
+        return self._backlog.read()
 
     async def drain(self, *, timeout: float) -> tuple[float | None, dict]:
         """Wait until the backlog is empty; (bench time it was seen empty, last backlog)."""
         deadline = time.monotonic() + timeout
         while True:
             backlog = await asyncio.to_thread(self.backlog)
-            if not any(v for k, v in backlog.items() if k != "dead"):
+            if is_drained(backlog):
                 return self.clock.now(), backlog
             if time.monotonic() > deadline:
                 return None, backlog

@@ -13,8 +13,8 @@ def memory(b: Bench) -> dict:
         patterns: dict[str, list[bytes]] = {}
         for key in r.scan_iter(count=2000, _type="zset"):
             name = key.decode(errors="replace")
-            if ":group:" in name or "unacked" in name or name.startswith("bench:"):
-                continue  # channels-redis groups, kombu's index, the ceiling's sets
+            if ":group:" in name or name.startswith("bench:"):
+                continue  # channels-redis groups, the ceiling's sets
             if not re.search(r"\d+$", name):
                 continue
             patterns.setdefault(re.sub(r"\d+", "{n}", name), []).append(key)

@@ -43,4 +43,6 @@ async def run_all(b: Bench) -> dict:
         phases["memory"] = await asyncio.to_thread(memory, b)
     with contextlib.suppress(Exception):
         report["backlog_at_end"] = b.backlog()
+    if b._backlog is not None:
+        b._backlog.close()
     return report

@@ -2,8 +2,9 @@
 
 It starts the whole stack as subprocesses against a database of its own (the
 suite's DATABASE_URL name + "_benchtiny", dropped and re-created, and dropped
-again at the end) and FLUSHDBs the suite's Redis database, so it must not run
-in parallel with other tests that use Redis (it does not under `make test`).
+again at the end), FLUSHDBs the suite's Redis database and purges the queues of
+the suite's RabbitMQ virtual host (CELERY_BROKER_URL), so it must not run in
+parallel with other tests that use them (it does not under `make test`).
 Every phase must measure: a phase that reports anything but "ok" fails.
 """
 
@@ -16,7 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from django.conf import settings
 
+from bench.broker import QUEUES, vhost_of
 from bench.dataset import admin_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,6 +51,7 @@ def report(tmp_path_factory) -> dict:
         "REDIS_URL"
     ):
         pytest.skip("the harness runs the services stack: it needs DATABASE_URL and REDIS_URL")
+    assert settings.CELERY_BROKER_URL.startswith("amqp://"), settings.CELERY_BROKER_URL
     out = tmp_path_factory.mktemp("bench")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     try:
@@ -64,6 +68,8 @@ def report(tmp_path_factory) -> dict:
                 _bench_database_url(),
                 "--redis-url",
                 os.environ["REDIS_URL"],
+                "--broker-url",
+                settings.CELERY_BROKER_URL,
             ],
             cwd=ROOT,
             env=env,
@@ -157,6 +163,29 @@ def test_the_seed_workload_posted_everything_and_lost_nothing(report):
     assert check["status"] == "ok", check
     assert check["followers_checked"] > 0
     assert check["nothing_lost"], check["mismatches"]
+
+
+def test_the_backlog_is_read_from_rabbitmq(report):
+    """While the fan-out worker was paused, the fan-out tasks of the posts made meanwhile
+    waited in RabbitMQ's fanout queue, and both the backlog and the monitor saw them
+    (the Redis lists the harness read before are always empty with RabbitMQ)."""
+    capacity = report["phases"]["fanout"]["capacity"]
+    assert capacity["posts"] > 0
+    assert capacity["backlog_at_resume"]["ready"]["fanout"] > 0
+    samples = report["timeseries"]["monitor"]
+    assert all(set(s["ready"]) == set(QUEUES) for s in samples)
+    assert max(s["ready"]["fanout"] or 0 for s in samples) > 0
+    assert any(s["held"] for s in samples)  # the workers answered, and held tasks at times
+    assert report["meta"]["broker"]["vhost"] == vhost_of(settings.CELERY_BROKER_URL)
+
+
+def test_the_fan_out_writes_into_timelines(report):
+    """The users read their feed from Redis timelines and the fan-out pushes into them.
+    With follows loaded as made "now", every followee's list was merged at read time
+    instead (recent follows), the memory phase measured those author lists (`ul:`)
+    and, at small scale, the fan-out found no timeline to push into."""
+    assert report["phases"]["memory"]["redis"]["timeline_key_pattern"] == "tl:{n}"
+    assert report["phases"]["fanout"]["zadd_calls"] > 0
 
 
 def test_every_target_is_measured(report):

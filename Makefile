@@ -73,7 +73,8 @@ deploy-check: install
 ci: test lint lint-imports types migrations-check schema-check deploy-check
 
 # The performance harness (bench/README.md): drops/re-creates the database of
-# BENCH_DATABASE_URL (default warble_bench) and FLUSHDBs BENCH_REDIS_URL (default db 8).
+# BENCH_DATABASE_URL (default warble_bench), FLUSHDBs BENCH_REDIS_URL (default db 8) and purges
+# the queues of BENCH_BROKER_URL (default: the RabbitMQ virtual host warble_bench).
 BENCH_SCALE ?= small
 
 bench: install

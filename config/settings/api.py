@@ -103,7 +103,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
-        "core.schema.postprocess_null_attr",
+        "core.schema.postprocess_error_attrs",
     ],
 }
 

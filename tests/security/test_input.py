@@ -11,7 +11,6 @@ import re
 import pytest
 from rest_framework.test import APIClient
 
-from core.renderers import JSONRenderer
 from tests.accounts.helpers import assert_error
 from tests.conftest import bearer_client
 from tests.factories import PostFactory, UserFactory
@@ -199,6 +198,8 @@ def test_a_lone_surrogate_echoed_in_an_error_is_a_400(world):
 
 
 def test_the_renderer_replaces_lone_surrogates_in_keys_and_values():
+    from core.renderers import JSONRenderer
+
     rendered = JSONRenderer().render({"\ud800k": ["v\udfff", {"n": 1}]})
     assert json.loads(rendered.decode("utf-8")) == {"\ufffdk": ["v\ufffd", {"n": 1}]}
 

@@ -233,10 +233,10 @@ class AutoSchema(openapi.AutoSchema):
         component_name = f"{camelize(self.get_operation_id())}ErrorResponse400"
         choices: dict[str, Any] = {}
         if self._should_add_validation_error_response():
-            choices[ValidationErrorEnum.VALIDATION_ERROR.value] = (  # type: ignore[attr-defined]
+            choices[ValidationErrorEnum.VALIDATION_ERROR.value] = (
                 self._get_serializer_for_validation_error_response()
             )
-        choices[ClientErrorEnum.CLIENT_ERROR.value] = ClientError400ResponseSerializer  # type: ignore[attr-defined]
+        choices[ClientErrorEnum.CLIENT_ERROR.value] = ClientError400ResponseSerializer
         return PolymorphicProxySerializer(
             component_name=component_name, serializers=choices, resource_type_field_name="type"
         )
@@ -260,12 +260,12 @@ class AutoSchema(openapi.AutoSchema):
         found: list[InputDataField] = []
         for parameter in self.get_override_parameters():
             if isinstance(parameter, type) and issubclass(parameter, serializers.Serializer):
-                flat = get_flat_serializer_fields(force_instance(parameter))
+                flat = get_flat_serializer_fields(force_instance(parameter))  # type: ignore[no-untyped-call]
                 found += [
                     f for f in get_serializer_fields_with_error_codes(flat) if "." not in f.name
                 ]
         found = [f for f in found if f.name != "non_field_errors" or f.error_codes]
-        paginator = self._get_paginator()
+        paginator = self._get_paginator()  # type: ignore[no-untyped-call]
         if paginator is not None and self._is_list_view():
             for parameter in paginator.get_schema_operation_parameters(self.view):
                 found.append(InputDataField(parameter["name"], None, {"invalid"}))  # type: ignore[arg-type]

@@ -21,3 +21,11 @@ def visible_users_by_name(names: Iterable[str]) -> dict[str, User]:
     found = User.objects.visible().annotate(name=Lower("username")).filter(name__in=names)
     # Usernames are ASCII (accounts.models.username_validator): lower() is SQL's LOWER.
     return {user.username.lower(): user for user in found}
+
+
+def user_by_login(identifier: str) -> User | None:
+    """The account a sign-in names: by email when it has an "@", else by username,
+    either in any case. The one rule for signing in and for counting failures."""
+    identifier = identifier.strip()
+    field = "email__iexact" if "@" in identifier else "username__iexact"
+    return User.objects.filter(**{field: identifier}).first()

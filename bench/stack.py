@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import importlib.util
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -39,6 +40,9 @@ def stack_env(
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": broker_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        # A fresh key per run, shared with the bench process that mints tokens: no
+        # server starts with the public development key (config/secret_key.py).
+        "SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_DEBUG": "0",
         "THROTTLE_ENABLED": "0",
         "AXES_ENABLED": "0",

@@ -16,14 +16,19 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.websocket_auth import JWTAuthMiddleware  # noqa: E402
+from config.secret_key import refuse_development_key  # noqa: E402
+from core.request_limits import ASGIBodyLimit  # noqa: E402
 from core.websocket_origin import BrowserOriginValidator  # noqa: E402
 from notifications.consumers import UserSocketConsumer  # noqa: E402
+
+refuse_development_key(server="the ASGI server")
 
 websocket_routes = URLRouter([path("ws/", UserSocketConsumer.as_asgi())])
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Django's ASGI handler spools a body of any size before its middleware runs.
+        "http": ASGIBodyLimit(django_asgi_app),
         "websocket": BrowserOriginValidator(
             JWTAuthMiddleware(websocket_routes),
             settings.WEBSOCKET_ALLOWED_ORIGINS or settings.ALLOWED_HOSTS,

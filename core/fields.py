@@ -1,23 +1,34 @@
-"""Serializer fields shared by every app."""
+"""Serializer fields shared by every app, and the base of every JSON input serializer."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from core.text import clean_text
 
 if TYPE_CHECKING:
     # Internal value int, input anything (checked here), output str, any instance.
     _IdFieldBase = serializers.Field[int, object, str, object]
-else:  # Field takes no type argument at run time
+    _Serializer = serializers.Serializer[Any]
+else:  # Field and Serializer take no type argument at run time
     _IdFieldBase = serializers.Field
+    _Serializer = serializers.Serializer
+
+MAX_ID = 2**63 - 1
 
 
 @extend_schema_field(OpenApiTypes.STR)
 class IdField(_IdFieldBase):
-    """A 64-bit id, rendered as a string (JavaScript loses precision past 2**53)."""
+    """A 64-bit id, rendered as a string (JavaScript loses precision past 2**53).
 
-    default_error_messages = {"invalid": "A valid id is a string of digits."}
+    Ids start at 1: 0 is refused like any other non-id, so `"reply_to": 0` is a
+    400, never a falsy "no reply" (it used to create a plain post)."""
+
+    default_error_messages = {"invalid": "A valid id is a string of digits, from 1 to 2**63-1."}
 
     def to_representation(self, value: int) -> str:
         return str(value)
@@ -27,6 +38,80 @@ class IdField(_IdFieldBase):
             self.fail("invalid")
         text = str(data).strip()
         # isascii(): str.isdigit() is also true for "²" (superscript), which int() refuses.
-        if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
+        if not (text.isascii() and text.isdigit()) or len(text) > 19:
+            self.fail("invalid")
+        if not 1 <= int(text) <= MAX_ID:
             self.fail("invalid")
         return int(text)
+
+
+class CleanCharField(serializers.CharField):
+    """User-written text cleaned by core.text's rules (the ones post text follows):
+    no control characters, bidi overrides or invisible characters are stored.
+    `max_length` bounds what the client sent, as the schema says; the stored text
+    is never longer."""
+
+    def __init__(self, *, single_line: bool = True, **kwargs: Any) -> None:
+        self.single_line = single_line
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        text = super().to_internal_value(data)
+        if self.max_length is not None and len(text) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return clean_text(text, single_line=self.single_line)
+
+
+def _type_errors(field: serializers.Field[Any, Any, Any, Any], value: object) -> Any:
+    """Why a JSON `value` is not of `field`'s JSON type (errors as DRF nests them), or None.
+
+    DRF converts: a CharField takes 0 as "0", a BooleanField takes "yes" and 1.
+    A JSON body states its types, so the one it sent must be the one declared."""
+    if value is None:
+        return None  # the field's allow_null decides
+    code = "invalid"
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.CharField | IdField):
+        ok = isinstance(value, str)
+    elif isinstance(field, serializers.IntegerField):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(field, serializers.ListField):
+        if not isinstance(value, list):
+            ok, code = False, "not_a_list"
+        else:
+            child = field.child
+            nested = {i: e for i, item in enumerate(value) if (e := _type_errors(child, item))}
+            return nested or None
+    elif isinstance(field, serializers.DictField):
+        if not isinstance(value, dict):
+            ok, code = False, "not_a_dict"
+        else:
+            child = field.child
+            nested = {k: e for k, item in value.items() if (e := _type_errors(child, item))}
+            return nested or None
+    else:
+        return None
+    if ok:
+        return None
+    message = field.error_messages.get(code, "Wrong type.")
+    return [ErrorDetail(message.format(input_type=type(value).__name__), code=code)]
+
+
+class StrictJSONSerializer(_Serializer):
+    """Base of the serializers that read a JSON body: each field's value must come in
+    the field's JSON type (a string for text and ids, true/false for booleans), as
+    the schema says; `"text": 0` is a 400, not the text "0"."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors = {
+                name: problem
+                for name, field in self.fields.items()
+                if not field.read_only
+                and name in data
+                and (problem := _type_errors(field, data[name]))
+            }
+            if errors:
+                raise ValidationError(errors)
+        return super().to_internal_value(data)

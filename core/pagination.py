@@ -6,13 +6,15 @@ new rows arrive: a page never repeats or skips an older row.
 
 import base64
 import binascii
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import BasePagination, CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import BasePagination, Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -23,16 +25,107 @@ if TYPE_CHECKING:
 
 # An OpenAPI schema object, as drf-spectacular builds them.
 Schema = dict[str, Any]
+M = TypeVar("M", bound=Model)
+R = TypeVar("R")
+
+CURSOR_PARAM = "cursor"
+LIMIT_PARAM = "limit"
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def invalid_cursor() -> ValidationError:
+    return ValidationError({CURSOR_PARAM: ["Invalid cursor."]}, code="invalid")
+
+
+def parse_limit(request: Request, *, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """The page size `?limit=` asks for: 1 to `maximum`, else a 400 (never capped
+    or ignored silently: the schema says 1 to 100, and so does the answer)."""
+    raw = request.query_params.get(LIMIT_PARAM)
+    if raw in (None, ""):
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= maximum):
+        raise ValidationError({LIMIT_PARAM: [f"An integer from 1 to {maximum}."]}, code="invalid")
+    return int(raw)
+
+
+def page_parameters(*, cursor_format: str, maximum: int = MAX_LIMIT) -> list[Schema]:
+    """The `cursor` and `limit` query parameters of a paginated list, for the schema."""
+    return [
+        {
+            "name": CURSOR_PARAM,
+            "required": False,
+            "in": "query",
+            "description": "Opaque position from a previous page's `next` or `previous` link.",
+            "schema": {"type": "string", "format": cursor_format},
+        },
+        {
+            "name": LIMIT_PARAM,
+            "required": False,
+            "in": "query",
+            "description": f"Page size (default {DEFAULT_LIMIT}, 1 to {maximum}; else a 400).",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum},
+        },
+    ]
 
 
 class IdCursorPagination(CursorPagination):
+    """DRF's cursor pagination, with its input checked: a cursor whose position is
+    not a value of the ordering column ("p=abc", a date for an id, an id past
+    64 bits) reached the database and answered 500; now every bad cursor and
+    every bad `limit` is a 400 (DRF answers 404 for the cursors it checks)."""
+
     ordering: str | tuple[str, ...] = "-id"
-    page_size = 20
-    page_size_query_param = "limit"
-    max_page_size = 100
+    page_size = DEFAULT_LIMIT
+    page_size_query_param = LIMIT_PARAM
+    max_page_size = MAX_LIMIT
+    # The cursor encodes DRF's (offset, reverse, position) triple (schema format).
+    cursor_format = "position-cursor"
+
+    def paginate_queryset(
+        self,
+        queryset: QuerySet[M, R] | Sequence[R],
+        request: Request,
+        view: "APIView | None" = None,
+    ) -> list[R] | None:
+        if not isinstance(queryset, QuerySet):
+            raise TypeError("IdCursorPagination pages querysets")
+        self._model: type[Model] = queryset.model
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request: Request) -> int:
+        return parse_limit(request, default=self.page_size, maximum=self.max_page_size)
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:
+            raise invalid_cursor() from None
+        if cursor is not None and cursor.position is not None:
+            self._check_position(cursor.position)
+        return cursor
+
+    def _check_position(self, position: object) -> None:
+        ordering = (self.ordering,) if isinstance(self.ordering, str) else self.ordering
+        field = self._model._meta.get_field(ordering[0].lstrip("-"))
+        try:
+            value = field.to_python(position)  # type: ignore[union-attr]
+            field.run_validators(value)  # type: ignore[union-attr]  # the column's range
+        except DjangoValidationError:
+            raise invalid_cursor() from None
+        if isinstance(value, dt.datetime):
+            try:
+                if value.tzinfo is None:
+                    raise ValueError("naive")
+                value.astimezone(dt.UTC)
+            except (ValueError, OverflowError):
+                raise invalid_cursor() from None
 
     def get_paginated_response_schema(self, schema: Schema) -> Schema:
         return envelope_schema(schema)
+
+    def get_schema_operation_parameters(self, view: "APIView") -> list[Schema]:
+        return page_parameters(cursor_format=self.cursor_format, maximum=self.max_page_size)
 
 
 class CreatedCursorPagination(IdCursorPagination):
@@ -57,8 +150,6 @@ class Keyed(Protocol):
 
 
 K = TypeVar("K", bound=Keyed)
-M = TypeVar("M", bound=Model)
-R = TypeVar("R")
 
 
 def _row_id(row: Keyed) -> int:
@@ -134,27 +225,24 @@ class KeysetPagination(BasePagination):
     range), `rows = window.merge(...)`, then `page = paginator.paginate_rows(rows)`.
     """
 
-    cursor_query_param = "cursor"
-    limit_query_param = "limit"
-    default_limit = 20
-    max_limit = 100
+    cursor_query_param = CURSOR_PARAM
+    limit_query_param = LIMIT_PARAM
+    default_limit = DEFAULT_LIMIT
+    max_limit = MAX_LIMIT
     key_field = "id"
+    # The cursor encodes one key and a direction (schema format).
+    cursor_format = "keyset-cursor"
 
     def get_window(self, request: Request) -> KeysetWindow:
         self.request = request
-        raw_limit = request.query_params.get(self.limit_query_param)
-        limit = self.default_limit
-        if raw_limit not in (None, ""):
-            if not raw_limit.isdigit() or int(raw_limit) < 1:
-                raise ValidationError({self.limit_query_param: ["A positive integer."]})
-            limit = min(int(raw_limit), self.max_limit)
+        limit = parse_limit(request, default=self.default_limit, maximum=self.max_limit)
         before = after = None
         cursor = request.query_params.get(self.cursor_query_param)
         if cursor:
             try:
                 before, after = decode_cursor(cursor)
             except ValueError:
-                raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from None
+                raise invalid_cursor() from None
         self.window = KeysetWindow(limit=limit, before=before, after=after)
         return self.window
 
@@ -216,24 +304,7 @@ class KeysetPagination(BasePagination):
         return envelope_schema(schema)
 
     def get_schema_operation_parameters(self, view: "APIView") -> list[Schema]:
-        return [
-            {
-                "name": self.cursor_query_param,
-                "required": False,
-                "in": "query",
-                "description": "Opaque position from a previous page's `next` or `previous` link.",
-                "schema": {"type": "string"},
-            },
-            {
-                "name": self.limit_query_param,
-                "required": False,
-                "in": "query",
-                "description": (
-                    f"Page size (default {self.default_limit}, at most {self.max_limit})."
-                ),
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
-            },
-        ]
+        return page_parameters(cursor_format=self.cursor_format, maximum=self.max_limit)
 
 
 def envelope_schema(results_schema: Schema) -> Schema:

@@ -16,7 +16,6 @@ client reconnects and resyncs through REST.
 """
 
 import asyncio
-import json
 import logging
 import time
 
@@ -32,7 +31,7 @@ from accounts.websocket_auth import (
     token_from_scope,
     token_still_valid,
 )
-from core import realtime
+from core import parsers, realtime
 from notifications.realtime import post_group
 
 logger = logging.getLogger(__name__)
@@ -161,7 +160,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     async def decode_json(cls, text_data):
         try:
-            return json.loads(text_data)
+            return parsers.loads(text_data)  # over-deep frames too: ValueError
         except ValueError:
             return None
 

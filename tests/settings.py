@@ -6,6 +6,12 @@ start (`tests.integration.celery_workers.process_env`), never by the project.
 """
 
 from config.settings import *  # noqa: F403
-from config.settings import INSTALLED_APPS
+from config.settings import DEVELOPMENT_SECRET_KEY, INSTALLED_APPS, SECRET_KEY
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventapp"]
+
+# The suite's processes (pytest, and the servers and workers the integration tests
+# start with these settings) run in services mode, where no server starts with the
+# public development key (config/secret_key.py). A key for test data only.
+if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    SECRET_KEY = "warble-test-suite-only-" + "k" * 40

@@ -132,8 +132,9 @@ def post_create(
 ) -> Post:
     text = _clean_text(text)
     media = _attachable_media_ids(author=author, media_ids=media_ids)
-    parent = _target_post(actor=author, post_id=reply_to_id) if reply_to_id else None
-    quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id else None
+    # `is not None`: a post 0 is a post that does not exist (404), not "no post".
+    parent = _target_post(actor=author, post_id=reply_to_id) if reply_to_id is not None else None
+    quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id is not None else None
     post = Post(author=author, text=text, reply_to=parent, quote_of=quoted, media_ids=media)
     post.conversation_id = parent.conversation_id if parent else post.id
     post.save(force_insert=True)

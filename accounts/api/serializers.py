@@ -7,9 +7,15 @@ from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, Toke
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
-from accounts.authentication import TOKEN_VERSION_CLAIM
+from accounts.authentication import TOKEN_VERSION_CLAIM, token_user_id
 from accounts.models import User, username_validator
 from accounts.schemas import ProfileSerializer
+from core.fields import CleanCharField, StrictJSONSerializer
+
+
+class CleanURLField(CleanCharField, serializers.URLField):
+    """A URL, cleaned before it is checked (URLValidator lets bidi overrides through
+    in host names)."""
 
 
 class MeSerializer(ProfileSerializer):
@@ -20,48 +26,50 @@ class MeSerializer(ProfileSerializer):
         read_only_fields = fields
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictJSONSerializer):
     username = serializers.CharField(min_length=3, max_length=30, validators=[username_validator])
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
         write_only=True, max_length=128, style={"input_type": "password"}
     )
-    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    display_name = CleanCharField(max_length=50, required=False, allow_blank=True)
 
 
-class ProfileUpdateSerializer(serializers.Serializer):
+class ProfileUpdateSerializer(StrictJSONSerializer):
     """The fields `PATCH /users/me` accepts. Counters, email, staff flags are not among them."""
 
     username = serializers.CharField(
         min_length=3, max_length=30, validators=[username_validator], required=False
     )
-    display_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    bio = serializers.CharField(max_length=160, required=False, allow_blank=True)
-    location = serializers.CharField(max_length=30, required=False, allow_blank=True)
-    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    # Cleaned as post text is (core.text): no control characters, bidi overrides
+    # or invisible characters in what other users are shown.
+    display_name = CleanCharField(max_length=50, required=False, allow_blank=True)
+    bio = CleanCharField(max_length=160, required=False, allow_blank=True, single_line=False)
+    location = CleanCharField(max_length=30, required=False, allow_blank=True)
+    website = CleanURLField(max_length=200, required=False, allow_blank=True)
     is_private = serializers.BooleanField(required=False)
 
 
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(StrictJSONSerializer):
     old_password = serializers.CharField(write_only=True, max_length=128)
     new_password = serializers.CharField(write_only=True, max_length=128)
 
 
-class PasswordResetSerializer(serializers.Serializer):
+class PasswordResetSerializer(StrictJSONSerializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(StrictJSONSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(write_only=True, max_length=128)
 
 
-class RefreshTokenSerializer(serializers.Serializer):
+class RefreshTokenSerializer(StrictJSONSerializer):
     refresh = serializers.CharField(max_length=2000)
 
 
-class PasswordConfirmSerializer(serializers.Serializer):
+class PasswordConfirmSerializer(StrictJSONSerializer):
     password = serializers.CharField(write_only=True, max_length=128)
 
 
@@ -70,7 +78,7 @@ class TokenPairSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class TokenObtainSerializer(TokenObtainPairSerializer):
+class TokenObtainSerializer(StrictJSONSerializer, TokenObtainPairSerializer):
     """Username or email plus password. Signing in reactivates a deactivated account."""
 
     username_field = "username"
@@ -91,12 +99,12 @@ class TokenObtainSerializer(TokenObtainPairSerializer):
         return data
 
 
-class TokenRotateSerializer(TokenRefreshSerializer):
+class TokenRotateSerializer(StrictJSONSerializer, TokenRefreshSerializer):
     """Refresh with rotation; refuses tokens issued before a revocation."""
 
     def validate(self, attrs):
         token = RefreshToken(attrs["refresh"])
-        user = User.objects.filter(pk=token.payload.get("user_id")).first()
+        user = User.objects.filter(pk=token_user_id(token.payload)).first()
         if user is None or token.payload.get(TOKEN_VERSION_CLAIM) != user.token_version:
             raise AuthenticationFailed("Token has been revoked.", code="token_not_valid")
         return super().validate(attrs)

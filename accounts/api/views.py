@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.api import serializers as s
-from accounts.authentication import JWTAuthentication
+from accounts.authentication import JWTAuthentication, token_user_id
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import ScopedRateThrottle
@@ -25,6 +25,10 @@ class AuthThrottled:
 
 
 class RegisterView(AuthThrottled, APIView):
+    # What the services refuse (core.schema): taken names, weak passwords.
+    validation_errors = {
+        "post": {"username": {"unique"}, "email": {"unique"}, "password": {"invalid"}}
+    }
     permission_classes = [AllowAny]
     authentication_classes = []
     throttle_scope = "register"
@@ -52,6 +56,7 @@ class RegisterView(AuthThrottled, APIView):
     )
 )
 class TokenObtainView(AuthThrottled, jwt_views.TokenObtainPairView):
+    answers_401 = True  # wrong credentials (core.schema)
     authentication_classes = []
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -71,10 +76,12 @@ class TokenObtainView(AuthThrottled, jwt_views.TokenObtainPairView):
     )
 )
 class TokenRefreshView(AuthThrottled, jwt_views.TokenRefreshView):
+    answers_401 = True  # a bad or revoked refresh token
     authentication_classes = []
 
 
 class LogoutView(AuthThrottled, APIView):
+    answers_401 = True
     permission_classes = [AllowAny]
     authentication_classes = []
 
@@ -92,13 +99,17 @@ class LogoutView(AuthThrottled, APIView):
         data = s.RefreshTokenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            RefreshToken(data.validated_data["refresh"]).blacklist()
+            token = RefreshToken(data.validated_data["refresh"])
+            token_user_id(token.payload)  # blacklist() looks the user up with it
+            token.blacklist()
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(AuthThrottled, APIView):
+    validation_errors = {"post": {"old_password": {"invalid"}, "new_password": {"invalid"}}}
+
     @extend_schema(
         tags=AUTH,
         summary="Change the password (signs out every other session)",
@@ -131,6 +142,7 @@ class PasswordResetView(AuthThrottled, APIView):
 
 
 class PasswordResetConfirmView(AuthThrottled, APIView):
+    validation_errors = {"post": {"token": {"invalid"}, "new_password": {"invalid"}}}
     permission_classes = [AllowAny]
     authentication_classes = []
 
@@ -148,6 +160,8 @@ class PasswordResetConfirmView(AuthThrottled, APIView):
 
 
 class MeView(APIView):
+    validation_errors = {"patch": {"username": {"unique"}}, "delete": {"password": {"invalid"}}}
+
     @extend_schema(tags=["users"], summary="Your own profile", responses={200: s.MeSerializer})
     def get(self, request):
         return Response(s.MeSerializer(request.user).data)
@@ -178,6 +192,8 @@ class MeView(APIView):
 
 
 class DeactivateView(APIView):
+    validation_errors = {"post": {"password": {"invalid"}}}
+
     @extend_schema(
         tags=["users"],
         summary="Deactivate your account (hidden until you sign in again; needs your password)",

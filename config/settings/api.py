@@ -5,6 +5,11 @@ from datetime import timedelta
 
 from config.settings.env import DEBUG, env_bool, env_int, env_list
 
+# The error responses as the API answers them, every code per status (core.schema;
+# named here as strings: settings import no DRF code).
+_ERROR_STATUSES = (401, 403, 404, 405, 406, 409, 413, 415, 422, 429, 500)
+_ERROR_CODE_ENUMS = [f"ErrorCode{status}Enum" for status in _ERROR_STATUSES]
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("JWT_ACCESS_MINUTES", 15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("JWT_REFRESH_DAYS", 14)),
@@ -22,16 +27,14 @@ THROTTLE_ENABLED = env_bool("THROTTLE_ENABLED", True)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
-    ],
+    # JSON in (DESIGN.md §6): a form or multipart body is a 415. A route that takes
+    # uploads names its own parsers (and its body cap: REQUEST_BODY_MAX_BYTES_BY_ROUTE).
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.IdCursorPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "core.throttling.UserRateThrottle",
@@ -54,6 +57,13 @@ REST_FRAMEWORK = {
 DRF_STANDARDIZED_ERRORS = {
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "EXCEPTION_HANDLER_CLASS": "core.errors.ExceptionHandler",
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        *(str(s) for s in _ERROR_STATUSES if s not in (409, 422)),  # those: per operation
+    ],
+    "ERROR_SCHEMAS": {
+        str(status): f"core.schema.ErrorResponse{status}Serializer" for status in _ERROR_STATUSES
+    },
 }
 
 _SYSTEM_FONTS = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
@@ -82,16 +92,18 @@ SPECTACULAR_SETTINGS = {
     },
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
-        name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
-        for name in [
-            "ValidationErrorEnum",
-            "ClientErrorEnum",
-            "ServerErrorEnum",
-            *(f"ErrorCode{code}Enum" for code in (401, 403, 404, 405, 406, 415, 429, 500)),
-        ]
+        **{
+            name: f"drf_standardized_errors.openapi_serializers.{name}.choices"
+            for name in ["ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum"]
+        },
+        **{
+            name: f"core.schema.{name}.choices"
+            for name in ["ClientError400CodeEnum", *_ERROR_CODE_ENUMS]
+        },
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "core.schema.postprocess_error_attrs",
     ],
 }
 

@@ -16,6 +16,9 @@ from config.settings.env import (
 )
 
 INSTALLED_APPS = [
+    # First: its runserver (daphne's, refusing the development key off loopback)
+    # overrides daphne's, which overrides Django's.
+    "config.apps.ConfigConfig",
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -39,13 +42,14 @@ INSTALLED_APPS = [
     "tweets",
     "notifications",
     "search",
-    "config.apps.ConfigConfig",
 ]
 
 MIDDLEWARE = [
     # Outermost: sees every response, so no error under /api/ leaves as HTML.
     "core.errors.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body (the CSRF check reads form bodies).
+    "core.request_limits.RequestBodyLimitMiddleware",
     "core.errors.RejectNulBytesMiddleware",
     "core.errors.DomainErrorMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -229,7 +233,18 @@ if PRODUCTION:
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+
+# --- request limits (core.request_limits) ------------------------------------
+# The largest request body of any kind, checked before it is read (413 above it).
+# DATA_UPLOAD_MAX_MEMORY_SIZE, the older name, is still read.
+REQUEST_BODY_MAX_BYTES = env_int(
+    "REQUEST_BODY_MAX_BYTES", env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+)
+# Routes that take more (or less), by URL name: a media upload route adds
+# {"media-upload": MEDIA_UPLOAD_MAX_BYTES} here.
+REQUEST_BODY_MAX_BYTES_BY_ROUTE: dict[str, int] = {}
+# What Django itself reads into memory (JSON bodies, form fields): the same cap.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 LOGGING = {
     "version": 1,

@@ -38,10 +38,10 @@ if PRODUCTION:
         raise ImproperlyConfigured("DJANGO_ENV=production needs DATABASE_URL and REDIS_URL.")
 
 # A fixed development key keeps sessions stable across `make run` restarts; it
-# is never accepted in production (checked above and by check --deploy).
-SECRET_KEY = (
-    os.environ.get("SECRET_KEY") or "django-insecure-warble-development-key-not-for-production"
-)
+# is never accepted in production (checked above and by check --deploy), and no
+# other server starts with it unless embedded on loopback (config/secret_key.py).
+DEVELOPMENT_SECRET_KEY = "django-insecure-warble-development-key-not-for-production"  # noqa: S105
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 if PRODUCTION and (SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
 

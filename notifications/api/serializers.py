@@ -11,7 +11,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from accounts.schemas import UserSummarySerializer
-from core.fields import IdField
+from core.fields import IdField, StrictJSONSerializer
 from notifications.models import Verb
 from tweets.schemas import PostSerializer
 
@@ -73,7 +73,7 @@ class UnreadCountSerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=0)
 
 
-class MarkReadSerializer(serializers.Serializer):
+class MarkReadSerializer(StrictJSONSerializer):
     """Exactly one of `ids`, `all` or `max_id`."""
 
     ids = serializers.ListField(
@@ -126,7 +126,7 @@ class NotificationSettingsSerializer(serializers.Serializer):
         return {verb: verb in chosen for verb in Verb.values}
 
 
-class NotificationSettingsUpdateSerializer(serializers.Serializer):
+class NotificationSettingsUpdateSerializer(StrictJSONSerializer):
     email = _email_field()
 
     def validate_email(self, value):

@@ -30,12 +30,12 @@ from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from drf_standardized_errors.openapi_serializers import ErrorResponse404Serializer
 from rest_framework.views import APIView
 
 from accounts.websocket_auth import revokes, token_still_valid, user_for_token
 from core import realtime
 from core.errors import error_response
+from core.schema import ErrorResponse404Serializer
 from notifications.consumers import token_expiry
 
 logger = logging.getLogger(__name__)

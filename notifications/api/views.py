@@ -65,6 +65,8 @@ class UnreadCountView(APIView):
 
 
 class MarkReadView(APIView):
+    validation_errors = {"post": {"non_field_errors": {"one_of_ids_all_max_id"}}}  # core.schema
+
     @extend_schema(
         tags=TAGS,
         summary="Mark notifications read: some ids, all, or everything up to max_id",
@@ -98,6 +100,8 @@ class NotificationDetailView(APIView):
 
 
 class NotificationSettingsView(APIView):
+    validation_errors = {"patch": {"email": {"unknown_verb", "invalid"}}}
+
     @extend_schema(
         tags=TAGS,
         summary="Your notification settings (email digests per verb)",

@@ -1,7 +1,6 @@
 """Relationships API: parse input, call one service or selector, render output."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from drf_standardized_errors.openapi_serializers import ErrorResponse403Serializer
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -11,7 +10,7 @@ from accounts.rendering import user_row
 from accounts.schemas import UserListItemSerializer
 from core.pagination import BoundedPagination, CreatedCursorPagination
 from core.responses import created_or_ok
-from core.schema import NO_CONTENT
+from core.schema import NO_CONTENT, ErrorResponse403Serializer
 from core.throttling import WriteThrottled
 from relationships import selectors, services
 from relationships.api import serializers as s
@@ -41,6 +40,8 @@ PRIVATE_LIST = forbidden("A private account's lists are for its approved followe
 
 
 class FollowView(WriteThrottled, APIView):
+    validation_errors = {"post": {None: {"self_follow"}}}  # core.schema
+
     @extend_schema(
         tags=TAGS,
         summary="Follow a user (a private account gets a follow request)",
@@ -76,6 +77,8 @@ class FollowerRemoveView(WriteThrottled, APIView):
 
 
 class BlockView(WriteThrottled, APIView):
+    validation_errors = {"post": {None: {"self_block"}}}
+
     @extend_schema(
         tags=TAGS,
         summary="Block a user (removes follows both ways and pending requests)",
@@ -99,6 +102,8 @@ class BlockView(WriteThrottled, APIView):
 
 
 class MuteView(WriteThrottled, APIView):
+    validation_errors = {"post": {None: {"self_mute"}}}
+
     @extend_schema(
         tags=TAGS,
         summary="Mute a user (their posts leave your feed and notifications; they are not told)",
@@ -237,6 +242,7 @@ class RelationshipView(APIView):
     )
 )
 class RelationshipBatchView(ListAPIView):
+    validation_errors = {"get": {"ids": {"too_many"}}}
     pagination_class = BoundedPagination
     serializer_class = s.RelationshipSerializer
 

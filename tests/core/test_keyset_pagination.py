@@ -70,9 +70,12 @@ def test_bad_parameters_are_validation_errors(query):
         KeysetPagination().get_window(request(query))
 
 
-def test_limit_defaults_and_is_capped():
+def test_limit_defaults_and_is_refused_past_the_maximum():
+    """Past 100 is a 400 (it was capped silently; the schema says 1 to 100)."""
     assert KeysetPagination().get_window(request()).limit == 20
-    assert KeysetPagination().get_window(request("limit=500")).limit == 100
+    assert KeysetPagination().get_window(request("limit=100")).limit == 100
+    with pytest.raises(ValidationError):
+        KeysetPagination().get_window(request("limit=500"))
 
 
 def test_response_links_carry_the_cursor():

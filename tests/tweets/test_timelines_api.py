@@ -91,10 +91,12 @@ def test_bad_cursor_or_limit_is_400(alice, bob_client, query):
     assert response.json()["errors"][0]["attr"] in {"cursor", "limit"}
 
 
-def test_limit_above_the_maximum_is_clamped(alice, bob_client):
+def test_limit_above_the_maximum_is_refused(alice, bob_client):
+    """It was clamped silently; the schema says 1 to 100 (issue 14)."""
     for _ in range(3):
         PostFactory(author=alice)
-    assert len(bob_client.get(f"/api/v1/users/{alice.id}/posts?limit=1000").json()["results"]) == 3
+    assert bob_client.get(f"/api/v1/users/{alice.id}/posts?limit=1000").status_code == 400
+    assert len(bob_client.get(f"/api/v1/users/{alice.id}/posts?limit=100").json()["results"]) == 3
 
 
 def test_profile_is_the_accounts_profile_plus_recent_posts(alice, bob_client):

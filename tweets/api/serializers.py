@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.schemas import ProfileSerializer, UserSummarySerializer
-from core.fields import IdField
+from core.fields import IdField, StrictJSONSerializer
 from tweets.schemas import PostSerializer
 from tweets.text import MAX_GRAPHEMES
 
@@ -71,7 +71,7 @@ class UserPostsQuerySerializer(serializers.Serializer):
     )
 
 
-class PostWriteSerializer(serializers.Serializer):
+class PostWriteSerializer(StrictJSONSerializer):
     text = serializers.CharField(
         max_length=MAX_RAW_TEXT,
         trim_whitespace=False,

@@ -40,6 +40,8 @@ def _render_new_post(request, post) -> dict:
 
 
 class PostCreateView(WriteThrottled, APIView):
+    validation_errors = {"post": {"media_ids": {"invalid"}}}  # core.schema
+
     @extend_schema(
         tags=POSTS,
         summary="Publish a post, a reply (reply_to) or a quote (quote_of)",
@@ -105,6 +107,8 @@ class PostHistoryView(ListAPIView):
 
 
 class PostCommentView(WriteThrottled, APIView):
+    validation_errors = {"post": {"media_ids": {"invalid"}}}
+
     @extend_schema(
         tags=POSTS,
         summary="Reply to a post",

@@ -107,10 +107,10 @@ def test_lists_need_authentication(api_client, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_bad_cursor_is_a_404_in_the_error_format(kind):
+def test_bad_cursor_is_a_400_in_the_error_format(kind):
     owner = UserFactory()
     response = client_for(owner).get(f"/api/v1/users/{owner.pk}/{kind}", {"cursor": "garbage"})
-    assert_error(response, 404)
+    assert_error(response, 400)
 
 
 @pytest.mark.parametrize("kind", KINDS)

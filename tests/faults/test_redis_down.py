@@ -11,7 +11,8 @@ suggestions, registration and the password reset (throttled per address).
 Writes commit and their events wait in the outbox. Redis and the worker come
 back (Redis empty, as after a crash): `/readyz` is 200 again without a restart,
 the outbox drains, the timeline rebuilt on the next read equals the SQL feed,
-and the throttles count again.
+and the throttles count again. A Redis that hangs (SIGSTOP) instead of dying
+costs requests a socket timeout, once per backend and interval, never a 500.
 """
 
 import uuid
@@ -25,7 +26,8 @@ from notifications.models import Notification
 from relationships.models import Follow
 from tests.factories import DEFAULT_PASSWORD, FollowFactory, PostFactory, UserFactory
 from tests.faults.injectors import PrivateRedis
-from tests.integration.procs import wait_until
+from tests.integration.celery_workers import broker
+from tests.integration.procs import Procs, wait_until
 from tests.integration.servers import start_wsgi
 from tweets.feed import rules
 from tweets.models import Like, Post
@@ -247,3 +249,48 @@ def test_api_answers_while_redis_is_down_and_recovers_when_it_is_back(workers):
     assert [a.status_code for a in answers] == [202] * RESET_RATE + [429]
     assert redis.client().keys("*throttle_password_reset*")
     assert api.server_errors() == []
+
+
+@pytest.fixture
+def procs(transactional_db):
+    with Procs() as started:
+        yield started
+    broker().purge()  # the dispatchers the writes queued (no worker runs here)
+
+
+def test_a_hung_redis_is_waited_for_once_per_interval_not_answered_with_500(procs):
+    """SIGSTOP: Redis accepts connections and never answers, so every call waits
+    for its socket timeout. Requests still answer; after one timeout per
+    backend the process skips Redis for REDIS_RETRY_AFTER_SECONDS (default)."""
+    redis = PrivateRedis(procs).start()
+    env = {
+        "REDIS_URL": redis.url,
+        "CHANNELS_PREFIX": f"faults-redis-hung-{redis.port}",
+        "THROTTLE_ENABLED": "1",
+    }
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    FollowFactory(follower=alice, followee=bob)
+    bob_post = PostFactory(author=bob, text="before the hang")
+    api = Api(start_wsgi(procs, "web", **env))
+    token = sign_in(api, "alice")
+    assert feed_ids(api, token) == sql_feed_ids(alice)
+
+    redis.proc.freeze()
+    first = len(api.seen)
+    assert api.call("GET", "/api/v1/users/me", token=token).status_code == 200
+    assert feed_ids(api, token) == sql_feed_ids(alice)
+    created = api.call("POST", "/api/v1/posts", token=token, json={"text": "during the hang"})
+    assert created.status_code == 201, created.text
+    assert feed_ids(api, token)[0] == int(created.json()["id"])
+    liked = api.call("POST", f"/api/v1/posts/{bob_post.pk}/like", token=token)
+    assert liked.status_code == 201, liked.text
+    ready = api.call("GET", "/readyz")
+    assert ready.status_code == 503, ready.text
+    assert ready.json()["checks"]["cache"].startswith("down: CacheDown: Redis at redis://")
+    assert "Timeout" in ready.json()["checks"]["cache"]
+    assert [s for _, _, s in api.seen[first:] if s >= 500] == [503]  # /readyz only
+
+    log = proc_named(procs, "web").log()
+    assert "Redis unavailable (cache)" in log
+    assert "Redis unavailable (timelines)" in log
+    assert "TimeoutError" in log

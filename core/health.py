@@ -1,8 +1,11 @@
 """Liveness and readiness probes.
 
 `/healthz` answers 200 while the process can serve a request. `/readyz` checks
-the database, the cache and the Celery broker (RabbitMQ) and answers 503 naming
-the ones that are down, so a load balancer stops routing to this process.
+the database, the cache (Redis) and the Celery broker (RabbitMQ) and answers 503
+naming the ones that are down, so a load balancer stops routing to this process.
+The API keeps answering without Redis, degraded (core.degrade); readiness
+reports Redis down all the same, for monitoring to see (README: "When Redis or
+RabbitMQ is down").
 
 (django-health-check was considered: its 4.x view answers 500 rather than 503,
 is async-only and pulls in a DNS resolver; three probes are simpler here.)
@@ -19,6 +22,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
+from kombu.utils.url import maybe_sanitize_url
 
 from core.errors import method_not_allowed
 
@@ -31,10 +35,25 @@ def check_database() -> None:
 
 def check_cache() -> None:
     key = f"readyz:{secrets.token_hex(8)}"  # not an id: a probe needs no id lease
-    cache.set(key, "1", timeout=5)
-    if cache.get(key) != "1":
-        raise RuntimeError("cache did not return what was stored")
-    cache.delete(key)
+    try:
+        cache.set(key, "1", timeout=5)
+        if cache.get(key) != "1":
+            raise RuntimeError("the cache did not return what was stored")
+        cache.delete(key)
+    except Exception as exc:
+        # Say which cache (Redis, its address without the password) is down.
+        raise CacheDown(f"{cache_name()}: {type(exc).__name__}: {exc}") from exc
+
+
+class CacheDown(Exception):
+    pass
+
+
+def cache_name() -> str:
+    config = settings.CACHES["default"]
+    if "redis" in str(config["BACKEND"]).lower():
+        return f"Redis at {maybe_sanitize_url(str(config['LOCATION']))}"
+    return str(config["BACKEND"]).rsplit(".", 1)[-1]
 
 
 def check_broker() -> None:

@@ -1,7 +1,9 @@
 """Best-effort pushes to a user's sockets and streams, sent after commit.
 
 Clients treat pushes as hints and resync through REST (`since_id`), so a push
-that fails (channel layer down) is logged and dropped, never raised.
+that fails (channel layer down) is logged and dropped, never raised; after a
+Redis failure, sends are dropped without trying for a few seconds
+(core.degrade), so a hung Redis does not hold every pushing request.
 
 A user's open `/ws/` sockets and `/api/v1/stream` streams are members of the
 channel-layer group `user_group(user_id)`. Messages sent to it carry a `type`
@@ -20,14 +22,15 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.db import transaction
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
+
+from core.degrade import REDIS_ERRORS, Breaker, cache_breaker
 
 logger = logging.getLogger(__name__)
 
 # What the channel layer (channels-redis) and the presence cache (django-redis)
 # raise when Redis is unreachable or times out.
-BACKEND_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionInterrupted)
+BACKEND_ERRORS = REDIS_ERRORS
+layer_breaker = Breaker("channel layer")  # sends from web and worker processes
 
 
 def user_group(user_id: int) -> str:
@@ -42,7 +45,13 @@ def send_to_group(*, group: str, message: dict[str, Any]) -> None:
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group, message)
+            # Redis unavailable: dropped at once (a hung one is not waited for again
+            # by every request that pushes: core.degrade).
+            layer_breaker.call(
+                "realtime pushes are dropped",
+                lambda: async_to_sync(layer.group_send)(group, message),
+                lambda: None,
+            )
         except Exception:  # a lost push is recovered by the client's resync
             logger.warning("realtime send to %s failed", group, exc_info=True)
 
@@ -105,13 +114,19 @@ async def amark_offline(user_id: int) -> None:
 
 
 def online_among(user_ids: Iterable[int]) -> list[int]:
-    """Those of `user_ids` with at least one socket open (one MGET)."""
+    """Those of `user_ids` with at least one socket open (one MGET). Nobody, when
+    Redis is unavailable: the channel layer is down with it (same Redis), and
+    pushes are hints the clients resync after anyway."""
     from django.core.cache import cache
 
     user_ids = list(user_ids)
     if not user_ids:
         return []
-    found = cache.get_many([_presence_key(u) for u in user_ids])
+    found: dict[str, int] = cache_breaker.call(
+        "presence is unknown: nobody is pushed to",
+        lambda: cache.get_many([_presence_key(u) for u in user_ids]),
+        dict,
+    )
     return [u for u in user_ids if (found.get(_presence_key(u)) or 0) > 0]
 
 

@@ -1,10 +1,22 @@
-"""DRF throttles that `THROTTLE_ENABLED=0` switches off (for benchmarks)."""
+"""DRF throttles that `THROTTLE_ENABLED=0` switches off (for benchmarks).
 
-from typing import TYPE_CHECKING
+They count in the cache (Redis). When Redis is unavailable they count in the
+process instead (logged; core.degrade): a request is never refused, nor
+answered 500, because the counter is out of reach, and the limits still hold
+per process, so sign-in, registration and password resets stay bounded
+during the outage.
+"""
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.locmem import LocMemCache
 from rest_framework import throttling
 from rest_framework.permissions import SAFE_METHODS
+
+from core.degrade import cache_breaker
 
 if TYPE_CHECKING:
     # Not at run time: rest_framework.views imports this module (DEFAULT_THROTTLE_CLASSES).
@@ -17,8 +29,38 @@ else:  # the classes these are mixed into
     _Throttle = _View = object
 
 
+# The counts while Redis is unavailable: this process's own, bounded in memory.
+local_counts = LocMemCache("warble-throttles", {"OPTIONS": {"MAX_ENTRIES": 10_000}})
+
+
+class _Counts(BaseCache):
+    """Where throttles keep their counts: the cache (Redis) through the breaker,
+    this process's memory while Redis is unavailable."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def get(self, key: str, default: Any = None, version: int | None = None) -> Any:
+        return cache_breaker.call(
+            "throttles count in this process",
+            lambda: cache.get(key, default, version),
+            lambda: local_counts.get(key, default, version),
+        )
+
+    def set(
+        self, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        cache_breaker.call(
+            "throttles count in this process",
+            lambda: cache.set(key, value, timeout, version),
+            lambda: local_counts.set(key, value, timeout, version),
+        )
+
+
 class _Switchable(_Throttle):
     """Mixed in before a DRF throttle class, which does the counting."""
+
+    cache = _Counts()
 
     def allow_request(self, request: "Request", view: "APIView") -> bool:
         if not settings.THROTTLE_ENABLED:

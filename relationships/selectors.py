@@ -9,6 +9,7 @@ from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
 
 from accounts.models import User
 from accounts.viewer import Viewer, viewer_id
+from core.degrade import cache_breaker
 from core.errors import NotAllowed, NotFound
 from relationships.models import Block, Follow, FollowRequest, Mute
 from relationships.visibility import block_between_q, follows_q
@@ -260,15 +261,24 @@ POPULAR_CACHE_SECONDS = 300
 
 def _popular_ids() -> list[int]:
     """The most followed accounts, shared by every user's top-up and cached: ranking
-    all users by followers_count is a full scan without an index on it."""
-    ids: list[int] | None = cache.get(POPULAR_CACHE_KEY)
+    all users by followers_count is a full scan without an index on it. Computed
+    each time while Redis is unavailable (core.degrade)."""
+    skipped = "the popular accounts cache is skipped"
+    ids: list[int] | None = cache_breaker.call(
+        skipped, lambda: cache.get(POPULAR_CACHE_KEY), lambda: None
+    )
     if ids is None:
-        ids = list(
+        fresh = list(
             User.objects.visible()
             .order_by("-followers_count", "-pk")
             .values_list("pk", flat=True)[:POPULAR_POOL]
         )
-        cache.set(POPULAR_CACHE_KEY, ids, POPULAR_CACHE_SECONDS)
+        cache_breaker.call(
+            skipped,
+            lambda: cache.set(POPULAR_CACHE_KEY, fresh, POPULAR_CACHE_SECONDS),
+            lambda: None,
+        )
+        ids = fresh
     return ids
 
 

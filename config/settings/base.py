@@ -139,6 +139,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# After Redis failed, requests go on without it (core.degrade) for this long
+# before trying it again.
+REDIS_RETRY_AFTER_SECONDS = float(os.environ.get("REDIS_RETRY_AFTER_SECONDS", "5"))
 
 # --- auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

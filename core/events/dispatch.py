@@ -17,6 +17,7 @@ delay itself.
 """
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.degrade import cache_breaker
 from core.events.registry import registry
 from core.ids import min_id_for
 from core.models import EventDelivery, OutboxEvent
@@ -300,23 +302,67 @@ def signal_dispatcher(*, window_ms: int = 0) -> bool:
     committed while it waited: few large handler batches instead of one task
     per write, for at most one window of latency. The flag expires,
     so a lost task holds nothing back for long; the sweeper sends its rows.
-    Returns whether this call sent the task.
+    Without Redis the flag is kept in this process (`_local_flag`). Returns
+    whether this call sent the task.
     """
     seconds = window_ms / 1000
-    if not cache.add(DISPATCHER_QUEUED, 1, timeout=max(seconds, DISPATCHER_QUEUED_SECONDS)):
+    if not cache_breaker.call(
+        "the dispatcher flag is kept in this process",
+        lambda: bool(
+            cache.add(DISPATCHER_QUEUED, 1, timeout=max(seconds, DISPATCHER_QUEUED_SECONDS))
+        ),
+        lambda: _local_flag.add(seconds),
+    ):
         return False
     try:
         # celery-types declares `countdown: float`; Celery's own default is None (no delay).
         tasks().dispatch_now.apply_async(countdown=seconds or None)  # type: ignore[arg-type]
     except Exception:
-        cache.delete(DISPATCHER_QUEUED)  # the next commit tries again
+        clear_dispatcher_flag()  # the next commit tries again
         raise
     return True
 
 
+class _LocalFlag:
+    """The dispatcher flag of one process, for while Redis is unavailable.
+
+    The dispatcher cannot clear it (another process), so it holds only for the
+    task's countdown: a commit while it is set is covered by the task, which
+    cannot start before its countdown ends. Each process then queues at most
+    one dispatcher per window, instead of one per commit.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._until = 0.0
+
+    def add(self, seconds: float) -> bool:
+        """Set the flag for `seconds`; False if it was set already."""
+        with self._lock:
+            now = self.clock()
+            if now < self._until:
+                return False
+            self._until = now + seconds
+            return True
+
+    def clear(self) -> None:
+        with self._lock:
+            self._until = 0.0
+
+
+_local_flag = _LocalFlag()
+
+
 def clear_dispatcher_flag() -> None:
-    """The dispatcher starts: commits from now on queue the next one."""
-    cache.delete(DISPATCHER_QUEUED)
+    """The dispatcher starts: commits from now on queue the next one. If Redis is
+    unavailable, a flag set there expires by itself (DISPATCHER_QUEUED_SECONDS)."""
+    _local_flag.clear()
+    cache_breaker.call(
+        "the dispatcher flag is left to expire",
+        lambda: cache.delete(DISPATCHER_QUEUED),
+        lambda: False,
+    )
 
 
 def drain() -> int:

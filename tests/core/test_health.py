@@ -8,7 +8,7 @@ from tests.accounts.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 
-DEAD = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+DEAD_CACHE = "redis://:secret@127.0.0.1:1/0"  # nothing listens on port 1
 DEAD_BROKER = "amqp://guest:secret@127.0.0.1:1//"
 
 
@@ -41,7 +41,7 @@ def test_readyz_names_a_dead_cache(client, real_broker):
     dead_cache = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": DEAD,
+            "LOCATION": DEAD_CACHE,
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1},
         }
     }
@@ -54,7 +54,11 @@ def test_readyz_names_a_dead_cache(client, real_broker):
     body = response.json()
     assert body["status"] == "down"
     assert body["down"] == ["cache"]
-    assert body["checks"]["cache"].startswith("down: ")
+    # Which cache, where, and why; never its password.
+    assert body["checks"]["cache"].startswith(
+        "down: CacheDown: Redis at redis://:**@127.0.0.1:1/0: ConnectionError: "
+    )
+    assert "secret" not in body["checks"]["cache"]
     assert body["checks"]["database"] == body["checks"]["broker"] == "ok"
 
 

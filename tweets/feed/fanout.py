@@ -6,11 +6,9 @@ applies idempotent Redis effects: adding a member twice, removing a missing
 one, or rebuilding a list again changes nothing.
 """
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-import redis
 from django.conf import settings
 from django.db.models import Q
 
@@ -21,9 +19,6 @@ from relationships.models import Follow, Mute
 from tweets.events import PostCreated, PostDeleted, RetweetCreated, RetweetDeleted
 from tweets.feed import rebuild, rules, store
 from tweets.models import Post, Retweet
-
-logger = logging.getLogger(__name__)
-
 
 Groups = list[tuple[list[int], list[int]]]  # (entry ids, follower ids) pairs
 
@@ -100,14 +95,16 @@ def add_own_entry(*, actor_id: int, entry_id: int) -> None:
     in the request, right after its commit, so their very next read shows it without
     waiting for the fan-out worker (which adds it again: ZADD is idempotent). Existing
     keys only, like fan-out: a missing timeline is rebuilt from PostgreSQL on the next
-    read, which finds the entry there. Best effort: if Redis refuses, the handler adds it.
+    read, which finds the entry there. Best effort: if Redis is unavailable, the
+    handler adds it later (logged by store.breaker).
     """
     if not store.enabled():
         return
-    try:
-        store.push([store.author_key(actor_id), store.timeline_key(actor_id)], [entry_id])
-    except redis.RedisError:
-        logger.warning("own entry %s of %s not pushed; fan-out will", entry_id, actor_id)
+    store.breaker.call(
+        f"the read-your-writes push of {entry_id} is left to fan-out",
+        lambda: store.push([store.author_key(actor_id), store.timeline_key(actor_id)], [entry_id]),
+        lambda: None,
+    )
 
 
 def fan_out(

@@ -10,7 +10,8 @@ feeding it attributes it gathered more cheaply than the renderer's own loaders:
    the part of a post only an edit or a deletion changes, cached under
    `pp:<post_id>:<version>`: one cache MGET for the posts and references, one
    query for the misses. `Post.version` is bumped by both, so a stale content is
-   never read and nothing has to be found and invalidated.
+   never read and nothing has to be found and invalidated. With Redis
+   unavailable the cache is skipped: the contents come from the query.
 
 The renderer adds at most one query (users mentioned in the texts). Retweeters'
 summaries come with the rows (tweets.feed.rules). The output equals what the
@@ -26,6 +27,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from accounts.models import User
+from core.degrade import cache_breaker
 from tweets.feed.rules import Compiled, EntryRow
 from tweets.models import Bookmark, Like, Post, Retweet
 from tweets.rendering import CONTENT_FIELDS, COUNTERS, EntryRenderer, post_content
@@ -43,7 +45,10 @@ def payloads(posts) -> dict[int, dict]:
     """Cached contents of `posts` (with `id` and `version` loaded): one MGET, one query
     for the misses (which are then cached)."""
     keys = {payload_key(p.id, p.version): p.id for p in posts}
-    found = cache.get_many(list(keys))
+    # Redis unavailable: every content is a miss, read from PostgreSQL, not cached.
+    found = cache_breaker.call(
+        "the post payload cache is skipped", lambda: cache.get_many(list(keys)), dict
+    )
     result = {keys[key]: value for key, value in found.items()}
     missing = [post_id for post_id in set(keys.values()) if post_id not in result]
     if missing:
@@ -51,7 +56,11 @@ def payloads(posts) -> dict[int, dict]:
         to_cache = {}
         for post in fresh:
             result[post.id] = to_cache[payload_key(post.id, post.version)] = post_content(post)
-        cache.set_many(to_cache, timeout=settings.FEED_PAYLOAD_TTL)
+        cache_breaker.call(
+            "the post payload cache is skipped",
+            lambda: cache.set_many(to_cache, timeout=settings.FEED_PAYLOAD_TTL),
+            lambda: [],
+        )
     return result
 
 

@@ -12,6 +12,7 @@ Two ways to compute the same list (tweets.feed.rules defines it):
   where every list is still exact, reads further if filtering left it short, and
   continues with the SQL query below the floor of a list (deep pages past the
   800 kept entries). A missing timeline or author list is rebuilt first.
+  When Redis is unavailable, the SQL query serves the page (store.breaker).
 
 Both honour the same window (lo < id < hi), so cursors are the entry ids either way.
 """
@@ -46,7 +47,12 @@ def home_timeline(
         return rules.sql_entries(
             viewer, lo=lo, hi=window.before, ascending=window.ascending, n=window.fetch_size, q=q
         )
-    return redis_entries(viewer, lo=lo, hi=window.before, n=window.fetch_size)
+    # Redis unavailable: the pull feed serves the same entries, same cursors.
+    return store.breaker.call(
+        "the home feed is read from SQL",
+        lambda: redis_entries(viewer, lo=lo, hi=window.before, n=window.fetch_size),
+        lambda: rules.sql_entries(viewer, lo=lo, hi=window.before, n=window.fetch_size),
+    )
 
 
 def merged_authors(viewer_id: int) -> list[int]:

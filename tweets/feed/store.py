@@ -21,15 +21,22 @@ The floor is 0 when the list holds the SENTINEL member (all eight bytes zero,
 lower than any id), written by a rebuild that found the whole history; else it
 is the lowest member. Trimming drops the lowest members, sentinel first, so the
 invariant holds through trims, removals and additions of newer entries.
+
+Requests reach Redis through `breaker` (core.degrade): when it is unavailable
+the feed is read from SQL and the read-your-writes push is skipped, logged.
+Event handlers use the client directly: they fail and are retried.
 """
 
 import redis
 from django.conf import settings
 
+from core.degrade import Breaker
+
 SENTINEL = b"\x00" * 8
 AUTHOR_LIST_TTL = 86_400  # seconds; a reader that needs a list again rebuilds it
 _clients: dict[str, redis.Redis] = {}
 _scripts: dict[str, object] = {}
+breaker = Breaker("timelines")  # the request path's way to this Redis
 
 # Add members to each existing key, then trim it to the newest `cap` members; keys
 # come in groups that get the same members, so a chunk of followers is one call.

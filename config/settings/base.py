@@ -256,6 +256,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's default config gives "django" a console handler of its own, and
+        # daphne's runserver gives its access log one: without these, each of their
+        # lines would be printed twice (theirs, then the root's).
+        "django": {"handlers": [], "propagate": True},
+        "django.channels.server": {"propagate": False},
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
     },

@@ -20,10 +20,11 @@ Both honour the same window (lo < id < hi), so cursors are the entry ids either 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, Q
+from django.db.models import DateTimeField, ExpressionWrapper, Q, QuerySet
 from django.db.models.functions import Now
 
 from accounts.models import User
+from accounts.viewer import SignedInViewer
 from core.pagination import KeysetWindow
 from relationships.models import Follow
 from tweets.feed import rebuild, rules, store
@@ -60,7 +61,11 @@ def merged_authors(viewer_id: int) -> list[int]:
     per process and settings: tweets.feed.rules.Compiled), at most cap + 1: those
     with many followers (not fanned out), and those followed in the last
     FEED_FOLLOW_MERGE_SECONDS, so a new followee's posts are in the follower's very
-    next read, before the backfill handler has rebuilt the timeline."""
+    next read, before the backfill handler has rebuilt the timeline.
+
+    The two kinds are a UNION ALL of two index scans: one OR over both made
+    PostgreSQL hash-join all of a big reader's follows (7.5 ms for 5,000, against
+    0.13 ms)."""
     key = (
         settings.FEED_MERGE_MIN_FOLLOWERS,
         settings.FEED_MAX_MERGED_AUTHORS,
@@ -71,18 +76,23 @@ def merged_authors(viewer_id: int) -> list[int]:
         recently = ExpressionWrapper(
             Now() - timedelta(seconds=recent_seconds), output_field=DateTimeField()
         )
+
+        def build(viewer: SignedInViewer, _ids_q: Q) -> QuerySet[Follow, tuple[int]]:
+            follows = Follow.objects.filter(follower_id=viewer.pk).order_by()
+            big = follows.filter(followee__followers_count__gt=min_followers)
+            recent = follows.filter(created_at__gt=recently)
+            return big.values_list("followee_id")[: cap + 1].union(
+                recent.values_list("followee_id")[: cap + 1], all=True
+            )
+
         _MERGED_AUTHORS[key] = Compiled(
             Follow,
-            lambda viewer, _ids_q: (
-                Follow.objects.filter(follower_id=viewer.pk)
-                .filter(Q(followee__followers_count__gt=min_followers) | Q(created_at__gt=recently))
-                .order_by()
-                .values_list("followee_id")[: cap + 1]
-            ),
+            build,
             with_ids=False,
             prepared=False,  # a generic plan took 6.3 ms for a reader following 5,000
         )
-    return [author for (author,) in _MERGED_AUTHORS[key].rows(viewer_id)]
+    authors = [author for (author,) in _MERGED_AUTHORS[key].rows(viewer_id)]
+    return list(dict.fromkeys(authors))
 
 
 _MERGED_AUTHORS: dict[tuple[int, int, int], Compiled] = {}

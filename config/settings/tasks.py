@@ -105,6 +105,13 @@ EVENTS_TASK_TIME_LIMIT = env_int("EVENTS_TASK_TIME_LIMIT", 300)  # hard; soft is
 # that hangs fails the receive, which closes the connection (4503) instead of
 # leaving it open and deaf.
 CHANNELS_REDIS_SOCKET_TIMEOUT = 15
+# Every socket of one daphne process receives through ONE Redis key (channels-redis
+# stores process-local channels under their process's name), and `capacity` caps
+# the messages waiting in it: the default 100 dropped a fan-out's pushes to the
+# 101st socket onwards whenever daphne read slower than a chunk was sent
+# ("channels over capacity"). Size it for a burst to every socket a process holds;
+# `expiry` (60 s) still bounds what a stuck process accumulates.
+CHANNELS_CAPACITY = env_int("CHANNELS_CAPACITY", 20_000)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -122,6 +129,7 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": os.environ.get("CHANNELS_PREFIX", "warble"),
+                "capacity": CHANNELS_CAPACITY,
             },
         }
     }

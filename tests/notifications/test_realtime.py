@@ -340,6 +340,41 @@ def test_the_channel_layer_reads_from_redis_longer_than_it_blocks():
     assert connection.socket_connect_timeout is not None
 
 
+def test_a_burst_to_every_socket_of_a_process_waits_in_redis_until_it_reads_it():
+    """All the sockets of one daphne process receive through one Redis key, and
+    channels-redis drops what goes past `capacity`: with the default 100, a fan-out
+    to 300 followers connected to one process, sent faster than it read, lost its
+    pushes to the 101st socket onwards (the 200-socket soak test saw it)."""
+    import uuid
+
+    from channels_redis.core import RedisChannelLayer
+
+    from config.settings import tasks
+
+    sockets = 300
+    config = {**tasks.CHANNEL_LAYERS["default"]["CONFIG"], "prefix": f"t-{uuid.uuid4().hex[:8]}"}
+    layer = RedisChannelLayer(**config)
+
+    async def scenario():
+        channels = [await layer.new_channel() for _ in range(sockets)]
+        for index, channel in enumerate(channels):
+            await layer.group_add(f"user.{index}", channel)
+        for index in range(sockets):  # the process reads nothing meanwhile
+            await layer.group_send(f"user.{index}", {"type": "push", "payload": {"n": index}})
+        received = []
+        try:
+            for channel in channels:
+                message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+                received.append(message["payload"]["n"])
+        except TimeoutError:
+            pass
+        finally:
+            await layer.flush()
+        return received
+
+    assert asyncio.run(scenario()) == list(range(sockets))
+
+
 def test_an_idle_socket_gets_heartbeat_frames(settings):
     settings.NOTIFICATIONS_WS_HEARTBEAT_SECONDS = 0.05
     token = access_token(UserFactory())

@@ -95,3 +95,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_deactivated(self) -> bool:
         return self.deactivated_at is not None
+
+
+class RevokedSession(models.Model):
+    """A signed-out session: tokens whose "sid" claim names it are refused
+    (accounts.authentication). PostgreSQL keeps it, so a Redis outage cannot
+    let one through; a row is useless once `expires_at` passed (no token of the
+    session is valid any more) and is pruned then."""
+
+    sid = models.UUIDField(primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    revoked_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.sid.hex} (user {self.user_id})"

@@ -4,7 +4,13 @@ from collections.abc import Iterable
 
 from django.db.models.functions import Lower
 
-from accounts.models import User
+from accounts.models import RevokedSession, User
+
+
+def session_is_revoked(*, session_id: str | None) -> bool:
+    """Whether the session (a token's "sid" claim) signed out. None: a token issued
+    before sessions existed, never revoked this way."""
+    return session_id is not None and RevokedSession.objects.filter(sid=session_id).exists()
 
 
 def active_user_ids(user_ids: Iterable[int]) -> set[int]:

@@ -1,6 +1,7 @@
 """Every write to accounts. Keyword-only, typed, transactional."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, TypedDict, Unpack
 
 from django.contrib.auth.password_validation import validate_password
@@ -11,8 +12,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
+from accounts.authentication import token_session_id, token_user_id
 from accounts.events import (
     UserDeactivated,
     UserErased,
@@ -21,7 +25,7 @@ from accounts.events import (
     UserSuspended,
     UserUnsuspended,
 )
-from accounts.models import User
+from accounts.models import RevokedSession, User
 from accounts.websocket_auth import announce_revocation
 from core.errors import Invalid
 from core.events import publish
@@ -109,6 +113,30 @@ def user_update_profile(
         except IntegrityError as exc:
             raise Invalid(fields={"username": ["This username is taken."]}, code="unique") from exc
     return user
+
+
+@transaction.atomic
+def session_sign_out(*, refresh: RefreshToken) -> None:
+    """Sign one session out: its refresh token is blacklisted and its session id
+    revoked, which refuses its access tokens at once (HTTP, WebSocket handshake,
+    event stream) and, after commit, closes its open sockets (4401) and streams
+    (`token.revoked`). The user's other sessions stay signed in. A pair issued
+    before sessions existed has no session id: its access token lasts until it
+    expires (at most JWT_ACCESS_MINUTES)."""
+    user_id = token_user_id(refresh.payload)  # blacklist() looks the user up with it
+    session_id = token_session_id(refresh.payload)
+    refresh.blacklist()
+    if session_id is None or not User.objects.filter(pk=user_id).exists():
+        return  # no session to revoke, or the user is gone
+    # Past this time no token of the session is valid anyway: the row can go.
+    expires_at = max(
+        datetime.fromtimestamp(int(refresh["exp"]), tz=UTC),
+        timezone.now() + jwt_settings.ACCESS_TOKEN_LIFETIME,
+    )
+    RevokedSession.objects.get_or_create(
+        sid=session_id, defaults={"user_id": user_id, "expires_at": expires_at}
+    )
+    announce_revocation(user_id=user_id, session_id=session_id)
 
 
 def revoke_tokens(*, user: User) -> None:

@@ -4,10 +4,11 @@ from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts.models import User
+from accounts.models import RevokedSession, User
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -32,7 +33,9 @@ def send_password_reset_email(*, user_id: int) -> None:
 
 @shared_task(name="accounts.flush_expired_tokens", ignore_result=True)
 def flush_expired_tokens() -> None:
-    """Drop refresh tokens (and their blacklist rows) that have expired anyway."""
+    """Drop refresh tokens (and their blacklist rows) and signed-out sessions that
+    have expired anyway."""
     from django.core.management import call_command
 
     call_command("flushexpiredtokens")
+    RevokedSession.objects.filter(expires_at__lt=timezone.now()).delete()

@@ -7,8 +7,9 @@ and a `heartbeat` frame every NOTIFICATIONS_WS_HEARTBEAT_SECONDS, so that a
 client can tell a quiet socket from a dead one. The client sends `ping`,
 `subscribe` and `unsubscribe`.
 
-The socket lives as long as its access token: at the token's expiry, or when
-the user's tokens are revoked (password change, deactivation), the server
+The socket lives as long as its access token: at the token's expiry, when the
+user's tokens are revoked (password change, deactivation), or when the token's
+session signs out (`POST /auth/logout`), the server
 closes it with 4401, as it does for a missing, expired or revoked token at
 connect, and the client reconnects with a fresh token. If the channel layer
 loses Redis, the server closes with 4503: pushes may have been lost, so the
@@ -103,11 +104,14 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.token_version = user.token_version  # the token's "ver": authentication checked it
+        self.session_id = getattr(user, "token_session_id", None)  # its "sid"
         self.post_ids: set[int] = set()
         self.tasks: list[asyncio.Future] = []
         await realtime.ajoin(layer=self.channel_layer, channel=self.channel_name, user_id=user.pk)
         self.joined = True
-        if not await token_still_valid(user_id=user.pk, token_version=self.token_version):
+        if not await token_still_valid(
+            user_id=user.pk, token_version=self.token_version, session_id=self.session_id
+        ):
             await self.close(code=CLOSE_UNAUTHORIZED)  # revoked while we were joining
             return
         self.tasks.append(
@@ -154,7 +158,7 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def tokens_revoked(self, message):
         """Control message from accounts.websocket_auth.announce_revocation."""
-        if revokes(message, token_version=self.token_version):
+        if revokes(message, token_version=self.token_version, session_id=self.session_id):
             await self.close(code=CLOSE_UNAUTHORIZED)
 
     @classmethod

@@ -6,8 +6,14 @@ from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import services
-from accounts.authentication import TOKEN_VERSION_CLAIM, token_user_id
+from accounts import selectors, services
+from accounts.authentication import (
+    SESSION_ID_CLAIM,
+    TOKEN_VERSION_CLAIM,
+    new_session_id,
+    token_session_id,
+    token_user_id,
+)
 from accounts.models import User, username_validator
 from accounts.schemas import ProfileSerializer
 from core.fields import CleanCharField, StrictJSONSerializer
@@ -87,6 +93,7 @@ class TokenObtainSerializer(StrictJSONSerializer, TokenObtainPairSerializer):
     def get_token(cls, user: User) -> RefreshToken:
         token = super().get_token(user)
         token[TOKEN_VERSION_CLAIM] = user.token_version
+        token[SESSION_ID_CLAIM] = new_session_id()  # a new session; refreshes keep it
         return token
 
     def validate(self, attrs):
@@ -99,12 +106,29 @@ class TokenObtainSerializer(StrictJSONSerializer, TokenObtainPairSerializer):
         return data
 
 
+class SessionRefreshToken(RefreshToken):
+    """A refresh token that names a session: one issued before sessions existed
+    gets a new sid when it is rotated (and its access token with it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if token_session_id(self.payload) is None:
+            self[SESSION_ID_CLAIM] = new_session_id()
+
+
 class TokenRotateSerializer(StrictJSONSerializer, TokenRefreshSerializer):
-    """Refresh with rotation; refuses tokens issued before a revocation."""
+    """Refresh with rotation (the session id is kept); refuses tokens issued before
+    a revocation or of a signed-out session."""
+
+    token_class = SessionRefreshToken
 
     def validate(self, attrs):
         token = RefreshToken(attrs["refresh"])
         user = User.objects.filter(pk=token_user_id(token.payload)).first()
-        if user is None or token.payload.get(TOKEN_VERSION_CLAIM) != user.token_version:
+        if (
+            user is None
+            or token.payload.get(TOKEN_VERSION_CLAIM) != user.token_version
+            or selectors.session_is_revoked(session_id=token_session_id(token.payload))
+        ):
             raise AuthenticationFailed("Token has been revoked.", code="token_not_valid")
         return super().validate(attrs)

@@ -11,7 +11,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services
 from accounts.api import serializers as s
-from accounts.authentication import JWTAuthentication, token_user_id
+from accounts.authentication import JWTAuthentication
 from core.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import ScopedRateThrottle
@@ -91,7 +91,15 @@ class LogoutView(AuthThrottled, APIView):
 
     @extend_schema(
         tags=AUTH,
-        summary="Sign out: revoke a refresh token",
+        summary="Sign out this session: its refresh and access tokens stop working",
+        description=(
+            "Revokes the session the refresh token belongs to: the refresh token, and "
+            "every access token of the session at once (HTTP, WebSocket handshake, "
+            "event stream); its open sockets close with 4401 and its event streams end "
+            "with `token.revoked`. The account's other sessions stay signed in. A token "
+            "pair issued before sessions existed (no `sid` claim) only loses its "
+            "refresh token; its access token works until it expires."
+        ),
         request=s.RefreshTokenSerializer,
         responses={204: NO_CONTENT},
     )
@@ -100,10 +108,9 @@ class LogoutView(AuthThrottled, APIView):
         data.is_valid(raise_exception=True)
         try:
             token = RefreshToken(data.validated_data["refresh"])
-            token_user_id(token.payload)  # blacklist() looks the user up with it
-            token.blacklist()
         except TokenError as exc:
             raise InvalidToken(exc.args[0]) from exc
+        services.session_sign_out(refresh=token)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -5,17 +5,18 @@ Served by the ASGI server (daphne) only: an open stream is an idle coroutine
 there, while under the WSGI server it would hold a worker thread for as long as
 the client stays, so the WSGI server answers 404 and clients connect to the
 ASGI host (the same host as `/ws/`). Authentication is the access token in
-`Authorization: Bearer`, or, for EventSource (which cannot set headers), the
-`token` query parameter. The stream carries the frames of `/ws/`
+`Authorization: Bearer` (the scheme in any case), or, for EventSource (which
+cannot set headers), the `token` query parameter, which the servers' access
+logs show redacted (core.log_redaction). The stream carries the frames of `/ws/`
 (docs/realtime.md), each as `event: <type>` with the JSON frame as `data`, and
 a comment line as keep-alive every NOTIFICATIONS_SSE_KEEPALIVE_SECONDS.
 
 The stream ends after a final frame: `token.expired` when the access token
 expires, `token.revoked` when the user's tokens are revoked (password change,
-deactivation), `reconnect` when the channel layer loses Redis (pushes may have
-been lost meanwhile). EventSource reconnects by itself after `retry` (the
-client supplies a fresh token, then resyncs through REST); with a revoked
-token it gets a 401 and stops.
+deactivation) or the token's session signs out, `reconnect` when the channel
+layer loses Redis (pushes may have been lost meanwhile). EventSource
+reconnects by itself after `retry` (the client supplies a fresh token, then
+resyncs through REST); with a revoked token it gets a 401 and stops.
 """
 
 import asyncio
@@ -31,7 +32,9 @@ from django.views.decorators.http import require_GET
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
+from accounts.authentication import bearer_token
 from accounts.websocket_auth import revokes, token_still_valid, user_for_token
 from core import realtime
 from core.errors import error_response
@@ -42,10 +45,12 @@ logger = logging.getLogger(__name__)
 
 
 def _token(request) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.GET.get("token") or None
+    """The access token; "" for a malformed Authorization header (refused)."""
+    try:
+        token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
+    except AuthenticationFailed:
+        return ""
+    return token if token is not None else request.GET.get("token") or None
 
 
 def sse_frame(payload: dict) -> str:
@@ -61,7 +66,9 @@ TOKEN_REVOKED = sse_frame({"type": "token.revoked"})
 RECONNECT = sse_frame({"type": "reconnect"})
 
 
-async def _events(user_id: int, token_version: int, expires_at: float | None):
+async def _events(
+    user_id: int, token_version: int, session_id: str | None, expires_at: float | None
+):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     joined = False
@@ -74,7 +81,9 @@ async def _events(user_id: int, token_version: int, expires_at: float | None):
             logger.warning("event stream: joining the user's group failed", exc_info=True)
             yield RECONNECT
             return
-        if not await token_still_valid(user_id=user_id, token_version=token_version):
+        if not await token_still_valid(
+            user_id=user_id, token_version=token_version, session_id=session_id
+        ):
             yield TOKEN_REVOKED  # revoked while we were joining
             return
         tasks.append(
@@ -109,7 +118,7 @@ async def _events(user_id: int, token_version: int, expires_at: float | None):
             receiving = None
             if message.get("type") == "push":
                 yield sse_frame(message["payload"])
-            elif revokes(message, token_version=token_version):
+            elif revokes(message, token_version=token_version, session_id=session_id):
                 yield TOKEN_REVOKED
                 return
     finally:  # the stream ended, or the client went away (Django cancels it on http.disconnect)
@@ -128,7 +137,7 @@ async def event_stream(request):
             detail="The event stream is served by the ASGI server, next to /ws/.",
         )
     raw = _token(request)
-    user = await user_for_token(raw) if raw else None
+    user = await user_for_token(raw) if raw else None  # "" (a malformed header): None
     if user is None or not user.is_authenticated:
         response = error_response(
             status_code=401,
@@ -137,7 +146,8 @@ async def event_stream(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
-    events = _events(user.pk, user.token_version, token_expiry(raw))
+    session_id = getattr(user, "token_session_id", None)
+    events = _events(user.pk, user.token_version, session_id, token_expiry(raw))
     response = StreamingHttpResponse(events, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass events through as they come
@@ -168,8 +178,9 @@ class EventStreamSchema(APIView):
             "and `data: <the JSON frame>`, a `: keep-alive` comment every "
             "NOTIFICATIONS_SSE_KEEPALIVE_SECONDS and `retry: 3000`. It ends after a final "
             "`token.expired` (the access token expired), `token.revoked` (password "
-            "change, deactivation) or `reconnect` (the server lost its realtime backend: "
-            "reconnect, then resync through REST). Frames: docs/realtime.md."
+            "change, deactivation, or the token's session signed out) or `reconnect` "
+            "(the server lost its realtime backend: reconnect, then resync through "
+            "REST). Frames: docs/realtime.md."
         ),
         parameters=[
             OpenApiParameter(
@@ -178,7 +189,8 @@ class EventStreamSchema(APIView):
                 OpenApiParameter.QUERY,
                 description=(
                     "The access token, for EventSource (which cannot set headers). "
-                    "Prefer the Authorization header: query strings reach access logs."
+                    "Prefer the Authorization header (`Bearer`, any case). The servers' "
+                    "access logs show this parameter's value redacted."
                 ),
             )
         ],

@@ -490,3 +490,65 @@ def test_the_event_stream_is_in_the_openapi_schema():
     assert "text/event-stream" in get["responses"]["200"]["content"]
     assert {"401", "404"} <= set(get["responses"])
     assert [p["name"] for p in get["parameters"]] == ["token"]
+
+
+def test_signing_out_ends_that_sessions_event_stream_and_refuses_its_token():
+    """Issue 14, item 12: the stream of a signed-out session ends with
+    `token.revoked`, and the token (Bearer in any case) opens no new one."""
+    from rest_framework.test import APIClient
+
+    alice = UserFactory(username="alice")
+    refresh = TokenObtainSerializer.get_token(alice)
+    token = str(refresh.access_token)
+
+    def sign_out() -> int:
+        client = APIClient()
+        return client.post(
+            "/api/v1/auth/logout", {"refresh": str(refresh)}, format="json"
+        ).status_code
+
+    async def refused(headers=(), query="") -> int:
+        app = ApplicationCommunicator(application, http_scope("/api/v1/stream", query, headers))
+        await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+        status = (await app.receive_output(timeout=5))["status"]
+        await app.receive_output(timeout=5)
+        return status
+
+    async def scenario():
+        app = await open_stream(token)
+        assert await sync_to_async(sign_out)() == 204
+        last = await app.receive_output(timeout=5)
+        ended = await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+        statuses = [
+            await refused(query=f"token={token}"),
+            await refused(headers=[(b"authorization", f"bearer {token}".encode())]),
+            await refused(headers=[(b"authorization", f"Bearer {token}".encode())]),
+        ]
+        return last, ended, statuses
+
+    last, ended, statuses = asyncio.run(scenario())
+    assert parse_events(last["body"]) == [("token.revoked", {"type": "token.revoked"})]
+    assert ended == {"type": "http.response.body"}
+    assert statuses == [401, 401, 401]
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER"])
+def test_the_event_stream_takes_the_bearer_scheme_in_any_case(scheme):
+    alice = UserFactory(username="alice")
+    header = f"{scheme} {access_token(alice)}".encode()
+
+    async def scenario():
+        app = ApplicationCommunicator(
+            application, http_scope("/api/v1/stream", headers=[(b"authorization", header)])
+        )
+        await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await app.receive_output(timeout=5)
+        hello = await app.receive_output(timeout=5)
+        await app.send_input({"type": "http.disconnect"})
+        await app.wait(timeout=5)
+        return start["status"], parse_events(hello["body"])
+
+    status, events = asyncio.run(scenario())
+    assert status == 200
+    assert events[0][0] == "hello"

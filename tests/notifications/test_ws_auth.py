@@ -252,3 +252,67 @@ def test_a_revocation_between_authenticating_and_joining_still_closes_the_socket
     connected, first, _ = connect(path=f"/ws/?token={access}")
     assert connected
     assert first == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+
+
+# --- the bearer scheme in any case, and sessions (issue 14, item 12) -----------------
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_in_any_case(alice, access, scheme):
+    assert_hello(connect(headers=[(b"authorization", f"{scheme} {access}".encode())]), alice)
+
+
+def test_a_malformed_bearer_header_closes_with_4401(alice, access):
+    assert_unauthorized(connect(headers=[(b"authorization", f"bearer {access} x".encode())]))
+
+
+def sign_out(refresh: str) -> int:
+    return APIClient().post("/api/v1/auth/logout", {"refresh": refresh}, format="json").status_code
+
+
+def test_a_signed_out_sessions_token_is_refused_and_another_sessions_is_not(alice):
+    this = obtain_tokens(APIClient(), "alice")
+    other = obtain_tokens(APIClient(), "alice")
+    assert sign_out(this["refresh"]) == 204
+
+    assert_unauthorized(connect(path=f"/ws/?token={this['access']}"))
+    assert_unauthorized(connect(headers=[(b"authorization", f"bearer {this['access']}".encode())]))
+    assert_hello(connect(path=f"/ws/?token={other['access']}"), alice)
+
+
+def test_signing_out_closes_that_sessions_open_sockets_only(alice):
+    this = obtain_tokens(APIClient(), "alice")
+    other = obtain_tokens(APIClient(), "alice")
+
+    async def scenario():
+        mine = WebsocketCommunicator(application, f"/ws/?token={this['access']}")
+        theirs = WebsocketCommunicator(application, f"/ws/?token={other['access']}")
+        for socket in (mine, theirs):
+            assert (await socket.connect(timeout=5))[0]
+            assert (await socket.receive_json_from(timeout=5))["type"] == "hello"
+        assert await in_thread(sign_out)(this["refresh"]) == 204
+        closed = await mine.receive_output(timeout=5)
+        await theirs.send_json_to({"type": "ping"})
+        still_open = await theirs.receive_json_from(timeout=5)
+        for socket in (mine, theirs):
+            await socket.disconnect()
+        return closed, still_open
+
+    closed, still_open = asyncio.run(scenario())
+    assert closed == {"type": "websocket.close", "code": CLOSE_UNAUTHORIZED}
+    assert still_open == {"type": "pong"}  # the same user's other session is untouched
+
+
+def test_a_sign_out_between_authenticating_and_joining_still_closes_the_socket(alice, monkeypatch):
+    from accounts import websocket_auth
+
+    tokens = obtain_tokens(APIClient(), "alice")
+    authenticate = websocket_auth.user_for_token
+
+    async def authenticate_then_sign_out(raw):
+        user = await authenticate(raw)
+        assert await in_thread(sign_out)(tokens["refresh"]) == 204
+        return user
+
+    monkeypatch.setattr(websocket_auth, "user_for_token", authenticate_then_sign_out)
+    assert_unauthorized(connect(path=f"/ws/?token={tokens['access']}"))

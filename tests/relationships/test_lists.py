@@ -167,3 +167,21 @@ def test_every_list_of_a_user_blocked_either_way_is_404(path, direction):
     else:
         BlockFactory(blocker=viewer, blocked=owner)
     assert_error(client_for(viewer).get(f"/api/v1/users/{owner.pk}/{path}"), 404)
+
+
+def test_the_list_rule_for_viewers_known_by_id_and_anonymous_ones():
+    """The selector takes any viewer (accounts.viewer): an id-only one, an anonymous one."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.viewer import SignedInViewer
+    from core.errors import NotAllowed
+    from relationships.selectors import user_lists_get_visible_to
+
+    private, public, follower = UserFactory(is_private=True), UserFactory(), UserFactory()
+    FollowFactory(follower=follower, followee=private)
+    by_id = SignedInViewer(pk=follower.pk)
+    assert user_lists_get_visible_to(viewer=by_id, user_id=private.pk) == private
+    assert user_lists_get_visible_to(viewer=AnonymousUser(), user_id=public.pk) == public
+    with pytest.raises(NotAllowed) as refused:
+        user_lists_get_visible_to(viewer=AnonymousUser(), user_id=private.pk)
+    assert refused.value.code == "private_account"

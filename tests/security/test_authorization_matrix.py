@@ -188,9 +188,14 @@ def build_world() -> World:
     rel.mute_create(muter=private, muted_id=user("bore").pk)
 
     elsewhere = tw.post_create(author=author, text="a public post both targets like")
+    hidden = tw.post_create(author=private, text=f"{PRIVATE_MARK} root")
     posts = {
-        PUBLIC: tw.post_create(author=public, text="the public target's post"),
-        PRIVATE: tw.post_create(author=private, text=f"{PRIVATE_MARK} root"),
+        # The public account follows the private one and answers and quotes it in
+        # public: every route of this post must hide the private post it refers to.
+        PUBLIC: tw.post_create(
+            author=public, text="answering", reply_to_id=hidden.pk, quote_of_id=hidden.pk
+        ),
+        PRIVATE: hidden,
     }
     for target, post in posts.items():
         mark = PRIVATE_MARK if target == PRIVATE else "public"
@@ -204,10 +209,7 @@ def build_world() -> World:
         tw.bookmark_create(user=target, post_id=elsewhere.pk)
         NotificationSettings.objects.create(user=target, email_verbs=[Verb.LIKE])
     tw.retweet_create(user=private, post_id=posts[PRIVATE].pk)
-    # The public account follows the private one and answers it in public: whoever
-    # reads the public account must not read the private posts through these.
     tw.post_create(author=public, text="quoting", quote_of_id=posts[PRIVATE].pk)
-    tw.post_create(author=public, text="answering", reply_to_id=posts[PRIVATE].pk)
     Notification.objects.all().delete()  # none but the two below (handlers did not run)
     notifications = {
         PUBLIC: Notification.objects.create(recipient=public, actor=author, verb=Verb.FOLLOW),

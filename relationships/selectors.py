@@ -41,12 +41,22 @@ def user_get_by_username_visible_to(*, viewer: Viewer, username: str) -> User:
     return user
 
 
-def _check_lists_visible(*, viewer: Viewer, user: User) -> None:
-    """A private account's follower and following lists are for its approved followers."""
-    if not user.is_private or viewer.pk == user.pk:
-        return
-    if not Follow.objects.filter(follower_id=viewer.pk, followee_id=user.pk).exists():
+def user_lists_get_visible_to(*, viewer: Viewer, user_id: int) -> User:
+    """The user whose per-user lists `viewer` asks for (posts, likes, followers,
+    following): the one rule every such list applies.
+
+    404 as for the profile (unknown, deactivated, suspended, blocked either
+    way). A private account's lists are for itself and its approved followers:
+    anyone else, a pending requester or a staff member included, gets 403
+    `private_account` (moderators read accounts in the admin, not through the API).
+    """
+    user = user_get_visible_to(viewer=viewer, user_id=user_id)
+    me = viewer_id(viewer)
+    if not user.is_private or me == user.pk:
+        return user
+    if me is None or not Follow.objects.filter(follower_id=me, followee_id=user.pk).exists():
         raise NotAllowed("This account is private.", code="private_account")
+    return user
 
 
 def _edge_list(*, viewer: Viewer, edges: QuerySet[Follow], user_field: str) -> QuerySet[Follow]:
@@ -62,16 +72,14 @@ def _edge_list(*, viewer: Viewer, edges: QuerySet[Follow], user_field: str) -> Q
 
 def follower_list(*, viewer: Viewer, user_id: int) -> QuerySet[Follow]:
     """Who follows `user_id` (ordering is the paginator's: newest first)."""
-    user = user_get_visible_to(viewer=viewer, user_id=user_id)
-    _check_lists_visible(viewer=viewer, user=user)
+    user = user_lists_get_visible_to(viewer=viewer, user_id=user_id)
     return _edge_list(
         viewer=viewer, edges=Follow.objects.filter(followee=user), user_field="follower"
     )
 
 
 def following_list(*, viewer: Viewer, user_id: int) -> QuerySet[Follow]:
-    user = user_get_visible_to(viewer=viewer, user_id=user_id)
-    _check_lists_visible(viewer=viewer, user=user)
+    user = user_lists_get_visible_to(viewer=viewer, user_id=user_id)
     return _edge_list(
         viewer=viewer, edges=Follow.objects.filter(follower=user), user_field="followee"
     )

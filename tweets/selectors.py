@@ -241,8 +241,9 @@ def bookmarks_of(*, user: User) -> QuerySet[Bookmark]:
 
 
 def user_liked(*, viewer: Viewer, user: User) -> QuerySet[Like]:
-    """Likes by `user` of posts the viewer may see (likes are public, like on the
-    classic timeline; a private account's likes only show to those who see it)."""
+    """Likes by `user` of posts the viewer may see. Whether the viewer may list
+    `user`'s likes at all (a private account's) is asked first, by
+    `relationships.selectors.user_lists_get_visible_to`."""
     return (
         Like.objects.filter(user_id=user.pk)
         .filter(post_visibility_q(viewer=viewer, prefix="post__"))

@@ -442,6 +442,8 @@ def test_a_registration_that_loses_the_race_is_invalid_unique(monkeypatch):
         (rel_selectors.user_get_by_username_visible_to, {"username": "nobody"}, NotFound),
         (rel_selectors.relationship_for, {"user_id": MISSING}, NotFound),
         (rel_selectors.follower_list, {"user_id": "private"}, NotAllowed),
+        (rel_selectors.user_lists_get_visible_to, {"user_id": "private"}, NotAllowed),
+        (rel_selectors.user_lists_get_visible_to, {"user_id": MISSING}, NotFound),
     ],
     ids=lambda value: getattr(value, "__name__", None),
 )

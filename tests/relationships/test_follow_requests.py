@@ -47,20 +47,23 @@ def request_follow(requester, target) -> int:
     return FollowRequest.objects.get(requester=requester, target=target).pk
 
 
-def post_reads(viewer, post) -> tuple[int, list[str]]:
-    """What `viewer` gets from the post's detail, and the ids on the author's timeline."""
+def post_reads(viewer, post) -> tuple[int, list[str] | int]:
+    """What `viewer` gets from the post's detail, and the ids on the author's timeline
+    (its status when refused: a private account's timeline is a 403 to non-followers)."""
     client = client_for(viewer)
     detail = client.get(f"/api/v1/posts/{post.pk}").status_code
-    timeline = client.get(f"/api/v1/users/{post.author_id}/posts").json()["results"]
-    return detail, [entry["post"]["id"] for entry in timeline]
+    timeline = client.get(f"/api/v1/users/{post.author_id}/posts")
+    if timeline.status_code != 200:
+        return detail, timeline.status_code
+    return detail, [entry["post"]["id"] for entry in timeline.json()["results"]]
 
 
 def test_request_approve_then_follower_sees_posts_and_lists(carol, dave):
     post = PostFactory(author=carol)
     assert not sees_content(dave, carol)
-    assert post_reads(dave, post) == (404, [])
+    assert post_reads(dave, post) == (404, 403)
     request_id = request_follow(dave, carol)
-    assert post_reads(dave, post) == (404, [])  # a pending request shows nothing
+    assert post_reads(dave, post) == (404, 403)  # a pending request shows nothing
 
     listed = client_for(carol).get(LIST_URL).json()["results"]
     assert [(r["id"], r["requester"]["username"]) for r in listed] == [(str(request_id), "dave")]
@@ -94,7 +97,7 @@ def test_request_reject_leaves_nothing_visible(carol, dave):
     assert counters(carol) == (0, 0)
     assert events("follow.approved") == []
     assert not sees_content(dave, carol)
-    assert post_reads(dave, post) == (404, [])
+    assert post_reads(dave, post) == (404, 403)
     assert post_reads(carol, post) == (200, [str(post.pk)])
     assert_error(client_for(dave).get(f"/api/v1/users/{carol.pk}/followers"), 403)
     assert client_for(carol).get(LIST_URL).json()["results"] == []

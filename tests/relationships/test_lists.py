@@ -126,3 +126,62 @@ def test_list_query_count_does_not_grow_with_page_size(kind, django_assert_num_q
         assert len(client.get(url, {"limit": 2}).json()["results"]) == 2
     with django_assert_num_queries(3):
         assert len(client.get(url, {"limit": 15}).json()["results"]) == 15
+
+
+# --- every per-user list: one rule (relationships.selectors.user_lists_get_visible_to) ---
+
+PER_USER_LISTS = ["posts", "posts?include_replies=true", "likes", "followers", "following"]
+
+
+@pytest.mark.parametrize("path", PER_USER_LISTS)
+def test_every_list_of_a_private_account_is_for_itself_and_its_approved_followers(path):
+    """Issue 14, item 8: a private account's likes (and posts) were listed to anyone."""
+    from tests.factories import LikeFactory, PostFactory
+
+    owner = UserFactory(is_private=True)
+    public_post = PostFactory()  # a public author's post: visible to all, liked by owner
+    LikeFactory(user=owner, post=public_post)
+    PostFactory(author=owner)
+    make_edges(owner, "following", 1)
+    follower, stranger, staff = UserFactory(), UserFactory(), UserFactory(is_staff=True)
+    FollowFactory(follower=follower, followee=owner)
+    pending = UserFactory()
+    follow_create(follower=pending, followee_id=owner.pk)  # a request, not a follow
+    url = f"/api/v1/users/{owner.pk}/{path}"
+
+    for viewer in (stranger, pending, staff):
+        error = assert_error(client_for(viewer).get(url), 403, code="private_account")
+        assert error["attr"] is None
+    for viewer in (owner, follower):
+        response = client_for(viewer).get(url)
+        assert response.status_code == 200
+        assert response.json()["results"]
+
+
+@pytest.mark.parametrize("path", PER_USER_LISTS)
+@pytest.mark.parametrize("direction", ["blocks_viewer", "blocked_by_viewer"])
+def test_every_list_of_a_user_blocked_either_way_is_404(path, direction):
+    owner, viewer = UserFactory(), UserFactory()
+    if direction == "blocks_viewer":
+        BlockFactory(blocker=owner, blocked=viewer)
+    else:
+        BlockFactory(blocker=viewer, blocked=owner)
+    assert_error(client_for(viewer).get(f"/api/v1/users/{owner.pk}/{path}"), 404)
+
+
+def test_the_list_rule_for_viewers_known_by_id_and_anonymous_ones():
+    """The selector takes any viewer (accounts.viewer): an id-only one, an anonymous one."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from accounts.viewer import SignedInViewer
+    from core.errors import NotAllowed
+    from relationships.selectors import user_lists_get_visible_to
+
+    private, public, follower = UserFactory(is_private=True), UserFactory(), UserFactory()
+    FollowFactory(follower=follower, followee=private)
+    by_id = SignedInViewer(pk=follower.pk)
+    assert user_lists_get_visible_to(viewer=by_id, user_id=private.pk) == private
+    assert user_lists_get_visible_to(viewer=AnonymousUser(), user_id=public.pk) == public
+    with pytest.raises(NotAllowed) as refused:
+        user_lists_get_visible_to(viewer=AnonymousUser(), user_id=private.pk)
+    assert refused.value.code == "private_account"

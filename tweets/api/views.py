@@ -20,7 +20,11 @@ from core.pagination import KeysetPagination
 from core.responses import created_or_ok
 from core.schema import NO_CONTENT, error_responses
 from core.throttling import WriteThrottled
-from relationships.selectors import user_get_by_username_visible_to, user_get_visible_to
+from relationships.selectors import (
+    user_get_by_username_visible_to,
+    user_get_visible_to,
+    user_lists_get_visible_to,
+)
 from tweets import rendering, selectors, services
 from tweets.api import serializers as s
 
@@ -202,12 +206,15 @@ class BookmarkListView(_PostRowsView):
     get=extend_schema(
         tags=USERS,
         summary="Posts a user liked, newest like first",
-        description="Likes are public; posts you cannot see are left out.",
+        description=(
+            "A private account's likes are for itself and its approved followers (403 "
+            "`private_account`); posts you cannot see are left out."
+        ),
     )
 )
 class UserLikesView(_PostRowsView):
     def rows(self):
-        user = user_get_visible_to(viewer=self.request.user, user_id=self.kwargs["user_id"])
+        user = user_lists_get_visible_to(viewer=self.request.user, user_id=self.kwargs["user_id"])
         return selectors.user_liked(viewer=self.request.user, user=user)
 
 
@@ -242,6 +249,7 @@ class PostRetweetedByView(_UsersView):
     get=extend_schema(
         tags=USERS,
         summary="A user's posts and retweets, newest first, as timeline entries",
+        description="A private account's posts are for itself and its approved followers (403).",
         parameters=[s.UserPostsQuerySerializer],
     )
 )
@@ -250,7 +258,7 @@ class UserPostsView(ListAPIView):
     serializer_class = s.TimelineEntrySerializer
 
     def list(self, request, *args, **kwargs):
-        user = user_get_visible_to(viewer=request.user, user_id=kwargs["user_id"])
+        user = user_lists_get_visible_to(viewer=request.user, user_id=kwargs["user_id"])
         query = s.UserPostsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         include_replies = query.validated_data["include_replies"]

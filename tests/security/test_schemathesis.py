@@ -64,8 +64,9 @@ def test_schemathesis_finds_nothing(server, tmp_path, capsys):
         # cannot state (schemathesis_hooks.RULES, each declared in the schema).
         "--exclude-checks",
         "positive_data_acceptance",
-        # DRF refuses NUL in every string field (PostgreSQL text cannot hold it), a
-        # 400 that no schema string says; NUL in URLs and bodies: tests/security/test_input.py.
+        # DRF refuses NUL in every string field (PostgreSQL text cannot hold it), a 400
+        # that no schema string says. NUL is tested where it goes: in bodies
+        # (tests/accounts/test_bad_input.py), in URLs (tests/core/test_errors.py).
         "--generation-allow-x00",
         "false",
         "--phases",

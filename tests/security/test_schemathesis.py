@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.integration.servers import start_wsgi
 
 pytestmark = pytest.mark.integration
 
+ROOT = str(Path(__file__).resolve().parents[2])  # where the hooks module is imported from
 SEED = 14
 MAX_EXAMPLES = int(os.environ.get("WARBLE_FUZZ_EXAMPLES", "50"))
 
@@ -85,7 +87,11 @@ def test_schemathesis_finds_nothing(server, tmp_path, capsys):
         "--report-dir",
         str(tmp_path),
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.security.schemathesis_hooks"}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.security.schemathesis_hooks",
+        "PYTHONPATH": os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])),
+    }
     run = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False, env=env)
     (report_path,) = tmp_path.glob("json-*.json")
     report = json.loads(report_path.read_text())

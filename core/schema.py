@@ -12,6 +12,10 @@ module makes the documented errors the ones the API really answers
 - 403 on operations on another user's objects (private account, block, not the author).
 - 413 on operations with a body; 409 and 422 where Idempotency-Key is accepted.
 - Every error code the API answers, per status, in the enums below.
+
+It also documents requests as the API reads them: a DELETE's declared body, a PATCH
+that is not partial (`partial_patch = False`), a trimmed string that may not be
+blank, an optional query parameter that may be empty.
 """
 
 import re

@@ -52,6 +52,9 @@ class UserListItemSerializer(serializers.Serializer):
 class ProfileSerializer(UserBaseSerializer):
     """The public profile."""
 
+    # "" when the user gave none (read-only model fields lose allow_blank).
+    website = serializers.URLField(read_only=True, allow_blank=True)
+
     class Meta(UserBaseSerializer.Meta):
         fields = [
             *UserBaseSerializer.Meta.fields,

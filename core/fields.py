@@ -1,9 +1,9 @@
 """Serializer fields shared by every app, and the base of every JSON input serializer."""
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
@@ -21,12 +21,43 @@ else:  # Field and Serializer take no type argument at run time
 MAX_ID = 2**63 - 1
 
 
-@extend_schema_field(OpenApiTypes.STR)
+def digits_up_to(maximum: int) -> str:
+    """A regular expression (a group, unanchored) of the decimal numbers 1 to `maximum`,
+    without leading zeros (a JSON schema has no numeric bound on a string: the
+    pattern is the bound)."""
+    digits = str(maximum)
+    shorter = f"[1-9][0-9]{{0,{len(digits) - 2}}}" if len(digits) > 1 else None
+    branches = [shorter] if shorter else []
+    # As long as `maximum`: its first i digits, then a smaller digit, then any digits.
+    for i, char in enumerate(digits):
+        low, high = (1 if i == 0 else 0), int(char) - 1
+        if high >= low:
+            rest = len(digits) - i - 1
+            smaller = str(low) if high == low else f"[{low}-{high}]"
+            branches.append(digits[:i] + smaller + (f"[0-9]{{{rest}}}" if rest else ""))
+    branches.append(digits)
+    return "(?:" + "|".join(branches) + ")"
+
+
+def list_pattern(item: str, *, at_most: int | None = None) -> str:
+    """The anchored pattern of comma-separated `item`s, 1 to `at_most` of them
+    (query parameters)."""
+    repeat = "*" if at_most is None else f"{{0,{at_most - 1}}}"
+    return f"^{item}(?:,{item}){repeat}$"
+
+
+ID_DIGITS = digits_up_to(MAX_ID)
+ID_PATTERN = f"^{ID_DIGITS}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+
+@extend_schema_field({"type": "string", "pattern": ID_PATTERN})
 class IdField(_IdFieldBase):
     """A 64-bit id, rendered as a string (JavaScript loses precision past 2**53).
 
     Ids start at 1: 0 is refused like any other non-id, so `"reply_to": 0` is a
-    400, never a falsy "no reply" (it used to create a plain post)."""
+    400, never a falsy "no reply" (it used to create a plain post). Input is the
+    id as rendered, as the schema's pattern says: " 7" and "007" are refused."""
 
     default_error_messages = {"invalid": "A valid id is a string of digits, from 1 to 2**63-1."}
 
@@ -36,11 +67,9 @@ class IdField(_IdFieldBase):
     def to_internal_value(self, data: object) -> int:
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("invalid")
-        text = str(data).strip()
-        # isascii(): str.isdigit() is also true for "²" (superscript), which int() refuses.
-        if not (text.isascii() and text.isdigit()) or len(text) > 19:
-            self.fail("invalid")
-        if not 1 <= int(text) <= MAX_ID:
+        text = str(data)
+        # ASCII digits only: re's \d and str.isdigit() also take "²" and "٣".
+        if not _ID_RE.fullmatch(text):
             self.fail("invalid")
         return int(text)
 

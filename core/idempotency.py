@@ -41,7 +41,8 @@ IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     name=HEADER,
-    type=str,
+    # What `idempotent` accepts: printable ASCII, at most MAX_KEY_LENGTH (else a 400).
+    type={"type": "string", "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]*$"},
     location=OpenApiParameter.HEADER,
     required=False,
     description=(

@@ -79,7 +79,8 @@ class IdCursorPagination(CursorPagination):
     page_size = DEFAULT_LIMIT
     page_size_query_param = LIMIT_PARAM
     max_page_size = MAX_LIMIT
-    # The cursor encodes DRF's (offset, reverse, position) triple (schema format).
+    # The cursor encodes DRF's (offset, reverse, position) triple, the position an id
+    # (schema format; tests/security/schemathesis_hooks.py generates such cursors).
     cursor_format = "position-cursor"
 
     def paginate_queryset(
@@ -132,6 +133,8 @@ class CreatedCursorPagination(IdCursorPagination):
     """For relation rows whose primary key is not time-ordered (follows, likes)."""
 
     ordering = ("-created_at", "-id")
+    # The position is a time (schema format).
+    cursor_format = "time-position-cursor"
 
 
 # --- keyset pagination over time-ordered ids ---------------------------------

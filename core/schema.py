@@ -12,11 +12,18 @@ module makes the documented errors the ones the API really answers
 - 403 on operations on another user's objects (private account, block, not the author).
 - 413 on operations with a body; 409 and 422 where Idempotency-Key is accepted.
 - Every error code the API answers, per status, in the enums below.
+
+It also documents requests as the API reads them: a DELETE's declared body, a PATCH
+that is not partial (`partial_patch = False`), a trimmed string that may not be
+blank, an optional query parameter that may be empty.
 """
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from django.core.validators import RegexValidator
 from django.db import models
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
@@ -192,6 +199,12 @@ def _error_response_serializer_for(code: int) -> type[_DocSerializer]:
 
 # --- the schema class ------------------------------------------------------------------
 
+# Some character that is not whitespace to str.strip() (JSON Schema's \s is not Python's).
+NOT_ONLY_WHITESPACE = (
+    "[^\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000]"
+)
+
 # Validation errors a view's services raise outside its serializers, declared on the
 # view class as `validation_errors = {"post": {attr: {codes}}}`; attr None is an
 # error of the request as a whole (a domain `Invalid` without fields).
@@ -209,6 +222,82 @@ class AutoSchema(openapi.AutoSchema):
                 and bool(self.view.get_parsers())
             )
         return super()._should_add_error_response(responses, status_code)
+
+    # drf-spectacular and drf-standardized-errors document no body for DELETE; ours
+    # reads the one it declares (`request=`: deleting your account takes your password),
+    # and its fields' errors.
+
+    def _get_request_body(self, direction: str = "request") -> Any:
+        with self._delete_as_post():
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]
+
+    def _determine_fields_with_error_codes(self) -> list[InputDataField]:
+        with self._delete_as_post():
+            fields = list(super()._determine_fields_with_error_codes())
+        return fields + self._query_fields() + self._header_fields()
+
+    @contextmanager
+    def _delete_as_post(self) -> Iterator[None]:
+        if self.method != "DELETE" or not self._declares_request():
+            yield
+            return
+        with self._as_method("POST"):
+            yield
+
+    @contextmanager
+    def _as_method(self, method: str) -> Iterator[None]:
+        actual, self.method = self.method, method
+        try:
+            yield
+        finally:
+            self.method = actual
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        # drf-spectacular makes every PATCH body partial (DRF's partial_update); a view
+        # whose PATCH validates the whole serializer says `partial_patch = False`, and
+        # its body's required fields are documented as required.
+        if self.method == "PATCH" and not getattr(self.view, "partial_patch", True):
+            with self._as_method("PUT"):
+                return super()._get_request_for_media_type(serializer, direction)  # type: ignore[no-untyped-call]
+        return super()._get_request_for_media_type(serializer, direction)  # type: ignore[no-untyped-call]
+
+    _probing = False  # _declares_request is asking
+    _fell_back = False
+
+    def get_request_serializer(self) -> Any:
+        # Reached when `extend_schema(request=...)` declared none for this method.
+        if self._probing:
+            self._fell_back = True
+            return None
+        return super().get_request_serializer()
+
+    def _declares_request(self) -> bool:
+        self._probing, self._fell_back = True, False
+        try:
+            declared = self.get_request_serializer()
+        finally:
+            self._probing = False
+        return declared is not None and not self._fell_back
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_serializer_field(  # type: ignore[no-untyped-call]
+            field, direction, bypass_extensions
+        )
+        # A CharField trims its input and refuses what is then blank: "  " is a 400
+        # like "", so the schema asks for a character that str.strip() keeps.
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and field.trim_whitespace
+            and not field.allow_blank
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & schema.keys()
+            and not any(isinstance(v, RegexValidator) for v in field.validators)  # its own
+        ):
+            schema["pattern"] = NOT_ONLY_WHITESPACE
+        return schema
 
     def _should_add_parse_error_response(self) -> bool:
         return True  # a NUL byte in any URL is a 400 client_error (core.errors)
@@ -240,10 +329,6 @@ class AutoSchema(openapi.AutoSchema):
         return PolymorphicProxySerializer(
             component_name=component_name, serializers=choices, resource_type_field_name="type"
         )
-
-    def _determine_fields_with_error_codes(self) -> list[InputDataField]:
-        fields = list(super()._determine_fields_with_error_codes())
-        return fields + self._query_fields() + self._header_fields()
 
     def _get_validation_error_codes_by_field(
         self, data_fields: list[InputDataField]
@@ -283,6 +368,20 @@ class AutoSchema(openapi.AutoSchema):
         return declared.get(self.method.lower(), {})
 
 
+def postprocess_empty_query_values(
+    result: dict[str, Any], generator: Any, **kwargs: Any
+) -> dict[str, Any]:
+    """`allowEmptyValue` on every optional query parameter: the API reads `?name=`
+    as the parameter left out (DRF's serializers read an empty optional value as
+    absent, core.pagination an empty `cursor` or `limit`), whatever its schema."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
 def postprocess_error_attrs(
     result: dict[str, Any], generator: Any, **kwargs: Any
 ) -> dict[str, Any]:
@@ -305,7 +404,8 @@ def postprocess_error_attrs(
         if len(attr["enum"]) == 1 and isinstance(attr["enum"][0], str):
             name = attr["enum"][0]
             parts = [
-                "[0-9]+" if p == "INDEX" else "[^.]+" if p == "KEY" else re.escape(p)
+                # A key is any JSON string: "", "a.b" and line breaks too.
+                "[0-9]+" if p == "INDEX" else "[\\s\\S]*" if p == "KEY" else re.escape(p)
                 for p in name.split(".")
             ]
             if "INDEX" in name.split(".") or "KEY" in name.split("."):

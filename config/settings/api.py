@@ -104,6 +104,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
         "core.schema.postprocess_error_attrs",
+        "core.schema.postprocess_empty_query_values",
     ],
 }
 

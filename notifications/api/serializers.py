@@ -11,7 +11,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from accounts.schemas import UserSummarySerializer
-from core.fields import IdField, StrictJSONSerializer
+from core.fields import IdField, StrictJSONSerializer, list_pattern
 from notifications.models import Verb
 from tweets.schemas import PostSerializer
 
@@ -45,18 +45,27 @@ class NotificationSerializer(serializers.Serializer):
     )
 
 
+_VERB = "(?:" + "|".join(Verb.values) + ")"
+
+
+@extend_schema_field({"type": "string", "pattern": list_pattern(_VERB)})
 class VerbListField(serializers.CharField):
-    """`like,follow`: distinct known verbs."""
+    """`like,follow`: known verbs, comma-separated (as the schema's pattern says: no
+    spaces, no empty items)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # the pattern has no spaces
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         raw = super().to_internal_value(data)
-        verbs = list(dict.fromkeys(v.strip() for v in raw.split(",") if v.strip()))
+        verbs = raw.split(",")
         unknown = sorted(set(verbs) - set(Verb.values))
-        if unknown or not verbs:
+        if unknown:
             raise serializers.ValidationError(
                 f"Unknown types: {', '.join(unknown) or raw}.", code="invalid"
             )
-        return verbs
+        return list(dict.fromkeys(verbs))
 
 
 class NotificationQuerySerializer(serializers.Serializer):
@@ -104,8 +113,19 @@ class MarkReadResultSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField()
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {verb: {"type": "boolean"} for verb in Verb.values},
+        "additionalProperties": False,  # another key is an `unknown_verb` 400
+    }
+)
+class _EmailVerbsField(serializers.DictField):
+    pass
+
+
 def _email_field():
-    return serializers.DictField(
+    return _EmailVerbsField(
         child=serializers.BooleanField(),
         help_text=f"Email digests per verb ({', '.join(Verb.values)}); all off by default.",
     )

@@ -3,7 +3,8 @@ cannot hold a WebSocket.
 
 Served by the ASGI server (daphne) only: an open stream is an idle coroutine
 there, while under the WSGI server it would hold a worker thread for as long as
-the client stays, so the WSGI server answers 404 and clients connect to the
+the client stays, so the WSGI server answers 404 (after the token check, as
+every route: 401 without a valid one) and clients connect to the
 ASGI host (the same host as `/ws/`). Authentication is the access token in
 `Authorization: Bearer` (the scheme in any case), or, for EventSource (which
 cannot set headers), the `token` query parameter, which the servers' access
@@ -130,12 +131,8 @@ async def _events(
 
 @require_GET
 async def event_stream(request):
-    if not isinstance(request, ASGIRequest):
-        return error_response(
-            status_code=404,
-            code="not_found",
-            detail="The event stream is served by the ASGI server, next to /ws/.",
-        )
+    # Authentication first, on either server, as on every other route: without a
+    # valid token the answer is 401, whichever host was asked.
     raw = _token(request)
     user = await user_for_token(raw) if raw else None  # "" (a malformed header): None
     if user is None or not user.is_authenticated:
@@ -146,6 +143,12 @@ async def event_stream(request):
         )
         response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response
+    if not isinstance(request, ASGIRequest):
+        return error_response(
+            status_code=404,
+            code="not_found",
+            detail="The event stream is served by the ASGI server, next to /ws/.",
+        )
     session_id = getattr(user, "token_session_id", None)
     events = _events(user.pk, user.token_version, session_id, token_expiry(raw))
     response = StreamingHttpResponse(events, content_type="text/event-stream")
@@ -172,7 +175,8 @@ class EventStreamSchema(APIView):
         summary="Your pushes as Server-Sent Events (on the ASGI host, next to /ws/)",
         description=(
             "For clients that cannot hold a WebSocket. Served by the ASGI server that "
-            "serves `/ws/`; the HTTP API's server answers 404. The stream carries the "
+            "serves `/ws/`; the HTTP API's server answers 404 (401 without a valid token). "
+            "The stream carries the "
             "user's frames of `/ws/` (`hello`, `notification.created`, "
             "`notification.unread_count`, `feed.new_entries`), each as `event: <type>` "
             "and `data: <the JSON frame>`, a `: keep-alive` comment every "

@@ -101,6 +101,7 @@ class NotificationDetailView(APIView):
 
 class NotificationSettingsView(APIView):
     validation_errors = {"patch": {"email": {"unknown_verb", "invalid"}}}
+    partial_patch = False  # `email` is required; verbs left out of it keep their value
 
     @extend_schema(
         tags=TAGS,

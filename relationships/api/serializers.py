@@ -1,9 +1,10 @@
 """Input and output shapes of the relationships API. No business logic here."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.schemas import UserSummarySerializer
-from core.fields import IdField
+from core.fields import ID_DIGITS, IdField, list_pattern
 
 MAX_BATCH_IDS = 100
 
@@ -42,12 +43,21 @@ class SuggestionQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
 
 
+@extend_schema_field({"type": "string", "pattern": list_pattern(ID_DIGITS, at_most=MAX_BATCH_IDS)})
 class BatchIdsField(serializers.CharField):
-    """`1,2,3`: distinct 64-bit ids, at most MAX_BATCH_IDS."""
+    """`1,2,3`: 64-bit ids (as the schema's pattern says: no spaces), at most MAX_BATCH_IDS."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)  # the pattern has no spaces
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         text = super().to_internal_value(data)
-        parts = [part.strip() for part in text.split(",")]
+        parts = text.split(",")
+        if len(parts) > MAX_BATCH_IDS:
+            raise serializers.ValidationError(
+                f"At most {MAX_BATCH_IDS} ids at once.", code="too_many"
+            )
         id_field = IdField()
         ids = []
         for part in parts:
@@ -57,12 +67,7 @@ class BatchIdsField(serializers.CharField):
                 raise serializers.ValidationError(
                     f"{part!r} is not an id: give a comma-separated list of ids.", code="invalid"
                 ) from None
-        ids = list(dict.fromkeys(ids))
-        if len(ids) > MAX_BATCH_IDS:
-            raise serializers.ValidationError(
-                f"At most {MAX_BATCH_IDS} ids at once.", code="too_many"
-            )
-        return ids
+        return list(dict.fromkeys(ids))
 
 
 class RelationshipBatchQuerySerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ their string form in payloads (core.fields)."""
 import itertools
 import multiprocessing
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from django.db import connection
 from rest_framework import serializers
 
 from core import id_leases, ids
-from core.fields import IdField
+from core.fields import ID_PATTERN, IdField
 from core.id_leases import DatabaseLease, FileLease, IdsUnavailable
 from core.models import IdWorkerLease
 from tests.integration.celery_workers import process_env
@@ -468,7 +469,7 @@ def test_ids_serialize_as_strings():
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("123", 123), (" 42 ", 42), (7, 7), ("9223372036854775807", 2**63 - 1)]
+    ("raw", "expected"), [("123", 123), (7, 7), ("9223372036854775807", 2**63 - 1)]
 )
 def test_id_field_accepts_digit_strings(raw, expected):
     thing = Thing(data={"id": raw})
@@ -481,6 +482,8 @@ def test_id_field_accepts_digit_strings(raw, expected):
     [
         "9223372036854775808",
         "99999999999999999999",
+        " 42 ",  # as the schema's pattern says: the id as rendered (issue 14)
+        "042",
         "-1",
         "1.5",
         "abc",
@@ -498,3 +501,11 @@ def test_id_field_refuses_anything_else(raw):
     thing = Thing(data={"id": raw})
     assert not thing.is_valid()
     assert "id" in thing.errors
+
+
+def test_the_id_pattern_is_exactly_1_to_2_63_minus_1():
+    pattern = re.compile(ID_PATTERN)
+    for n in (1, 9, 10, 99, 10**18, 2**63 - 2, 2**63 - 1, 9_199_999_999_999_999_999):
+        assert pattern.fullmatch(str(n)), n
+    for n in (0, 2**63, 9_300_000_000_000_000_000, 10**19):
+        assert not pattern.fullmatch(str(n)), n

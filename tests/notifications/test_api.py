@@ -110,7 +110,15 @@ def test_unread_and_types_filters(alice, bob, carol):
 
 @pytest.mark.parametrize(
     ("query", "attr"),
-    [("types=like,poke", "types"), ("types=,", "types"), ("unread=maybe", "unread")],
+    [
+        ("types=like,poke", "types"),
+        ("types=,", "types"),
+        ("unread=maybe", "unread"),
+        # As the schema's pattern says: no spaces, no empty items (issue 14's battery).
+        ("types=like,", "types"),
+        ("types=like,,follow", "types"),
+        ("types=%20like", "types"),
+    ],
 )
 def test_bad_filters_are_400(alice, query, attr):
     assert_error(client_for(alice).get(f"{LIST}?{query}"), 400, attr=attr)

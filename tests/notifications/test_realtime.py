@@ -303,6 +303,14 @@ def test_the_wsgi_server_does_not_serve_the_event_stream(client):
     assert response.json()["errors"][0]["code"] == "not_found"
 
 
+def test_the_wsgi_server_checks_the_token_before_answering_404(client):
+    """401 without a valid token on either server, like every authenticated route
+    (issue 14: the schemathesis battery found the WSGI server's 404 came first)."""
+    response = client.get("/api/v1/stream", {"token": "garbage"})
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["code"] == "not_authenticated"
+
+
 def test_an_open_socket_keeps_its_user_online_past_the_presence_ttl(monkeypatch):
     from core import realtime
 

@@ -89,6 +89,17 @@ def test_batch_rejects_bad_ids_with_400(me, ids):
     assert_error(client_for(me).get(BATCH_URL, {"ids": ids}), 400)
 
 
+@pytest.mark.parametrize(
+    ("ids", "code"),
+    [("1, 2", "invalid"), (" 1", "invalid"), ("01", "invalid"), ("1" + ",1" * 100, "too_many")],
+)
+def test_batch_takes_ids_as_the_schema_pattern_says(me, ids, code):
+    """No spaces, no leading zeros, at most 100 ids as sent (repeats count): the
+    schemathesis battery found the API accepted what the schema refuses (issue 14)."""
+    error = assert_error(client_for(me).get(BATCH_URL, {"ids": ids}), 400, code=code)
+    assert error["attr"] == "ids"
+
+
 def test_batch_needs_ids(me):
     assert_error(client_for(me).get(BATCH_URL), 400)
 

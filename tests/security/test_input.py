@@ -62,12 +62,13 @@ def fill(path: str, ids: dict) -> str:
 
 
 def json_operations(schema):
-    # DELETE /users/me takes a body ({"password"}) that OpenAPI 3.0 cannot declare.
-    return [*operations(schema, lambda op: "requestBody" in op), ("delete", "/api/v1/users/me")]
+    return list(operations(schema, lambda op: "requestBody" in op))
 
 
 def test_the_schema_has_json_endpoints(schema):
     assert len(json_operations(schema)) >= 15
+    # DELETE /users/me reads a body ({"password"}), and its schema says so (core.schema).
+    assert ("delete", "/api/v1/users/me") in json_operations(schema)
 
 
 @pytest.mark.parametrize("body", [NESTED_ARRAYS, NESTED_OBJECTS], ids=["arrays", "objects"])

@@ -1,7 +1,6 @@
 """GET /api/v1/feed: the signed-in user's home timeline (tweets.feed, docs/feed.md)."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
@@ -15,32 +14,23 @@ MAX_QUERY = 100
 
 
 class FeedQuerySerializer(serializers.Serializer):
-    since_id = IdField(required=False)
-    q = serializers.CharField(required=False, allow_blank=True, max_length=MAX_QUERY)
-
-
-FEED_PARAMETERS = [
-    OpenApiParameter(
-        name="since_id",
-        type=OpenApiTypes.STR,
-        location=OpenApiParameter.QUERY,
+    # The schema's query parameters (and the attrs of their 400s) come from here.
+    since_id = IdField(
         required=False,
-        description=(
+        help_text=(
             "Only entries newer than this entry id (a client resyncing after a live event). "
             "Pages still come newest first; `next` goes down to since_id, never below."
         ),
-    ),
-    OpenApiParameter(
-        name="q",
-        type=OpenApiTypes.STR,
-        location=OpenApiParameter.QUERY,
+    )
+    q = serializers.CharField(
         required=False,
-        description=(
+        allow_blank=True,
+        max_length=MAX_QUERY,
+        help_text=(
             f"Only entries whose post text or author username contains this "
             f"(case-insensitive, at most {MAX_QUERY} characters). Paginates like the feed."
         ),
-    ),
-]
+    )
 
 
 @extend_schema_view(
@@ -52,7 +42,7 @@ FEED_PARAMETERS = [
             "(`retweeted_by`) and embeds the original. Replies appear when you follow both "
             "their author and the author they reply to."
         ),
-        parameters=FEED_PARAMETERS,
+        parameters=[FeedQuerySerializer],
     )
 )
 class FeedView(ListAPIView):

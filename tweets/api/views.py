@@ -72,6 +72,8 @@ class PostCreateView(WriteThrottled, APIView):
 
 
 class PostDetailView(WriteThrottled, APIView):
+    partial_patch = False  # an edit sends the text (core.schema)
+
     @extend_schema(tags=POSTS, summary="A post", responses={200: s.PostSerializer})
     def get(self, request, post_id: int):
         post = selectors.post_get_visible(viewer=request.user, post_id=post_id)

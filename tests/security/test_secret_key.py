@@ -10,6 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -78,7 +79,12 @@ CELERY = [sys.executable, "-m", "celery", "-A", "config"]
         pytest.param(
             lambda port: [*CELERY, "worker", "-Q", "default", "--pool", "solo"], id="worker"
         ),
-        pytest.param(lambda port: [*CELERY, "beat", "-s", os.devnull], id="beat"),
+        # A schedule file of its own: beat removes a schedule it cannot open, and
+        # `-s /dev/null` made it delete the machine's /dev/null (as root).
+        pytest.param(
+            lambda port: [*CELERY, "beat", "-s", os.path.join(tempfile.mkdtemp(), "schedule")],
+            id="beat",
+        ),
     ],
 )
 def test_services_mode_servers_refuse_the_development_key(argv):

@@ -107,7 +107,17 @@ class UserSocketConsumer(AsyncJsonWebsocketConsumer):
         self.session_id = getattr(user, "token_session_id", None)  # its "sid"
         self.post_ids: set[int] = set()
         self.tasks: list[asyncio.Future] = []
-        await realtime.ajoin(layer=self.channel_layer, channel=self.channel_name, user_id=user.pk)
+        try:
+            await realtime.ajoin(
+                layer=self.channel_layer, channel=self.channel_name, user_id=user.pk
+            )
+        except realtime.BACKEND_ERRORS:
+            # Close now: channels waits for the layer's receive task to unwind
+            # before this error reaches __call__, and the first socket after a
+            # Redis restart could wait there, accepted but silent, until the
+            # client gave up (tests/integration/test_realtime_redis_down.py).
+            await self.close(code=CLOSE_UNAVAILABLE)
+            raise
         self.joined = True
         if not await token_still_valid(
             user_id=user.pk, token_version=self.token_version, session_id=self.session_id

@@ -46,13 +46,17 @@ def token_from_scope(scope) -> str | None:
     return values[0] if values else None
 
 
-@database_sync_to_async
-def user_for_token(raw: str):
+def user_for_raw_token(raw: str):
+    """The user of an access token, or AnonymousUser (sync)."""
     auth = JWTAuthentication()
     try:
         return auth.get_user(auth.get_validated_token(raw.encode()))
     except (TokenError, AuthenticationFailed):  # InvalidToken is an AuthenticationFailed
         return AnonymousUser()
+
+
+# For long-lived ASGI connections: channels closes stale database connections around it.
+user_for_token = database_sync_to_async(user_for_raw_token)
 
 
 class JWTAuthMiddleware:

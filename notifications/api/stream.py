@@ -25,6 +25,7 @@ import json
 import logging
 import time
 
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -36,7 +37,12 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
 from accounts.authentication import bearer_token
-from accounts.websocket_auth import revokes, token_still_valid, user_for_token
+from accounts.websocket_auth import (
+    revokes,
+    token_still_valid,
+    user_for_raw_token,
+    user_for_token,
+)
 from core import realtime
 from core.errors import error_response
 from core.schema import ErrorResponse404Serializer
@@ -134,7 +140,11 @@ async def event_stream(request):
     # Authentication first, on either server, as on every other route: without a
     # valid token the answer is 401, whichever host was asked.
     raw = _token(request)
-    user = await user_for_token(raw) if raw else None  # "" (a malformed header): None
+    user = None  # no token, or "" (a malformed header)
+    if raw and isinstance(request, ASGIRequest):
+        user = await user_for_token(raw)
+    elif raw:  # under WSGI, Django owns the request's connection: channels must not close it
+        user = await sync_to_async(user_for_raw_token)(raw)
     if user is None or not user.is_authenticated:
         response = error_response(
             status_code=401,

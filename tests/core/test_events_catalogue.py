@@ -3,8 +3,10 @@ check that ties the catalogue, the publishers and the handlers together."""
 
 import dataclasses
 import io
+import itertools
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,13 +15,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import transaction
+from django.utils import timezone
 
 from core.checks import catalogue_problems, check_event_catalogue
 from core.events import Delivered, DomainEvent, catalogue, delivery, dispatch, handler, publish
 from core.events.registry import HandlerSpec, Registry, registry
 from core.events.scan import Site, scan_source
 from core.events.types import definition_problems
-from core.ids import new_id
+from core.ids import min_id_for, new_id
 from core.models import EventDelivery, OutboxEvent
 from notifications.models import Notification, Verb
 from tests.eventapp.events import Effect, Flaky, Indexed
@@ -36,8 +39,14 @@ def effects() -> list[int]:
 
 
 def old_row(name: str, payload: dict) -> OutboxEvent:
-    """An outbox row as the code before the catalogue wrote it: plain JSON."""
-    return OutboxEvent.objects.create(id=new_id(), name=name, payload=payload)
+    """An outbox row as the code before the catalogue wrote it: plain JSON, and a
+    minute old (an id made now may fall in the sweep's own millisecond, which
+    `min_age_seconds=0` still leaves to the fast path)."""
+    minute_ago = min_id_for(timezone.now() - timedelta(minutes=1))
+    return OutboxEvent.objects.create(id=minute_ago + next(_OLD_ROWS), name=name, payload=payload)
+
+
+_OLD_ROWS = itertools.count(1)  # distinct ids inside that millisecond
 
 
 # --- classes and payloads ------------------------------------------------------

@@ -9,6 +9,7 @@ issue 12 a stream whose receive failed stopped delivering without a word.
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 import pytest
 from channels_redis.core import RedisChannelLayer
@@ -31,16 +32,23 @@ def start_redis(procs: Procs, port: int):
     return procs.start(f"redis-{port}", argv, ready=r"Ready to accept connections")
 
 
+@contextlib.contextmanager
+def daphne_on_its_own_redis(prefix: str) -> Iterator[tuple[Procs, str, RedisChannelLayer, int]]:
+    """daphne on a redis-server the test may kill: (procs, daphne's host:port, a
+    layer on that Redis, its port). `procs.started[0]` is the first Redis."""
+    port = free_port()
+    redis_url = f"redis://127.0.0.1:{port}/0"
+    with Procs() as procs:
+        start_redis(procs, port)
+        asgi = start_asgi(procs, REDIS_URL=redis_url, CHANNELS_PREFIX=prefix)
+        yield procs, asgi, RedisChannelLayer(hosts=[redis_url], prefix=prefix), port
+
+
 def test_connections_end_when_redis_dies_and_work_again_when_it_is_back(transactional_db):
     alice = UserFactory(username="alice")
     token = access_token(alice)
-    port = free_port()
-    redis_url = f"redis://127.0.0.1:{port}/0"
-    prefix = "warble-redis-down"
-    with Procs() as procs:
-        redis = start_redis(procs, port)
-        asgi = start_asgi(procs, REDIS_URL=redis_url, CHANNELS_PREFIX=prefix)
-        layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    with daphne_on_its_own_redis("warble-redis-down") as (procs, asgi, layer, port):
+        redis = procs.started[0]
 
         async def push(text: str) -> None:
             payload = {"type": "notification.unread_count", "count": text}
@@ -96,13 +104,8 @@ def test_a_connection_opened_just_after_redis_restarted_does_not_hang(transactio
     three here: the test restarts Redis RESTARTS times."""
     alice = UserFactory(username="alice")
     token = access_token(alice)
-    port = free_port()
-    redis_url = f"redis://127.0.0.1:{port}/0"
-    prefix = "warble-redis-restart"
-    with Procs() as procs:
-        redis = start_redis(procs, port)
-        asgi = start_asgi(procs, REDIS_URL=redis_url, CHANNELS_PREFIX=prefix)
-        layer = RedisChannelLayer(hosts=[redis_url], prefix=prefix)
+    with daphne_on_its_own_redis("warble-redis-restart") as (procs, asgi, layer, port):
+        redis = procs.started[0]
 
         async def open_and_close() -> None:
             socket = await Socket("before").open(asgi, token)

@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -72,6 +73,23 @@ def test_errors_that_are_not_redis_errors_are_not_swallowed():
     with pytest.raises(KeyError):
         breaker.call("the thing is skipped", broken, lambda: "fallback")
     assert not breaker.is_open()
+
+
+def test_an_error_raised_while_handling_a_redis_error_is_a_redis_failure():
+    """redis-py's socket buffer, closed by the disconnect that follows a timeout
+    mid-handshake, raises ValueError from its clean-up; the feed answered 500."""
+    breaker = Breaker("test", retry_after=5, clock=Clock())
+
+    def handshake_times_out():
+        try:
+            raise RedisTimeoutError("Timeout reading from socket")
+        finally:
+            raise ValueError("I/O operation on closed file.")
+
+    assert breaker.call("the thing is skipped", handshake_times_out, lambda: "fallback") == (
+        "fallback"
+    )
+    assert breaker.is_open()
 
 
 def test_the_interval_is_a_setting(settings):

@@ -154,8 +154,13 @@ def test_a_broker_crash_loses_no_queued_task_and_the_worker_and_beat_come_back(w
 
     ids = write_effects_elsewhere(300, rabbitmq.url)
     wait_until(lambda: len(applied()) >= 20, timeout=60, what="the worker to get going")
+    # Hold the worker where it is, so that tasks are still waiting when the broker
+    # dies (on a quiet machine it drained the queue before the kill); it finds its
+    # connection dead when it goes on.
+    worker.freeze()
     waiting = sum(queues.ready().values())
     rabbitmq.kill()  # mid-stream, with handler tasks confirmed and waiting in the queue
+    worker.thaw()
     assert waiting >= 50
     wait_until(lambda: LOST in worker.log(), timeout=30, what="the worker to notice")
     before_restart = len(applied())

@@ -120,6 +120,10 @@ class Proc:
         """SIGSTOP the process and its children: they stop where they are (then kill)."""
         self._signal_group(signal.SIGSTOP)
 
+    def thaw(self) -> None:
+        """SIGCONT what `freeze` stopped."""
+        self._signal_group(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL the process and its children: no cleanup, no acknowledgements."""
         if self.process is None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
 from core.degrade import REDIS_ERRORS, Breaker, cache_breaker
@@ -73,8 +74,10 @@ def push_to_user(*, user_id: int, payload: dict[str, Any]) -> None:
 # connections of a crashed or killed server stop counting within PRESENCE_TTL,
 # instead of costing every fan-out a push to nobody.
 
-PRESENCE_TTL = 90  # seconds
-PRESENCE_REFRESH = 30  # each open connection re-arms its user's TTL this often
+# Seconds; settings so that a soak test can outlast the TTL in less than 90 s.
+# Each open connection re-arms its user's TTL every PRESENCE_REFRESH.
+PRESENCE_TTL: float = settings.REALTIME_PRESENCE_TTL_SECONDS
+PRESENCE_REFRESH: float = settings.REALTIME_PRESENCE_REFRESH_SECONDS
 
 
 def _presence_key(user_id: int) -> str:

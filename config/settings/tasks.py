@@ -140,4 +140,7 @@ else:
 # sends protocol pings, --ping-interval) and a comment line on /api/v1/stream
 # (NOTIFICATIONS_SSE_KEEPALIVE_SECONDS, config/settings/product.py).
 NOTIFICATIONS_WS_HEARTBEAT_SECONDS = env_int("NOTIFICATIONS_WS_HEARTBEAT_SECONDS", 25)
+# Presence (core.realtime): who has a socket or stream open, for fan-out pushes.
+REALTIME_PRESENCE_TTL_SECONDS = env_int("REALTIME_PRESENCE_TTL_SECONDS", 90)
+REALTIME_PRESENCE_REFRESH_SECONDS = env_int("REALTIME_PRESENCE_REFRESH_SECONDS", 30)
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")

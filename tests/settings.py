@@ -15,3 +15,9 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.eventapp"]
 # public development key (config/secret_key.py). A key for test data only.
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     SECRET_KEY = "warble-test-suite-only-" + "k" * 40
+
+# Commits need not wait for the WAL flush in tests (durability after a server
+# crash is not what they test), and a good part of the suite commits for real.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
+    _options["options"] = _options.get("options", "") + " -c synchronous_commit=off"

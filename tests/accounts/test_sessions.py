@@ -153,7 +153,7 @@ def test_refreshing_a_pair_issued_before_sessions_gives_it_a_session(alice):
     assert_error(me(rotated["access"]), 401, code="token_revoked")
 
 
-@pytest.mark.parametrize("sid", [123, "", "xyz", "g" * 32, ["a"], uuid.uuid4().hex[:31]], ids=repr)
+@pytest.mark.parametrize("sid", [123, "", "xyz", "g" * 32, ["a"], "e" * 31], ids=repr)
 def test_a_signed_token_with_a_bad_session_id_is_a_401(alice, sid):
     refresh = RefreshToken.for_user(alice)
     refresh[TOKEN_VERSION_CLAIM] = alice.token_version

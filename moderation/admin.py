@@ -57,6 +57,8 @@ def _with_form(modeladmin, request, queryset, *, form_class, title, apply):
             **modeladmin.admin_site.each_context(request),
             "title": title,
             "objects": list(queryset),
+            # The changelist's selection (reports, when acting on their targets).
+            "selected": request.POST.getlist("_selected_action"),
             "form": form,
             "action": request.POST.get("action"),
             "opts": modeladmin.model._meta,
@@ -294,27 +296,19 @@ class ReportAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                target_open_count=Coalesce(
-                    Subquery(
-                        Report.objects.filter(
-                            target_type=OuterRef("target_type"),
-                            target_id=OuterRef("target_id"),
-                            state="open",
-                        )
-                        .order_by()
-                        .values("target_id")
-                        .annotate(n=Count("pk"))
-                        .values("n"),
-                        output_field=IntegerField(),
-                    ),
-                    0,
-                )
+        # The annotation first: the admin orders by it (get_ordering).
+        open_of_target = (
+            Report.objects.filter(
+                target_type=OuterRef("target_type"), target_id=OuterRef("target_id"), state="open"
             )
+            .order_by()
+            .values("target_id")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        return Report.objects.annotate(
+            target_open_count=Coalesce(Subquery(open_of_target, output_field=IntegerField()), 0)
+        ).order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
         # The queue: targets with the most open reports first, then the oldest report.

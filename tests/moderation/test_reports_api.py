@@ -31,7 +31,9 @@ def test_report_a_post_then_again_returns_the_open_report(alice, bob):
 
 def test_report_a_user(alice, bob):
     response = client_for(alice).post(
-        URL, {"target_type": "user", "target_id": str(bob.pk), "reason": "harassment"}, format="json"
+        URL,
+        {"target_type": "user", "target_id": str(bob.pk), "reason": "harassment"},
+        format="json",
     )
     assert response.status_code == 201
     assert Report.objects.get().target_user == bob

@@ -88,19 +88,20 @@ def append(
     action that rolls back leaves no record)."""
     AuditHead.objects.get_or_create(pk=1, defaults={"hash": GENESIS})
     head = AuditHead.objects.select_for_update().get(pk=1)
-    fields = {
-        "seq": head.seq + 1,
-        "actor_id": actor.pk if actor is not None else None,
-        "actor_name": actor.get_username() if actor is not None else SYSTEM,
-        "action": action,
-        "target_type": target_type,
-        "target_id": target_id,
-        "reason": reason,
+    record = AuditRecord(
+        seq=head.seq + 1,
+        actor_id=actor.pk if actor is not None else None,
+        actor_name=actor.get_username() if actor is not None else SYSTEM,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason,
         # Microseconds survive every database; the hash reads them back as stored.
-        "created_at": timezone.now().astimezone(UTC),
-        "prev_hash": head.hash,
-    }
-    record = AuditRecord.objects.create(**fields, hash=record_hash(**fields))
+        created_at=timezone.now().astimezone(UTC),
+        prev_hash=head.hash,
+    )
+    record.hash = _hash_of(record)
+    record.save(force_insert=True)
     head.seq, head.hash = record.seq, record.hash
     head.save(update_fields=["seq", "hash"])
     logger.info("audit head %s %s", record.seq, record.hash)

@@ -1,22 +1,8 @@
-"""The `Moderators` group with exactly what moderators need (README "Moderation"):
-view users and posts (and edit histories), handle reports, hide posts, suspend
-users, read the audit log. No add, change or delete of users, posts or groups:
-no password, no permission, no profile edit."""
+"""The `Moderators` group with exactly what moderators need (moderation.roles)."""
 
 from django.db import migrations
 
-GROUP = "Moderators"
-PERMISSIONS = [
-    ("accounts", "view_user"),
-    ("tweets", "view_post"),
-    ("tweets", "view_postedit"),
-    ("moderation", "view_report"),
-    ("moderation", "change_report"),
-    ("moderation", "hide_post"),
-    ("moderation", "suspend_user"),
-    ("moderation", "view_auditrecord"),
-]
-
+from moderation.roles import GROUP, ensure_moderators_group
 
 def create_group(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
@@ -26,14 +12,10 @@ def create_group(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    wanted = [
-        Permission.objects.get(content_type__app_label=app, codename=codename)
-        for app, codename in PERMISSIONS
-    ]
-    group.permissions.set(wanted)
+    ensure_moderators_group(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+    )
 
 
 def remove_group(apps, schema_editor):

@@ -13,6 +13,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _own_storage(settings, tmp_path):
+    """Files (data exports) go to the test's own folder through default_storage."""
+    default = settings.STORAGES["default"]
+    options = {**default.get("OPTIONS", {}), "location": tmp_path}
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": options}}
+
+
 def make_moderator(**kwargs):
     moderator = UserFactory(is_staff=True, **kwargs)
     moderator.groups.add(Group.objects.get(name="Moderators"))

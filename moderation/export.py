@@ -6,6 +6,7 @@ export`, which calls `export_build`: it writes one JSON file per kind of row
 into a zip in `default_storage` under a random name (exports/<user id>/<uuid>.zip).
 The file is never served by its storage URL: the owner downloads it through
 the authenticated `GET /api/v1/users/me/export/<id>/download` (anyone else: 404).
+Archives are deleted after EXPORT_RETENTION (7 days) by a daily beat task.
 """
 
 import io
@@ -34,6 +35,9 @@ from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
 logger = logging.getLogger(__name__)
 
 EXPORT_INTERVAL = timedelta(days=1)
+# Archives (and their rows) are deleted this long after they were asked for
+# (`export_prune`, the daily beat task `moderation.prune_exports`).
+EXPORT_RETENTION = timedelta(days=7)
 BUILD_TASK = "moderation.build_export"
 PROFILE_FIELDS = (
     "id", "username", "email", "display_name", "bio", "location", "website", "avatar",
@@ -176,3 +180,17 @@ def export_build(*, export_id: int) -> None:
         size=buffer.getbuffer().nbytes,
         finished_at=timezone.now(),
     )
+
+
+def export_prune(*, now: datetime | None = None) -> int:
+    """Delete the archives and rows of exports older than EXPORT_RETENTION. Returns how
+    many. A file already gone is no error; a row goes after its file."""
+    now = now or timezone.now()
+    old = DataExport.objects.filter(created_at__lt=now - EXPORT_RETENTION).order_by("pk")
+    pruned = 0
+    for export in old.iterator():
+        if export.file_name:
+            default_storage.delete(export.file_name)
+        export.delete()
+        pruned += 1
+    return pruned

@@ -10,6 +10,11 @@ def build_export(*, export_id: int) -> None:
     export.export_build(export_id=export_id)
 
 
+@shared_task(name="moderation.prune_exports")
+def prune_exports() -> int:
+    return export.export_prune()
+
+
 @shared_task(name="moderation.expire_suspensions")
 def expire_suspensions() -> int:
     return services.suspensions_expire()

@@ -84,6 +84,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 50},
     },
+    "exports-prune": {
+        "task": "moderation.prune_exports",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     "tokens-flush": {
         "task": "accounts.flush_expired_tokens",
         "schedule": 86400.0,

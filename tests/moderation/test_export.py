@@ -96,6 +96,20 @@ def test_one_export_per_day(alice, django_capture_on_commit_callbacks):
         assert client.post(URL).status_code == 202
 
 
+def test_old_exports_are_deleted_with_their_files(alice, django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        export = exports.export_request(user=alice)
+    export.refresh_from_db()
+    assert default_storage.exists(export.file_name)
+    later = export.created_at + exports.EXPORT_RETENTION
+    assert exports.export_prune(now=later) == 0
+    assert exports.export_prune(now=later + timedelta(seconds=1)) == 1
+    assert not default_storage.exists(export.file_name)
+    assert not DataExport.objects.exists()
+
+
 def test_a_failed_export_can_be_retried(alice, monkeypatch, django_capture_on_commit_callbacks):
     def broken(*, user):
         raise RuntimeError("disk full")

@@ -107,9 +107,15 @@ class AuditRecord(models.Model):
     record, so removing the newest rows is seen too."""
 
     seq = models.PositiveBigIntegerField(unique=True)
-    # None: the system (an expired suspension, the automatic first pass).
+    # None: the system (an expired suspension). The id is hashed, so it never changes:
+    # no constraint, no SET_NULL (accounts are erased in place, never deleted).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField(max_length=150)  # kept when the account is erased
     action = models.CharField(max_length=32)

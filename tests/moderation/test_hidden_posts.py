@@ -92,3 +92,15 @@ def test_hiding_twice_is_one_action_and_needs_the_permission(world, moderator, a
 
     with pytest.raises(NotAllowed):
         services.post_hide(moderator=alice, post=world, reason="not a moderator")
+
+
+def test_subscribers_are_told_a_hidden_post_is_gone(world, moderator):
+    from tweets.models import Post
+    from tweets.rendering import render_post_update
+
+    services.post_hide(moderator=moderator, post=world, reason="r")
+    hidden = Post.objects.get(pk=world.pk)
+    assert render_post_update(post_id=world.pk, post=hidden) == {
+        "id": str(world.pk),
+        "deleted": True,
+    }

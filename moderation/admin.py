@@ -24,7 +24,7 @@ from accounts.models import User
 from core.errors import DomainError
 from moderation import services
 from moderation.models import AuditRecord, Report, ReportState, TargetType
-from tweets.admin import PostAdmin
+from tweets.admin import AuthorFilter, PostAdmin
 from tweets.models import Post
 
 
@@ -277,6 +277,22 @@ class ReportStateFilter(admin.SimpleListFilter):
         return queryset if value == "all" else queryset.filter(state=value)
 
 
+class ReportedUserFilter(AuthorFilter):
+    """The reported user (or the reported post's author), by username or id: a text box,
+    as for posts' authors, not a list of every user."""
+
+    title = "reported user"
+    parameter_name = "user"
+
+    def queryset(self, request, queryset):
+        value = (self.value() or "").strip().lstrip("@")
+        if not value:
+            return queryset
+        if value.isdigit() and len(value) <= 19:
+            return queryset.filter(target_user_id=int(value))
+        return queryset.filter(target_user__username__iexact=value)
+
+
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
     list_display = [
@@ -284,7 +300,7 @@ class ReportAdmin(admin.ModelAdmin):
         "short_comment", "state",
     ]  # fmt: skip
     list_display_links = ["id"]
-    list_filter = [ReportStateFilter, "reason", "target_type"]
+    list_filter = [ReportStateFilter, "reason", "target_type", ReportedUserFilter]
     list_select_related = ["reporter", "target_user", "post"]
     show_full_result_count = False
     search_fields = ["=target_id", "comment", "=target_user__username"]

@@ -101,6 +101,9 @@ def test_the_queue_orders_by_report_count_then_age(mod_admin, alice, bob):
     assert (
         "user @lone" not in mod_admin.get("/admin/moderation/report/?reason=abuse").content.decode()
     )
+    only_lone = mod_admin.get("/admin/moderation/report/?user=lone").content.decode()
+    assert "user @lone" in only_lone
+    assert "user @busy" not in only_lone
 
 
 def _fill(n: int, base: int) -> None:
@@ -127,6 +130,7 @@ def _fill(n: int, base: int) -> None:
     [
         "/admin/moderation/report/",
         "/admin/moderation/report/?state=all&reason=spam",
+        "/admin/moderation/report/?user=a1_3",
         "/admin/tweets/post/",
         "/admin/tweets/post/?reported=yes&hidden=no",
         "/admin/accounts/user/",

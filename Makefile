@@ -30,7 +30,7 @@ PROD_CHECK_ENV := DJANGO_ENV=production SECRET_KEY=ci-only-$(shell printf '%064d
 fuzz: install
 	$(TEST_ENV) $(PY) -m pytest tests/security/test_schemathesis.py -s
 
-.PHONY: install run test lint lint-imports types format migrations-check schema-check deploy-check ci bench clean
+.PHONY: browser-deps install run test lint lint-imports types format migrations-check schema-check deploy-check ci bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@echo "Installing the pinned requirements into $(VENV) (about 1.5 minutes the first time) ..."
@@ -42,13 +42,26 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
+# The browser tests (tests/browser) drive Debian's Chromium with Playwright; the
+# browser comes from Debian's packages, never from a download. Installed only when
+# missing; non-interactive (CI=true, no stdin). Needs root, as CI and this machine have.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "Installing Debian's chromium for the browser tests ..."; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq < /dev/null && \
+		apt-get install -y -qq --no-install-recommends chromium < /dev/null; \
+	fi
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is missing: the browser tests will fail"; exit 1; }
+
 run: install
 	@echo "Migrating the SQLite database in var/ ..."
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browser-deps
 	$(TEST_ENV) $(PY) -m pytest
 
 lint: install

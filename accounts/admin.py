@@ -2,9 +2,10 @@
 
 Nothing here writes a user row behind the services' back: the change form saves
 only the fields it changed (counters are never written back stale), a password
-set here revokes the account's tokens, suspending goes through `user_suspend`
-(tokens and open sockets revoked), and the stock delete, whose cascade skipped
-every counter and event, is replaced by the API's erasure.
+set here revokes the account's tokens, suspending is moderation.admin's (through
+moderation.services: audited, tokens and open sockets revoked), and the stock
+delete, whose cascade skipped every counter and event, is replaced by the API's
+erasure.
 """
 
 from django.contrib import admin, messages
@@ -35,7 +36,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ["username", "email", "display_name"]
     ordering = ["-created_at"]
     change_password_form = StaffPasswordChangeForm
-    actions = ["suspend", "unsuspend", "erase"]
+    actions = ["erase"]  # moderation.admin adds suspend / unsuspend (audited)
     # Django 6 changes the default scheme of a bare "example.org" to https; say so now.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = [
@@ -75,16 +76,6 @@ class UserAdmin(BaseUserAdmin):
             services.user_update_by_staff(user=User.objects.get(pk=obj.pk), changes=changes)
         except Invalid as exc:
             self.message_user(request, f"Not saved: {exc}", messages.ERROR)
-
-    @admin.action(description="Suspend selected accounts (sign out, hide)", permissions=["change"])
-    def suspend(self, request, queryset):
-        done = sum(services.user_suspend(user=user) for user in queryset if user != request.user)
-        self.message_user(request, f"Suspended {done} account(s).", messages.SUCCESS)
-
-    @admin.action(description="Lift the suspension of selected accounts", permissions=["change"])
-    def unsuspend(self, request, queryset):
-        done = sum(services.user_unsuspend(user=user) for user in queryset)
-        self.message_user(request, f"Unsuspended {done} account(s).", messages.SUCCESS)
 
     @admin.action(
         description="Erase selected accounts (as if they deleted themselves)",

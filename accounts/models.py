@@ -65,6 +65,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    # A moderator's suspension (moderation.services): `is_active` is off while it lasts;
+    # `suspended_until` (optional) is when it ends by itself.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True)
     # Carried in every JWT as "ver"; bumping it revokes every token issued before
     # (password change, deactivation, erasure).
     token_version = models.PositiveIntegerField(default=0)
@@ -87,6 +92,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             # "Popular accounts" (suggestions fallback) without a full scan.
             models.Index(fields=["-followers_count", "-id"], name="user_popular_idx"),
+            # The expiry sweep finds suspensions that are due without a scan.
+            models.Index(
+                fields=["suspended_until"],
+                name="user_suspension_due_idx",
+                condition=models.Q(suspended_until__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,6 +106,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_deactivated(self) -> bool:
         return self.deactivated_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class RevokedSession(models.Model):

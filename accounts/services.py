@@ -294,13 +294,21 @@ def password_set_by_staff(*, user: User, new_password: str | None) -> None:
 
 
 @transaction.atomic
-def user_suspend(*, user: User) -> bool:
-    """Suspend an account: it cannot sign in, its tokens (and open sockets) are
-    revoked, and every read path hides it and its content (they require
-    `is_active`). Returns whether it was active."""
-    if not User.objects.filter(pk=user.pk, is_active=True).update(is_active=False):
+def user_suspend(*, user: User, reason: str = "", until: datetime | None = None) -> bool:
+    """Suspend an account: it cannot sign in, its tokens (and open sockets and
+    streams) are revoked, and every read path hides it and its content (they
+    require `is_active`). `until`: when the suspension ends by itself
+    (`user_unsuspend_expired`). Returns whether it was active (an account already
+    suspended keeps its suspension; an erased one stays erased)."""
+    changed = User.objects.filter(pk=user.pk, is_active=True).update(
+        is_active=False, suspended_at=timezone.now(), suspended_until=until,
+        suspension_reason=reason,
+    )  # fmt: skip
+    if not changed:
         return False
-    user.is_active = False
+    user.refresh_from_db(
+        fields=["is_active", "suspended_at", "suspended_until", "suspension_reason"]
+    )
     revoke_tokens(user=user)
     publish(UserSuspended(user_id=user.pk))
     return True
@@ -311,8 +319,13 @@ def user_unsuspend(*, user: User) -> bool:
     """Lift a suspension (not an erasure: erased accounts stay closed)."""
     if user.username == f"deleted-{user.pk}":
         return False  # erased: personal data is gone, the account stays closed
-    if not User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
+    changed = User.objects.filter(pk=user.pk, is_active=False).update(
+        is_active=True, suspended_at=None, suspended_until=None, suspension_reason=""
+    )
+    if not changed:
         return False
-    user.is_active = True
+    user.refresh_from_db(
+        fields=["is_active", "suspended_at", "suspended_until", "suspension_reason"]
+    )
     publish(UserUnsuspended(user_id=user.pk))
     return True

@@ -97,6 +97,7 @@ class ErrorCode406Enum(models.TextChoices):
 class ErrorCode409Enum(models.TextChoices):
     CONFLICT = "conflict"
     IDEMPOTENCY_KEY_IN_FLIGHT = "idempotency_key_in_flight"
+    EXPORT_LIMIT = "export_limit"  # one data export per day
 
 
 class ErrorCode413Enum(models.TextChoices):

@@ -28,6 +28,7 @@ from tweets.events import (
     PostCreated,
     PostDeleted,
     PostEdited,
+    PostHidden,
     PostLiked,
     PostUnliked,
     QuoteCreated,
@@ -230,6 +231,7 @@ def withdraw_on_post_deleted(events: list[Delivered[PostDeleted]]) -> None:
 PostChange = (
     PostEdited
     | PostDeleted
+    | PostHidden
     | PostLiked
     | PostUnliked
     | RetweetCreated
@@ -247,7 +249,7 @@ def _counted_posts(event: PostChange) -> tuple[int | None, ...]:
         return (event.quote_of_id,)
     if isinstance(event, PostDeleted):
         return (event.reply_to_id, event.quote_of_id)
-    if isinstance(event, PostEdited):
+    if isinstance(event, PostEdited | PostHidden):
         return ()
     return (event.post_id,)  # likes and retweets
 
@@ -255,6 +257,7 @@ def _counted_posts(event: PostChange) -> tuple[int | None, ...]:
 @handler(
     PostEdited,
     PostDeleted,
+    PostHidden,
     PostLiked,
     PostUnliked,
     RetweetCreated,
@@ -266,8 +269,13 @@ def _counted_posts(event: PostChange) -> tuple[int | None, ...]:
 def push_post_updates(events: list[Delivered[PostChange]]) -> None:
     """Tell subscribed sockets a post changed. Idempotent by construction: it pushes
     the post's current state, so a repeat only repeats the same frame. Edits and
-    deletions go out at once; counter changes are throttled per post."""
-    now = {d.event.post_id for d in events if isinstance(d.event, PostEdited | PostDeleted)}
+    deletions (and a moderator's hiding, shown as one) go out at once; counter changes
+    are throttled per post."""
+    now = {
+        d.event.post_id
+        for d in events
+        if isinstance(d.event, PostEdited | PostDeleted | PostHidden)
+    }
     counters = {post_id for d in events for post_id in _counted_posts(d.event)} - {None}
     if now:
         realtime.push_post_updates(post_ids=now, throttled=False)

@@ -58,6 +58,29 @@ class PostDeleted(DomainEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PostHidden(DomainEvent):
+    """A moderator hid a post (moderation.services.post_hide)."""
+
+    name: ClassVar[str] = "post.hidden"
+    post_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class PostUnhidden(DomainEvent):
+    """A moderator lifted a post's hiding."""
+
+    name: ClassVar[str] = "post.unhidden"
+    unhandled: ClassVar[str] = (
+        "Every read path (feeds included: a timeline keeps the entry and filters it by "
+        "visibility) checks hidden_at, and the version bump retires cached payloads, so "
+        "the post is back from the next read on."
+    )
+    post_id: int
+    author_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class PostLiked(DomainEvent):
     name: ClassVar[str] = "post.liked"
     like_id: int

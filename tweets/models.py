@@ -19,13 +19,15 @@ from relationships.visibility import author_visibility_q
 def post_visibility_q(*, viewer: Viewer, prefix: str = "") -> Q:
     """The one definition of which posts `viewer` may see.
 
-    Not deleted; author active and not deactivated; and whatever the
-    relationship rules say (blocks, private accounts). `prefix` reaches a post
-    through a relation ("post__") for lists of likes, retweets and bookmarks.
+    Not deleted, not hidden by a moderator; author active (not suspended or
+    erased) and not deactivated; and whatever the relationship rules say
+    (blocks, private accounts). `prefix` reaches a post through a relation
+    ("post__") for lists of likes, retweets and bookmarks.
     """
     return Q(
         **{
             f"{prefix}deleted_at__isnull": True,
+            f"{prefix}hidden_at__isnull": True,
             f"{prefix}author__is_active": True,
             f"{prefix}author__deactivated_at__isnull": True,
         }
@@ -80,6 +82,9 @@ class Post(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Hidden by a moderator (moderation.services): out of every read path like a
+    # deleted post, but counters stay and unhiding brings it back.
+    hidden_at = models.DateTimeField(null=True, blank=True)
     like_count = models.PositiveIntegerField(default=0)
     retweet_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
@@ -104,6 +109,10 @@ class Post(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 class PostEdit(models.Model):

@@ -266,7 +266,7 @@ def render_bookmarks(*, viewer, bookmarks, request=None) -> list[dict]:
 def render_post_update(*, post_id: int, post) -> dict:
     """A post's current state for the `post.updated` push (`post` None: it is gone).
     The push goes to every subscriber, so nothing viewer-specific is in it."""
-    if post is None or post.deleted_at is not None:
+    if post is None or post.deleted_at is not None or post.hidden_at is not None:
         return {"id": str(post_id), "deleted": True}
     content = post_content(post)
     return {

@@ -32,7 +32,9 @@ from tweets.events import (
     PostCreated,
     PostDeleted,
     PostEdited,
+    PostHidden,
     PostLiked,
+    PostUnhidden,
     PostUnliked,
     QuoteCreated,
     ReplyCreated,
@@ -246,6 +248,24 @@ def posts_soft_delete(*, post_ids: list[int]) -> int:
         for post_id, author_id, reply_to_id, quote_of_id, conversation_id in rows
     )
     return len(rows)
+
+
+@transaction.atomic
+def post_set_hidden(*, post: Post, hidden: bool) -> bool:
+    """Hide a post from every read path, or bring it back (moderators: through
+    moderation.services, which audits it). Unlike deletion nothing else changes:
+    counters stay, replies keep pointing at it. The version bump retires every
+    cached payload of it. Returns whether the state changed."""
+    rows = Post.objects.filter(pk=post.pk, hidden_at__isnull=hidden)
+    now = timezone.now() if hidden else None
+    if not rows.update(hidden_at=now, version=F("version") + 1):
+        return False
+    post.refresh_from_db(fields=["hidden_at", "version"])
+    if hidden:
+        publish(PostHidden(post_id=post.pk, author_id=post.author_id))
+    else:
+        publish(PostUnhidden(post_id=post.pk, author_id=post.author_id))
+    return True
 
 
 # --- likes, retweets, bookmarks ----------------------------------------------

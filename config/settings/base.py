@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tweets",
     "notifications",
     "search",
+    "moderation",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@
 
 import os
 
-from config.settings.env import REDIS_URL, env_int
+from config.settings.env import REDIS_URL, env_int, env_list
 
 # --- posts ----------------------------------------------------------------
 # How long after posting the author may still edit a post.
@@ -41,6 +41,13 @@ NOTIFICATIONS_POST_UPDATE_INTERVAL_SECONDS = env_int(
 )
 NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS = env_int("NOTIFICATIONS_MAX_POST_SUBSCRIPTIONS", 200)
 NOTIFICATIONS_SSE_KEEPALIVE_SECONDS = env_int("NOTIFICATIONS_SSE_KEEPALIVE_SECONDS", 15)
+
+# --- moderation (moderation/, README "Moderation") ------------------------------------
+# The automatic first pass: a new or edited post containing one of these words
+# (whole words, any case) or a link to one of these domains (or their subdomains)
+# is reported by the system into the moderators' queue. Comma-separated.
+MODERATION_BLOCKED_WORDS = env_list("MODERATION_BLOCKED_WORDS")
+MODERATION_BLOCKED_LINK_DOMAINS = env_list("MODERATION_BLOCKED_LINK_DOMAINS")
 
 # --- ids ------------------------------------------------------------------
 # Every process making ids leases its own worker id in PostgreSQL (core.id_leases)

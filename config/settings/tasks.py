@@ -78,6 +78,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 600},
     },
+    # Suspensions with an end date are lifted within a minute of it (moderation.services).
+    "suspensions-expire": {
+        "task": "moderation.expire_suspensions",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "exports-prune": {
+        "task": "moderation.prune_exports",
+        "schedule": 86400.0,
+        "options": {"expires": 3600},
+    },
     "tokens-flush": {
         "task": "accounts.flush_expired_tokens",
         "schedule": 86400.0,

@@ -136,13 +136,25 @@ def test_suspend_revokes_tokens_and_unsuspend_lets_the_account_back(admin_client
     client = bearer_client(target)
     assert client.get("/api/v1/users/me").status_code == 200
 
+    # moderation.admin's action asks for a reason (and an optional end) first
     run_action(admin_client, "suspend", target)
+    target.refresh_from_db()
+    assert target.is_active
+    admin_client.post(
+        CHANGELIST,
+        {"action": "suspend", "_selected_action": [str(target.pk)], "reason": "spam",
+         "apply": "1"},
+    )  # fmt: skip
     target.refresh_from_db()
     assert not target.is_active
     assert client.get("/api/v1/users/me").status_code == 401
     assert anonymous_client().get(f"/api/v1/users/{target.pk}").status_code in (401, 404)
 
-    run_action(admin_client, "unsuspend", target)
+    admin_client.post(
+        CHANGELIST,
+        {"action": "unsuspend", "_selected_action": [str(target.pk)], "reason": "appeal",
+         "apply": "1"},
+    )  # fmt: skip
     target.refresh_from_db()
     assert target.is_active
     assert bearer_client(target).get("/api/v1/users/me").status_code == 200

@@ -56,3 +56,16 @@ def test_the_migrations_check_needs_no_database_named_like_database_url():
     assert "No changes detected" in result.stdout
     assert "does not exist" not in result.stderr
     assert "warning" not in result.stderr.lower()
+
+
+def test_make_test_installs_debians_chromium_when_missing():
+    """The browser tests need /usr/bin/chromium: `make test` installs Debian's package
+    first when it is missing, without asking (CI=true, no stdin), never a download."""
+    steps = recipe("test", "CHROMIUM=/nonexistent/chromium")
+    install = "\n".join(steps)
+    assert "apt-get install -y" in install
+    assert "chromium < /dev/null" in install
+    assert "DEBIAN_FRONTEND=noninteractive" in install
+    assert steps.index(next(s for s in steps if "apt-get install" in s)) < steps.index(
+        next(s for s in steps if "-m pytest" in s)
+    )

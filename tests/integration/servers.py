@@ -66,3 +66,14 @@ def start_stack(procs, **env: str) -> tuple[str, str, Proc]:
     wsgi = start_wsgi(procs, **env)
     asgi = start_asgi(procs, **env)
     return wsgi, asgi, procs.started[-1]
+
+
+def start_runserver(procs: Procs, name: str = "runserver", **env: str) -> str:
+    """`manage.py runserver` (daphne's) with DEBUG on, which also serves the static
+    files (the admin's CSS and JavaScript, Swagger UI's bundle) as `make run` does:
+    what a browser test needs. Returns its base URL."""
+    port = free_port()
+    argv = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+    env = {"DJANGO_DEBUG": "1", "CELERY_TASK_ALWAYS_EAGER": "1", **env}
+    procs.start(name, argv, env=process_env(**env), ready=_answers_health(port))
+    return f"http://127.0.0.1:{port}"

@@ -112,6 +112,8 @@ RULES: dict[tuple[str, str], dict[str | None, set[str]]] = {
     ("POST", "/api/v1/posts"): {"text": _POST_TEXT, "media_ids": {"invalid"}},
     ("POST", "/api/v1/posts/{post_id}/comment"): {"text": _POST_TEXT, "media_ids": {"invalid"}},
     ("PATCH", "/api/v1/posts/{post_id}"): {"text": _POST_TEXT},
+    # Reporting yourself (or your own post): the signed-in user's id again.
+    ("POST", "/api/v1/reports"): {"target_id": {"invalid"}},
     # Exactly one of three optional fields.
     ("POST", "/api/v1/notifications/read"): {"non_field_errors": {"one_of_ids_all_max_id"}},
 }

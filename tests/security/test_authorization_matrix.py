@@ -24,8 +24,9 @@ Roles, each acting on its target account (PUBLIC or PRIVATE):
     blocked       blocked by the public account
     muted         muted by the public account (mutes are never shown to the muted)
     anonymous     no token; targets the public account
-    moderator     is_staff, no relation to the private account: the API grants
-                  staff nothing more (moderation happens in the admin)
+    moderator     is_staff and in the Moderators group, no relation to the private
+                  account: the API grants moderators nothing more (moderation
+                  happens in the admin)
 
 The stream (`/api/v1/stream`) and `/ws/` are served by the ASGI app: the last
 tests here drive them through it (anonymous and revoked tokens refused, a
@@ -42,6 +43,7 @@ from typing import Any
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connections, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -50,6 +52,7 @@ from rest_framework.test import APIClient
 from accounts.api.serializers import TokenObtainSerializer
 from accounts.models import User
 from core.realtime import user_group
+from moderation import export as exports
 from notifications.models import Notification, NotificationSettings, Verb
 from relationships.models import Follow, FollowRequest
 from tests.factories import (
@@ -133,6 +136,7 @@ class World:
     posts: dict[str, Post]
     notifications: dict[str, Notification]
     request_id: int
+    export_id: int
     own: dict[str, set[str]] = field(default_factory=dict)
 
     def viewer(self, role: str) -> User | None:
@@ -149,6 +153,7 @@ class World:
             "post": self.posts[target].pk,
             "request": self.request_id,
             "notification": self.notifications[target].pk,
+            "export": self.export_id,
         }
 
 
@@ -172,6 +177,7 @@ def build_world() -> World:
         "muted": user("muted"),
         "moderator": user("moderator", is_staff=True),
     }
+    users["moderator"].groups.add(Group.objects.get(name="Moderators"))
     requester, author = user("requester"), user("author")
     for asker in (users["follower"], public, requester):
         rel.follow_create(follower=asker, followee_id=private.pk)
@@ -220,7 +226,15 @@ def build_world() -> World:
     }
     for target in (public, private):
         target.refresh_from_db()
-    return World(users=users, posts=posts, notifications=notifications, request_id=request_id)
+    export = exports.export_request(user=private)  # its data export, built (the task's work)
+    exports.export_build(export_id=export.pk)
+    return World(
+        users=users,
+        posts=posts,
+        notifications=notifications,
+        request_id=request_id,
+        export_id=export.pk,
+    )
 
 
 # --- checks of own-data routes and of writes -------------------------------------------
@@ -478,6 +492,21 @@ MATRIX: dict[str, dict[str, Cell]] = {
             own_settings,
         ),
     },
+    # moderation: reports about the target; the viewer's own data export
+    "api/v1/reports": {
+        "post": Cell(
+            signed_in(201, owner=400, blocked=404),
+            "/api/v1/reports",
+            {"target_type": "user", "target_id": "{user}", "reason": "spam"},
+        )
+    },
+    "api/v1/users/me/export": {
+        "get": Cell(signed_in(404, owner=200), "/api/v1/users/me/export"),
+        "post": Cell(signed_in(202, owner=409), "/api/v1/users/me/export"),
+    },
+    "api/v1/users/me/export/<id:export_id>/download": {
+        "get": Cell(signed_in(404, owner=200), "/api/v1/users/me/export/{export}/download")
+    },
     # served by the ASGI app only (see the socket tests below); the WSGI app says 404
     # Served by daphne; the WSGI app checks the token, then answers 404.
     "api/v1/stream": {"get": Cell(signed_in(404), "/api/v1/stream")},
@@ -576,6 +605,12 @@ def _walk(value: Any):
 
 
 def assert_no_leak(world: World, role: str, response) -> None:
+    if response.streaming:  # a download (the owner's data export): no JSON to walk
+        raw = b"".join(response.streaming_content)
+        assert response["Content-Type"] == "application/zip"
+        assert world.viewer(role) == world.users[PRIVATE], "someone else's export"
+        assert raw.startswith(b"PK")
+        return
     text = response.content.decode(errors="replace")
     viewer = world.viewer(role)
     for user in User.objects.exclude(pk=viewer.pk if viewer else None):
@@ -608,8 +643,16 @@ def own_flags(viewer: User | None) -> dict[str, set[str]]:
 
 
 @pytest.fixture
-def matrix_settings(settings):
+def matrix_settings(settings, tmp_path):
     settings.THROTTLE_ENABLED = False
+    # data exports are written to a folder of the test's own
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            **settings.STORAGES["default"],
+            "OPTIONS": {**settings.STORAGES["default"].get("OPTIONS", {}), "location": tmp_path},
+        },
+    }
 
 
 @pytest.mark.django_db

@@ -19,6 +19,13 @@ def jpeg(width=64, height=48, *, color=(200, 30, 30), exif=None, xmp=None) -> by
     return out.getvalue()
 
 
+def jpeg_file(width=64, height=48, name="a.jpg") -> io.BytesIO:
+    """A JPEG as a multipart test client sends it."""
+    data = io.BytesIO(jpeg(width, height))
+    data.name = name
+    return data
+
+
 def jpeg_with_gps(width=64, height=48) -> bytes:
     """EXIF with GPS coordinates and orientation 6 (rotate 90° clockwise), plus XMP."""
     exif = Image.Exif()

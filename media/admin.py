@@ -57,7 +57,9 @@ class UserStorageAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(media_items=_per_owner(Count("id")), media_bytes=_per_owner(Sum("size_bytes")))
+            .annotate(
+                media_items=_per_owner(Count("id")), media_bytes=_per_owner(Sum("size_bytes"))
+            )
             .filter(media_items__gt=0)
             .order_by("-media_bytes", "pk")
         )

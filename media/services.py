@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import IO
 
+from celery import current_app
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import transaction
@@ -34,6 +35,7 @@ from media.storage import media_storage, private_storage
 logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 4
+PROCESS_TASK = "media.process"  # media.tasks.process_media
 AVATAR_SIZES = {"small": 96, "large": 400}
 BANNER_SIZES = {"small": 600, "large": 1500}
 
@@ -74,8 +76,6 @@ def media_upload(
     kind: str = Media.Kind.ATTACHMENT,
 ) -> Media:
     """Check and store an upload; its processing is queued after commit."""
-    from media.tasks import process_media  # tasks call services; the import is one way
-
     alt_text = _clean_alt_text(alt_text)
     info = media_check_upload(file=file, size=file.size)
     key = secrets.token_urlsafe(24)
@@ -91,13 +91,17 @@ def media_upload(
         width=info.width,
         height=info.height,
     )
-    transaction.on_commit(lambda: process_media.delay(media_id=media.id))
+    # By name: media.tasks calls these services, so this module does not import it.
+    transaction.on_commit(lambda: current_app.tasks[PROCESS_TASK].delay(media_id=media.id))
     return media
 
 
 def _delete_files_on_commit(*, media_storage_names: list[str], private_names: list[str]) -> None:
     def delete() -> None:
-        for storage, names in ((media_storage(), media_storage_names), (private_storage(), private_names)):
+        for storage, names in (
+            (media_storage(), media_storage_names),
+            (private_storage(), private_names),
+        ):
             for name in names:
                 try:
                     storage.delete(name)
@@ -155,7 +159,9 @@ def _store(media: Media, rendered: imaging.Rendered) -> None:
     written: list[str] = []
 
     def save(encoded: imaging.Encoded) -> str:
-        name = storage.save(f"{media.key}/{encoded.name}.{encoded.extension}", ContentFile(encoded.data))
+        name = storage.save(
+            f"{media.key}/{encoded.name}.{encoded.extension}", ContentFile(encoded.data)
+        )
         written.append(name)
         return name
 

@@ -128,9 +128,7 @@ def post_create(
     quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id is not None else None
     post = Post(author=author, text=text, reply_to=parent, quote_of=quoted)
     # The author's own ready uploads, attached to nothing yet (else a 400 naming the id).
-    post.media_ids = media_services.media_attach(
-        owner=author, media_ids=media_ids, post_id=post.id
-    )
+    post.media_ids = media_services.media_attach(owner=author, media_ids=media_ids, post_id=post.id)
     post.conversation_id = parent.conversation_id if parent else post.id
     post.save(force_insert=True)
     for ref_id, counter in _references(post):

@@ -58,7 +58,7 @@ class MediaUploadView(_Upload):
     @extend_schema(
         tags=MEDIA,
         summary="Upload an image (processed in the background: poll until ready)",
-        request={"multipart/form-data": s.MediaUploadSerializer},
+        request=s.MediaUploadSerializer,
         responses={202: MediaSerializer, **error_responses(409, 415, 422)},
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
@@ -70,9 +70,13 @@ class MediaUploadView(_Upload):
 class MediaDetailView(WriteThrottled, APIView):
     partial_patch = False  # the body is the alt text (core.schema)
 
-    @extend_schema(tags=MEDIA, summary="Your media item and its state", responses={200: MediaSerializer})
+    @extend_schema(
+        tags=MEDIA, summary="Your media item and its state", responses={200: MediaSerializer}
+    )
     def get(self, request, media_id: int):
-        return Response(media_payload(selectors.media_get_own(user=request.user, media_id=media_id)))
+        return Response(
+            media_payload(selectors.media_get_own(user=request.user, media_id=media_id))
+        )
 
     @extend_schema(
         tags=MEDIA,
@@ -91,19 +95,23 @@ class AvatarUploadView(_Upload):
     @extend_schema(
         tags=USERS,
         summary="Upload your avatar (cropped to a square; your profile shows it once ready)",
-        request={"multipart/form-data": s.ProfileImageUploadSerializer},
+        request=s.ProfileImageUploadSerializer,
         responses={202: MediaSerializer, **error_responses(415)},
     )
     def post(self, request):
-        return self._upload(request, kind=Media.Kind.AVATAR, serializer=s.ProfileImageUploadSerializer)
+        return self._upload(
+            request, kind=Media.Kind.AVATAR, serializer=s.ProfileImageUploadSerializer
+        )
 
 
 class BannerUploadView(_Upload):
     @extend_schema(
         tags=USERS,
         summary="Upload your profile banner (your profile shows it once ready)",
-        request={"multipart/form-data": s.ProfileImageUploadSerializer},
+        request=s.ProfileImageUploadSerializer,
         responses={202: MediaSerializer, **error_responses(415)},
     )
     def post(self, request):
-        return self._upload(request, kind=Media.Kind.BANNER, serializer=s.ProfileImageUploadSerializer)
+        return self._upload(
+            request, kind=Media.Kind.BANNER, serializer=s.ProfileImageUploadSerializer
+        )

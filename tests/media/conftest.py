@@ -34,7 +34,9 @@ def bob_client(bob):
     return client_for(bob)
 
 
-def upload(client, data: bytes, name="a.jpg", content_type="image/jpeg", path="/api/v1/media", **fields):
+def upload(
+    client, data: bytes, name="a.jpg", content_type="image/jpeg", path="/api/v1/media", **fields
+):
     return client.post(
         path,
         {"file": SimpleUploadedFile(name, data, content_type), **fields},

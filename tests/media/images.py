@@ -62,19 +62,24 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_bomb(side=20_000) -> bytes:
-    """A valid 1-bit grey PNG of side × side pixels, all black: ~50 KB on disk, 400 MB
+    """A valid 1-bit grey PNG of side x side pixels, all black: ~50 KB on disk, 400 MB
     (one byte per pixel) once Pillow decodes it."""
     ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
     row = b"\x00" * (1 + (side + 7) // 8)  # filter byte + packed bits
     compressor = zlib.compressobj(9)
     chunks = [compressor.compress(row * 1000) for _ in range(side // 1000)]
     idat = b"".join(chunks) + compressor.flush()
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+    )
 
 
 EPS = (
     b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n"
     b"newpath 0 0 moveto 10 10 lineto stroke\nshowpage\n%%EOF\n"
 )
-SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+    b'<rect width="10" height="10"/></svg>'
+)
 FITS = (b"SIMPLE  =                    T" + b" " * 50).ljust(2880, b" ")

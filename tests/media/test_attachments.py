@@ -37,9 +37,11 @@ def test_a_ready_media_attached_to_a_post_appears_in_the_post_and_the_feed(
         response = create_post(alice_client, media_ids=[media_id])
     assert response.status_code == 201, response.json()
     (item,) = response.json()["media"]
-    assert item["id"] == media_id and item["state"] == "ready"
+    assert item["id"] == media_id
+    assert item["state"] == "ready"
     assert (item["width"], item["height"], item["alt_text"]) == (600, 300, "a wide red box")
-    assert item["variants"]["small"]["width"] == 400 and item["blurhash"]
+    assert item["variants"]["small"]["width"] == 400
+    assert item["blurhash"]
     post_id = response.json()["id"]
     assert alice_client.get(f"/api/v1/posts/{post_id}").json()["media"] == [item]
     assert bob_client.get("/api/v1/feed").json()["results"][0]["post"]["media"] == [item]
@@ -68,12 +70,15 @@ def test_media_that_cannot_be_attached_is_a_400_naming_the_id(
         media_id = ready()
         assert create_post(alice_client, media_ids=[media_id]).status_code == 201
     else:
-        media_id = str(Media.objects.create(owner=alice, key="a" * 32, kind="avatar", state="ready").id)
+        media_id = str(
+            Media.objects.create(owner=alice, key="a" * 32, kind="avatar", state="ready").id
+        )
     ok = ready()
     response = create_post(alice_client, media_ids=[ok, media_id])
     assert response.status_code == 400
     error = response.json()["errors"][0]
-    assert error["attr"] == "media_ids" and media_id in error["detail"]
+    assert error["attr"] == "media_ids"
+    assert media_id in error["detail"]
     assert Media.objects.get(pk=ok).post_id is None  # nothing was attached
     assert Post.objects.filter(text="look").count() == (1 if case == "attached" else 0)
 
@@ -109,7 +114,9 @@ def test_erasing_an_account_deletes_its_files(
     alice.set_password("pw-of-alice-1")
     alice.save(update_fields=["password"])
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.delete("/api/v1/users/me", {"password": "pw-of-alice-1"}, format="json")
+        response = alice_client.delete(
+            "/api/v1/users/me", {"password": "pw-of-alice-1"}, format="json"
+        )
     assert response.status_code == 204
     assert list(Media.objects.values_list("id", flat=True)) == [int(theirs)]
     assert stored_files(media_folders / "media") == set(Media.objects.get().stored_names)
@@ -158,10 +165,13 @@ def test_an_avatar_is_a_square_and_replaces_the_previous_one(
 def test_a_banner_keeps_its_shape(alice, alice_client, uploaded):
     response = uploaded(alice_client, images.jpeg(900, 300), path="/api/v1/users/me/banner")
     media = Media.objects.get(pk=response.json()["id"])
-    assert (media.width, media.height) == (900, 300) and media.kind == "banner"
+    assert (media.width, media.height) == (900, 300)
+    assert media.kind == "banner"
     alice.refresh_from_db()
-    assert alice_client.get("/api/v1/users/me").json()["banner"].endswith(
-        media.variants["large"]["name"]
+    assert (
+        alice_client.get("/api/v1/users/me")
+        .json()["banner"]
+        .endswith(media.variants["large"]["name"])
     )
     # A banner is no attachment.
     assert create_post(alice_client, media_ids=[str(media.id)]).status_code == 400

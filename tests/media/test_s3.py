@@ -87,7 +87,8 @@ def test_uploads_are_stored_in_s3_and_served_by_their_url(
         (detail["url"], media.original),
         (detail["variants"]["small"]["url"], media.variants["small"]["name"]),
     ]:
-        assert url.startswith("http://127.0.0.1:") and media.key in url
+        assert url.startswith("http://127.0.0.1:")
+        assert media.key in url
         served = httpx.get(url)
         assert served.status_code == 200
         assert served.content == s3.get_object(Bucket=BUCKET, Key=f"media/{name}")["Body"].read()

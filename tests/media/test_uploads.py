@@ -44,13 +44,15 @@ def test_a_jpeg_with_gps_exif_comes_back_upright_without_any_metadata(
     response = uploaded(alice_client, images.jpeg_with_gps(64, 48), alt_text="a red square")
     assert response.status_code == 202, response.json()
     body = response.json()
-    assert body["state"] == "processing" and body["alt_text"] == "a red square"
+    assert body["state"] == "processing"
+    assert body["alt_text"] == "a red square"
 
     detail = alice_client.get(f"/api/v1/media/{body['id']}").json()
     assert detail["state"] == "ready"
-    # Orientation 6 applied before the EXIF went: 64×48 stands up as 48×64.
+    # Orientation 6 applied before the EXIF went: 64x48 stands up as 48x64.
     assert (detail["width"], detail["height"]) == (48, 64)
-    assert detail["blurhash"] and detail["url"].startswith("/media/")
+    assert detail["blurhash"]
+    assert detail["url"].startswith("/media/")
     media = Media.objects.get(pk=body["id"])
     for name in media.stored_names:
         stored = media_file(media_folders, name)
@@ -58,7 +60,8 @@ def test_a_jpeg_with_gps_exif_comes_back_upright_without_any_metadata(
         assert not {"exif", "xmp", "XML:com.adobe.xmp", "icc_profile"} & set(stored.info), name
         assert b"SpyCam" not in (media_folders / "media" / name).read_bytes()
     assert stored_files(media_folders / "private") == set()  # the raw upload is gone
-    assert media.key not in str(media.id) and len(media.key) >= 32  # unguessable names
+    assert media.key not in str(media.id)  # unguessable names
+    assert len(media.key) >= 32
 
 
 def test_thumbnails_have_the_right_sizes(alice_client, uploaded, media_folders):
@@ -83,7 +86,8 @@ def test_an_animated_gif_keeps_its_first_frame(alice_client, uploaded, media_fol
     media = Media.objects.get(pk=response.json()["id"])
     assert media.state == "ready"
     original = media_file(media_folders, media.original)
-    assert original.format == "PNG" and not getattr(original, "is_animated", False)
+    assert original.format == "PNG"
+    assert not getattr(original, "is_animated", False)
     assert original.size == (40, 30)
 
 
@@ -138,7 +142,8 @@ def test_a_png_bomb_that_reached_the_worker_fails_without_decoding_it(
     with django_capture_on_commit_callbacks(execute=True):
         extra = peak_extra_bytes(lambda: services.media_process(media_id=media.id))
     media.refresh_from_db()
-    assert media.state == "failed" and "pixels" in media.failure_reason
+    assert media.state == "failed"
+    assert "pixels" in media.failure_reason
     assert extra < 30 * 1024 * 1024, f"{extra / 2**20:.1f} MiB"
     assert stored_files(media_folders / "private") == set()
 
@@ -180,12 +185,20 @@ def test_alt_text_is_at_most_1000_characters_and_editable_by_its_owner_only(
 def test_an_idempotency_key_replays_the_same_upload_and_refuses_another_file(alice_client):
     headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
     data = images.jpeg()
-    first = alice_client.post("/api/v1/media", {"file": io.BytesIO(data)}, format="multipart", **headers)
-    again = alice_client.post("/api/v1/media", {"file": io.BytesIO(data)}, format="multipart", **headers)
+    first = alice_client.post(
+        "/api/v1/media", {"file": io.BytesIO(data)}, format="multipart", **headers
+    )
+    again = alice_client.post(
+        "/api/v1/media", {"file": io.BytesIO(data)}, format="multipart", **headers
+    )
     assert first.status_code == again.status_code == 202
-    assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
     other = alice_client.post(
-        "/api/v1/media", {"file": io.BytesIO(images.jpeg(color=(0, 0, 255)))}, format="multipart", **headers
+        "/api/v1/media",
+        {"file": io.BytesIO(images.jpeg(color=(0, 0, 255)))},
+        format="multipart",
+        **headers,
     )
     assert other.status_code == 422
     assert Media.objects.count() == 1
@@ -195,7 +208,10 @@ def test_uploads_have_their_own_throttle(alice_client, settings):
     settings.THROTTLE_ENABLED = True
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "media_upload": "2/hour"},
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "media_upload": "2/hour",
+        },
     }
     from rest_framework.throttling import SimpleRateThrottle
 

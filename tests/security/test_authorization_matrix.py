@@ -53,6 +53,7 @@ from core.realtime import user_group
 from notifications.models import Notification, NotificationSettings, Verb
 from relationships.models import Follow, FollowRequest
 from tests.factories import (
+    MediaFactory,
     UserFactory,
 )
 from tweets.models import Bookmark, Like, Post, Retweet
@@ -134,6 +135,7 @@ class World:
     notifications: dict[str, Notification]
     request_id: int
     own: dict[str, set[str]] = field(default_factory=dict)
+    media: dict[str, int] = field(default_factory=dict)  # a ready upload of each target
 
     def viewer(self, role: str) -> User | None:
         return None if role == "anonymous" else self.users[role]
@@ -149,6 +151,7 @@ class World:
             "post": self.posts[target].pk,
             "request": self.request_id,
             "notification": self.notifications[target].pk,
+            "media": self.media.get(target),
         }
 
 
@@ -220,7 +223,16 @@ def build_world() -> World:
     }
     for target in (public, private):
         target.refresh_from_db()
-    return World(users=users, posts=posts, notifications=notifications, request_id=request_id)
+    media = {
+        target: MediaFactory(owner=users[target], alt_text="").pk for target in (PUBLIC, PRIVATE)
+    }
+    return World(
+        users=users,
+        posts=posts,
+        notifications=notifications,
+        request_id=request_id,
+        media=media,
+    )
 
 
 # --- checks of own-data routes and of writes -------------------------------------------
@@ -293,6 +305,13 @@ def relationship_hides_mutes(world: World, role: str, response) -> None:
         assert row["muting"] is False  # no role mutes its target
 
 
+def media_untouched(world: World, role: str, response) -> None:
+    if role != "owner":
+        from media.models import Media
+
+        assert Media.objects.get(pk=world.media[TARGET[role]]).alt_text == ""
+
+
 # --- the matrix -----------------------------------------------------------------------
 
 OWNER_ONLY_WRITE = sees_post(403, owner=200)
@@ -327,6 +346,17 @@ MATRIX: dict[str, dict[str, Cell]] = {
             {"uid": "x", "token": "y", "new_password": NEW_PASSWORD},
         )
     },
+    # media: uploads are multipart only (a JSON body is a 415; tests/media upload
+    # files); an item is its owner's alone (anyone else: 404)
+    "api/v1/media": {"post": Cell(signed_in(415), "/api/v1/media", {"alt_text": "x"})},
+    "api/v1/media/<id:media_id>": {
+        "get": Cell(signed_in(404, owner=200), "/api/v1/media/{media}"),
+        "patch": Cell(
+            signed_in(404, owner=200), "/api/v1/media/{media}", {"alt_text": "new"}, media_untouched
+        ),
+    },
+    "api/v1/users/me/avatar": {"post": Cell(signed_in(415), "/api/v1/users/me/avatar", {})},
+    "api/v1/users/me/banner": {"post": Cell(signed_in(415), "/api/v1/users/me/banner", {})},
     # the viewer's own account
     "api/v1/users/me": {
         "get": Cell(signed_in(200), "/api/v1/users/me", check=me_is_the_viewer),

@@ -214,6 +214,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "bucket_name": os.environ.get("AWS_MEDIA_BUCKET_NAME") or AWS_STORAGE_BUCKET_NAME,
             "location": os.environ.get("AWS_MEDIA_LOCATION", "media"),
             "custom_domain": os.environ.get("AWS_MEDIA_CUSTOM_DOMAIN") or None,
+            "url_protocol": os.environ.get("AWS_S3_URL_PROTOCOL", "https:"),
             "default_acl": os.environ.get("AWS_MEDIA_DEFAULT_ACL") or None,
             "querystring_auth": False,  # public, stable URLs under unguessable keys
             "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
@@ -282,8 +283,7 @@ REQUEST_BODY_MAX_BYTES = env_int(
 MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Routes that take more (or less), by URL name.
 REQUEST_BODY_MAX_BYTES_BY_ROUTE: dict[str, int] = {
-    name: MEDIA_UPLOAD_MAX_BYTES + 64 * 1024
-    for name in ("media-upload", "me-avatar", "me-banner")
+    name: MEDIA_UPLOAD_MAX_BYTES + 64 * 1024 for name in ("media-upload", "me-avatar", "me-banner")
 }
 # What Django itself reads into memory (JSON bodies, form fields): the same cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES

@@ -112,10 +112,11 @@ RULES: dict[tuple[str, str], dict[str | None, set[str]]] = {
     ("POST", "/api/v1/posts"): {"text": _POST_TEXT, "media_ids": {"invalid"}},
     ("POST", "/api/v1/posts/{post_id}/comment"): {"text": _POST_TEXT, "media_ids": {"invalid"}},
     ("PATCH", "/api/v1/posts/{post_id}"): {"text": _POST_TEXT},
-    # An image's content (corrupt, truncated, too many pixels): see CONTENT_ERRORS.
-    ("POST", "/api/v1/media"): {"file": {"invalid_image"}},
-    ("POST", "/api/v1/users/me/avatar"): {"file": {"invalid_image"}},
-    ("POST", "/api/v1/users/me/banner"): {"file": {"invalid_image"}},
+    # An image's content (corrupt, truncated, too many pixels; an empty file, which
+    # no JSON Schema of a binary string can exclude): see also CONTENT_ERRORS.
+    ("POST", "/api/v1/media"): {"file": {"invalid_image", "empty"}},
+    ("POST", "/api/v1/users/me/avatar"): {"file": {"invalid_image", "empty"}},
+    ("POST", "/api/v1/users/me/banner"): {"file": {"invalid_image", "empty"}},
     # Exactly one of three optional fields.
     ("POST", "/api/v1/notifications/read"): {"non_field_errors": {"one_of_ids_all_max_id"}},
 }

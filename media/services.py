@@ -203,6 +203,20 @@ def _set_profile_image(media: Media) -> None:
 
 
 @transaction.atomic
+def media_mark_failed(*, media_id: int, reason: str) -> None:
+    """Give up on an item still processing (its task ran out of retries)."""
+    media = Media.objects.select_for_update().filter(pk=media_id).first()
+    if media is None or media.state != Media.State.PROCESSING:
+        return
+    _fail(media, reason)
+    publish(
+        MediaUpdated(
+            media_id=media.id, owner_id=media.owner_id, post_id=media.post_id, state=media.state
+        )
+    )
+
+
+@transaction.atomic
 def media_update(*, user: User, media_id: int, alt_text: str) -> Media:
     """Change the alt text of your media item (404 for anyone else's)."""
     media = Media.objects.select_for_update().filter(pk=media_id, owner=user).first()

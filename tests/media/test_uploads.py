@@ -222,3 +222,16 @@ def test_uploads_have_their_own_throttle(alice_client, settings):
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
     assert codes == [202, 202, 429]
+
+
+def test_an_item_whose_processing_breaks_is_failed_not_left_processing(
+    alice_client, uploaded, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the store is down")
+
+    monkeypatch.setattr("media.imaging.render", broken)
+    media_id = uploaded(alice_client, images.jpeg()).json()["id"]
+    detail = alice_client.get(f"/api/v1/media/{media_id}").json()
+    assert detail["state"] == "failed"
+    assert detail["failure_reason"] == "Processing failed."

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.files.storage import Storage, storages
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -14,6 +15,12 @@ username_validator = RegexValidator(
     message="3 to 30 characters: letters, digits and underscores.",
     code="invalid_username",
 )
+
+
+def public_media_storage() -> Storage:
+    """Avatars and banners are written by the media pipeline into the public "media"
+    storage (config/settings/base.py); a callable, so settings decide at run time."""
+    return storages["media"]
 
 
 class UserQuerySet(models.QuerySet["User"]):
@@ -59,7 +66,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     bio = models.CharField(max_length=160, blank=True)
     location = models.CharField(max_length=30, blank=True)
     website = models.URLField(max_length=200, blank=True)
-    avatar = models.ImageField(upload_to="avatars/", blank=True)
+    # Set by media (POST /users/me/avatar, /banner) through services.user_images_set.
+    avatar = models.ImageField(upload_to="avatars/", blank=True, storage=public_media_storage)
+    banner = models.ImageField(upload_to="banners/", blank=True, storage=public_media_storage)
     is_private = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True, help_text="Off for suspended or erased accounts.")
     is_staff = models.BooleanField(default=False)

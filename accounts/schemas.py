@@ -61,6 +61,7 @@ class ProfileSerializer(UserBaseSerializer):
             "bio",
             "location",
             "website",
+            "banner",
             "created_at",
             "followers_count",
             "following_count",

@@ -44,7 +44,7 @@ class ProfileChanges(TypedDict, total=False):
 
 
 ERASED_FIELDS = (
-    "username", "email", "display_name", "bio", "location", "website", "avatar",
+    "username", "email", "display_name", "bio", "location", "website", "avatar", "banner",
     "is_active", "is_private", "deactivated_at",
 )  # fmt: skip
 
@@ -237,9 +237,9 @@ def _erase(*, user: User) -> None:
     user.bio = ""
     user.location = ""
     user.website = ""
-    if user.avatar:
-        user.avatar.delete(save=False)
+    # The files themselves are deleted by media (its user.erased handler).
     user.avatar = ""
+    user.banner = ""
     user.is_active = False
     user.is_private = True
     user.deactivated_at = user.deactivated_at or timezone.now()
@@ -249,6 +249,15 @@ def _erase(*, user: User) -> None:
     user.save(update_fields=[*ERASED_FIELDS, "password"])
     # Other apps drop what the account left behind (follows, posts, likes).
     publish(UserErased(user_id=user.pk))
+
+
+@transaction.atomic
+def user_images_set(*, user_id: int, avatar: str | None = None, banner: str | None = None) -> None:
+    """Point the profile at a new avatar or banner: names in the public media storage,
+    written there by the media pipeline (which also deletes the files they replace)."""
+    changes = {name: value for name, value in (("avatar", avatar), ("banner", banner)) if value}
+    if changes:
+        User.objects.filter(pk=user_id).update(**changes)
 
 
 # --- staff (the admin) ------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Routes: the versioned API, its schema and docs, health probes, the admin."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
@@ -42,13 +44,17 @@ def _redirect_to(name: str):
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("tweets.api.urls")),
+    path("", include("media.api.urls")),
     path("", include("relationships.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("moderation.api.urls")),
     path("", include("core.api")),
 ]
 
+# Processed media from the local folder, only when DEBUG (static() adds nothing
+# otherwise): a web server or the S3 store serves them in production.
 urlpatterns = [
+    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -89,6 +89,27 @@ class Invalid(DomainError):
         super().__init__(message, code=code)
 
 
+class TooLarge(DomainError):
+    """413: the input (an uploaded file) is larger than allowed."""
+
+    default_code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class UnsupportedType(DomainError):
+    """415: the input is of a type this operation does not take (an upload that is
+    not an image we accept, whatever its name or declared type says)."""
+
+    default_code = "unsupported_media_type"
+    default_message = "Unsupported media type."
+
+
+class UnsupportedTypeError(exceptions.APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = UnsupportedType.default_message
+    default_code = UnsupportedType.default_code
+
+
 class ConflictError(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT  # DRF has no 409 of its own
     default_detail = Conflict.default_message
@@ -145,6 +166,10 @@ class ExceptionHandler(handler.ExceptionHandler):
             return exceptions.PermissionDenied(exc.message, code=exc.code)
         if isinstance(exc, Conflict):
             return ConflictError(exc.message, code=exc.code)
+        if isinstance(exc, TooLarge):
+            return PayloadTooLarge(exc.message, code=exc.code)
+        if isinstance(exc, UnsupportedType):
+            return UnsupportedTypeError(exc.message, code=exc.code)
         # Django answers these with 400 itself, but raised while DRF parses a body
         # they would reach the handler as unknown exceptions and become 500s.
         if isinstance(exc, RequestDataTooBig):

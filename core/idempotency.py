@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
@@ -64,10 +65,24 @@ class IdempotencyKeyInFlight(APIException):
     default_code = "idempotency_key_in_flight"
 
 
+def _json_default(value: object) -> str:
+    """An uploaded file (multipart bodies) counts by its content, not its name."""
+    if isinstance(value, File):
+        digest = hashlib.sha256()
+        for chunk in value.chunks():
+            digest.update(chunk)
+        value.seek(0)
+        return f"file:{value.name}:{digest.hexdigest()}"
+    return str(value)
+
+
 def _request_hash(request: Request) -> str:
     # Keyed: bodies hold secrets (register's password), and a plain SHA-256 of a
     # body whose other fields are known is a fast offline password-guessing oracle.
-    body = json.dumps(request.data, sort_keys=True, default=str) if request.data else ""
+    data = request.data
+    if hasattr(data, "lists"):  # a QueryDict (multipart): every value of every field
+        data = dict(data.lists())
+    body = json.dumps(data, sort_keys=True, default=_json_default) if data else ""
     message = f"{request.method} {request.path}\n{body}".encode()
     key = f"warble.idempotency:{settings.SECRET_KEY}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()

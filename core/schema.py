@@ -181,6 +181,7 @@ _DESCRIPTIONS = {
     409: "Conflict (for example the same Idempotency-Key is still in flight).",
     413: "Payload too large.",
     422: "Idempotency-Key reused with a different request body.",
+    415: "Unsupported media type (an upload that is not a JPEG, PNG, GIF or WebP image).",
 }
 
 

@@ -116,3 +116,23 @@ class PostEditFactory(factory.django.DjangoModelFactory):
 
     post = factory.SubFactory(PostFactory)
     text = factory.Sequence(lambda n: f"Earlier text {n}")
+
+
+class MediaFactory(factory.django.DjangoModelFactory):
+    """A processed (ready) upload, as its row says; no files are written."""
+
+    class Meta:
+        model = "media.Media"
+
+    owner = factory.SubFactory(UserFactory)
+    key = factory.Sequence(lambda n: f"test-media-key-{n:08d}")
+    state = "ready"
+    original = factory.LazyAttribute(lambda m: f"{m.key}/original.jpg")
+    width, height = 800, 600
+    variants = factory.LazyAttribute(
+        lambda m: {
+            "small": {"name": f"{m.key}/small.webp", "width": 400, "height": 300},
+            "large": {"name": f"{m.key}/large.webp", "width": 800, "height": 600},
+        }
+    )
+    blurhash = "LEHV6nWB2yk8pyo0adR*.7kCMdnj"

@@ -5,9 +5,13 @@ state, so a late, repeated or reordered event does no harm; the ordering table
 in docs/events.md says what each does with one.
 """
 
+from django.db.models import F
+
 from accounts.events import UserErased
 from core import chunked
 from core.events import Delivered, handler
+from media import services as media_services
+from media.events import MediaUpdated
 from relationships.events import FollowApproved, UserFollowed, UserUnfollowed
 from tweets import erasure
 from tweets.events import (
@@ -19,6 +23,7 @@ from tweets.events import (
 )
 from tweets.feed import fanout
 from tweets.feed.tasks import queue_chunk
+from tweets.models import Post
 
 
 @handler(PostCreated, RetweetCreated, transactional=False, queue="fanout")
@@ -53,3 +58,19 @@ def erase_user_content(events: list[Delivered[UserErased | ContentErasureContinu
         step=lambda user_id: erasure.erase_step(user_id=user_id),
         hand_on=lambda user_id: erasure.continue_later(user_id=user_id),
     )
+
+
+@handler(MediaUpdated, transactional=False)
+def bump_posts_of_changed_media(events: list[Delivered[MediaUpdated]]) -> None:
+    """A post shows its media (URLs, sizes, alt text): a new version of the post when
+    one of them changed, so the feed's payload cache (keyed by version) is not stale.
+    Bumping again on a re-run only costs one cache miss."""
+    post_ids = {d.event.post_id for d in events if d.event.post_id is not None}
+    if post_ids:
+        Post.objects.filter(pk__in=post_ids).update(version=F("version") + 1)
+
+
+@handler(PostDeleted, transactional=False, queue="media")
+def delete_media_of_deleted_posts(events: list[Delivered[PostDeleted]]) -> None:
+    """A deleted post's media and their files (idempotent: a re-run finds no rows)."""
+    media_services.media_delete_for_posts(post_ids=[d.event.post_id for d in events])

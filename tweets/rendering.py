@@ -20,7 +20,8 @@ state query and the contents from its versioned payload cache
 the service just checked.
 
 A post's *content* (`post_content`) is what only an edit or a deletion changes:
-text, times, conversation, media. The feed caches it under
+text, times, conversation, media (rendered by `media.rendering`, one query for a
+batch). The feed caches it under
 `pp:<post_id>:<version>`; everything else (author, counters, references,
 mentions, flags) is read fresh.
 
@@ -34,6 +35,7 @@ from datetime import datetime
 
 from accounts.rendering import UserSummaries
 from core import datetimes
+from media import selectors as media_selectors
 from tweets import selectors
 from tweets.selectors import PostRenderContext, PostThread
 
@@ -47,15 +49,24 @@ def iso_datetime(value: datetime | None) -> str | None:
     return datetimes.iso_datetime(value) if value is not None else None
 
 
-def post_content(post) -> dict:
-    """The viewer-independent part of a post that only an edit or a deletion changes."""
+def post_content(post, *, media: dict[int, dict]) -> dict:
+    """The viewer-independent part of a post that only an edit, a deletion or a change
+    of its media (`media.*` events bump the version) changes. `media`: the rendered
+    media items by id (`post_contents` loads them for a batch); one gone since is left out."""
     return {
         "text": post.text,
         "created_at": iso_datetime(post.created_at),
         "edited_at": iso_datetime(post.edited_at),
         "conversation_id": str(post.conversation_id),
-        "media": [{"id": str(media_id)} for media_id in post.media_ids],
+        "media": [media[int(i)] for i in post.media_ids if int(i) in media],
     }
+
+
+def post_contents(posts) -> dict[int, dict]:
+    """`post_content` of each post by id, their media in one query (none without media)."""
+    posts = list(posts)
+    media = media_selectors.media_payloads([int(i) for p in posts for i in p.media_ids])
+    return {p.id: post_content(p, media=media) for p in posts}
 
 
 def unavailable_ref(ref_id: int) -> dict:
@@ -111,7 +122,7 @@ class PostRenderer:
         if context is None:
             context = selectors.post_render_context(viewer=self.viewer, posts=posts)
         if contents is None:
-            contents = {p.id: post_content(p) for p in (*posts, *context.refs.values())}
+            contents = post_contents([*posts, *context.refs.values()])
         shown = {post.id: post for post in posts if post.id in contents}
         mentions = selectors.mention_entities({i: contents[i]["text"] for i in shown})
         return {
@@ -268,7 +279,7 @@ def render_post_update(*, post_id: int, post) -> dict:
     The push goes to every subscriber, so nothing viewer-specific is in it."""
     if post is None or post.deleted_at is not None or post.hidden_at is not None:
         return {"id": str(post_id), "deleted": True}
-    content = post_content(post)
+    content = post_content(post, media={})  # the push carries no media
     return {
         "id": str(post.id),
         "deleted": False,

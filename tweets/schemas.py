@@ -7,12 +7,7 @@ from rest_framework import serializers
 
 from accounts.schemas import UserSummarySerializer
 from core.fields import IdField
-
-
-class MediaRefSerializer(serializers.Serializer):
-    """An attached media item (the media issue extends this with URLs and sizes)."""
-
-    id = IdField()
+from media.schemas import MediaSerializer
 
 
 class PostRefSerializer(serializers.Serializer):
@@ -27,7 +22,7 @@ class PostRefSerializer(serializers.Serializer):
     author = UserSummarySerializer(allow_null=True)
     text = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField(allow_null=True)
-    media = MediaRefSerializer(many=True)
+    media = MediaSerializer(many=True)
 
 
 class MentionEntitySerializer(serializers.Serializer):
@@ -49,7 +44,7 @@ class PostSerializer(serializers.Serializer):
     conversation_id = IdField(read_only=True, help_text="Id of the thread's root post.")
     reply_to = PostRefSerializer(read_only=True, allow_null=True)
     quote_of = PostRefSerializer(read_only=True, allow_null=True)
-    media = MediaRefSerializer(read_only=True, many=True)
+    media = MediaSerializer(read_only=True, many=True)
     mentions = MentionEntitySerializer(read_only=True, many=True)
     like_count = serializers.IntegerField(read_only=True)
     retweet_count = serializers.IntegerField(read_only=True)

@@ -28,6 +28,7 @@ from core.events import publish, publish_many
 from core.ids import new_id
 from core.results import CreateResult
 from core.sql import quoted_column
+from media import services as media_services
 from tweets.events import (
     PostCreated,
     PostDeleted,
@@ -45,7 +46,7 @@ from tweets.feed.fanout import add_own_entry
 from tweets.models import Bookmark, Like, Post, PostEdit, Retweet
 from tweets.text import TextError, validate_post_text
 
-MAX_MEDIA = 4
+MAX_MEDIA = media_services.MAX_ATTACHMENTS
 
 
 def _clean_text(text: str) -> str:
@@ -53,15 +54,6 @@ def _clean_text(text: str) -> str:
         return validate_post_text(text)
     except TextError as exc:
         raise Invalid(fields={"text": [str(exc)]}, code=exc.code) from exc
-
-
-def _attachable_media_ids(*, author: User, media_ids: Iterable[int]) -> list[int]:
-    """Media ids to attach, in order, without repeats. The media issue adds the
-    ownership and state checks here (the uploads must be the author's and ready)."""
-    unique = list(dict.fromkeys(int(media_id) for media_id in media_ids))
-    if len(unique) > MAX_MEDIA:
-        raise Invalid(fields={"media_ids": [f"At most {MAX_MEDIA} media per post."]})
-    return unique
 
 
 def _target_post(*, actor: User, post_id: int, resolve_retweet: bool = True) -> Post:
@@ -133,11 +125,12 @@ def post_create(
     media_ids: Iterable[int] = (),
 ) -> Post:
     text = _clean_text(text)
-    media = _attachable_media_ids(author=author, media_ids=media_ids)
     # `is not None`: a post 0 is a post that does not exist (404), not "no post".
     parent = _target_post(actor=author, post_id=reply_to_id) if reply_to_id is not None else None
     quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id is not None else None
-    post = Post(author=author, text=text, reply_to=parent, quote_of=quoted, media_ids=media)
+    post = Post(author=author, text=text, reply_to=parent, quote_of=quoted)
+    # The author's own ready uploads, attached to nothing yet (else a 400 naming the id).
+    post.media_ids = media_services.media_attach(owner=author, media_ids=media_ids, post_id=post.id)
     post.conversation_id = parent.conversation_id if parent else post.id
     post.save(force_insert=True)
     for ref_id, counter in _references(post):

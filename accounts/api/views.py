@@ -171,7 +171,7 @@ class MeView(APIView):
 
     @extend_schema(tags=["users"], summary="Your own profile", responses={200: s.MeSerializer})
     def get(self, request):
-        return Response(s.MeSerializer(request.user).data)
+        return Response(s.MeSerializer(request.user, context={"request": request}).data)
 
     @extend_schema(
         tags=["users"],
@@ -183,7 +183,7 @@ class MeView(APIView):
         data = s.ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **data.validated_data)
-        return Response(s.MeSerializer(user).data)
+        return Response(s.MeSerializer(user, context={"request": request}).data)
 
     @extend_schema(
         tags=["users"],

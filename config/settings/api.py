@@ -48,6 +48,7 @@ REST_FRAMEWORK = {
         "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET_RATE", "5/hour"),
         "write": os.environ.get("THROTTLE_WRITE_RATE", "300/min"),
         "report": os.environ.get("THROTTLE_REPORT_RATE", "30/hour"),
+        "media_upload": os.environ.get("THROTTLE_MEDIA_UPLOAD_RATE", "60/hour"),
     },
     # 0 = trust REMOTE_ADDR only. DRF's default (None) keys throttles on the whole
     # X-Forwarded-For header, which any client can forge to escape the limits.

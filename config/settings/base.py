@@ -175,29 +175,64 @@ AXES_USERNAME_CALLABLE = "accounts.api.lockout.lockout_username"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 # --- files ----------------------------------------------------------------
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
-MEDIA_URL = "/media/"
+# Two storages (docs/media.md):
+# - "default": private files (raw uploads waiting for processing, exports). Never
+#   served by a URL of its own: a local folder outside MEDIA_ROOT, or the S3 bucket
+#   with signed URLs only.
+# - "media": processed images (re-encoded originals, thumbnails, avatars, banners),
+#   public under unguessable keys so that post payloads (and the feed's payload
+#   cache) can carry stable URLs: MEDIA_ROOT served at MEDIA_URL (by Django only
+#   when DEBUG; a web server or CDN otherwise), or the "media/" prefix of the S3
+#   bucket (AWS_MEDIA_LOCATION), readable anonymously by a bucket policy (MinIO:
+#   `mc anonymous set download`, see docker-compose.yml) or AWS_MEDIA_CUSTOM_DOMAIN.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_URL = os.environ.get("MEDIA_URL", "/media/")
+PRIVATE_FILES_ROOT = Path(os.environ.get("PRIVATE_FILES_ROOT", VAR_DIR / "private"))
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATIC_URL = "/static/"
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or None
 if AWS_STORAGE_BUCKET_NAME:
+    _s3 = {
+        "endpoint_url": AWS_S3_ENDPOINT_URL,
+        "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+        "default_acl": None,
+        "file_overwrite": False,
+    }
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3,
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "querystring_auth": True,  # private: signed URLs only
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600),
+        },
+    }
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "default_acl": None,
-            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True),
-            "file_overwrite": False,
+            **_s3,
+            "bucket_name": os.environ.get("AWS_MEDIA_BUCKET_NAME") or AWS_STORAGE_BUCKET_NAME,
+            "location": os.environ.get("AWS_MEDIA_LOCATION", "media"),
+            "custom_domain": os.environ.get("AWS_MEDIA_CUSTOM_DOMAIN") or None,
+            "url_protocol": os.environ.get("AWS_S3_URL_PROTOCOL", "https:"),
+            "default_acl": os.environ.get("AWS_MEDIA_DEFAULT_ACL") or None,
+            "querystring_auth": False,  # public, stable URLs under unguessable keys
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
         },
     }
 else:
+    _private_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_FILES_ROOT, "base_url": None},
+    }
     _media_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
     }
 STORAGES = {
-    "default": _media_storage,
+    "default": _private_storage,
+    "media": _media_storage,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -244,9 +279,13 @@ SECURE_REFERRER_POLICY = "same-origin"
 REQUEST_BODY_MAX_BYTES = env_int(
     "REQUEST_BODY_MAX_BYTES", env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 )
-# Routes that take more (or less), by URL name: a media upload route adds
-# {"media-upload": MEDIA_UPLOAD_MAX_BYTES} here.
-REQUEST_BODY_MAX_BYTES_BY_ROUTE: dict[str, int] = {}
+# Media uploads: the file itself (checked while it streams in, media.uploads), and
+# the whole multipart body (the file plus a little for alt text and boundaries).
+MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Routes that take more (or less), by URL name.
+REQUEST_BODY_MAX_BYTES_BY_ROUTE: dict[str, int] = {
+    name: MEDIA_UPLOAD_MAX_BYTES + 64 * 1024 for name in ("media-upload", "me-avatar", "me-banner")
+}
 # What Django itself reads into memory (JSON bodies, form fields): the same cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 

@@ -55,3 +55,13 @@ MODERATION_BLOCKED_LINK_DOMAINS = env_list("MODERATION_BLOCKED_LINK_DOMAINS")
 # back frees it after this. Never from Redis: a flush or restart must not hand one
 # id out twice.
 ID_WORKER_LEASE_SECONDS = env_int("ID_WORKER_LEASE_SECONDS", 60)
+
+# --- media (media/, docs/media.md) ----------------------------------------------
+# Decoding bound (Pillow's decompression-bomb guard, set from this): an image with
+# more pixels is refused with a 400 from its header alone, before any decoding.
+MEDIA_MAX_PIXELS = env_int("MEDIA_MAX_PIXELS", 40_000_000)
+# Thumbnails: the long side of each variant of a post's image, in pixels.
+MEDIA_SMALL_PX = env_int("MEDIA_SMALL_PX", 400)
+MEDIA_LARGE_PX = env_int("MEDIA_LARGE_PX", 1200)
+# Uploads never attached to a post within this many hours are deleted with their files.
+MEDIA_UNATTACHED_TTL_HOURS = env_int("MEDIA_UNATTACHED_TTL_HOURS", 24)

@@ -89,6 +89,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 86400.0,
         "options": {"expires": 3600},
     },
+    "media-cleanup": {
+        "task": "media.delete_unattached",
+        "schedule": 3600.0,
+        "options": {"expires": 600},
+    },
     "tokens-flush": {
         "task": "accounts.flush_expired_tokens",
         "schedule": 86400.0,

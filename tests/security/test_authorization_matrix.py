@@ -56,6 +56,7 @@ from moderation import export as exports
 from notifications.models import Notification, NotificationSettings, Verb
 from relationships.models import Follow, FollowRequest
 from tests.factories import (
+    MediaFactory,
     UserFactory,
 )
 from tweets.models import Bookmark, Like, Post, Retweet
@@ -138,6 +139,7 @@ class World:
     request_id: int
     export_id: int
     own: dict[str, set[str]] = field(default_factory=dict)
+    media: dict[str, int] = field(default_factory=dict)  # a ready upload of each target
 
     def viewer(self, role: str) -> User | None:
         return None if role == "anonymous" else self.users[role]
@@ -154,6 +156,7 @@ class World:
             "request": self.request_id,
             "notification": self.notifications[target].pk,
             "export": self.export_id,
+            "media": self.media.get(target),
         }
 
 
@@ -228,12 +231,16 @@ def build_world() -> World:
         target.refresh_from_db()
     export = exports.export_request(user=private)  # its data export, built (the task's work)
     exports.export_build(export_id=export.pk)
+    media = {
+        target: MediaFactory(owner=users[target], alt_text="").pk for target in (PUBLIC, PRIVATE)
+    }
     return World(
         users=users,
         posts=posts,
         notifications=notifications,
         request_id=request_id,
         export_id=export.pk,
+        media=media,
     )
 
 
@@ -307,6 +314,13 @@ def relationship_hides_mutes(world: World, role: str, response) -> None:
         assert row["muting"] is False  # no role mutes its target
 
 
+def media_untouched(world: World, role: str, response) -> None:
+    if role != "owner":
+        from media.models import Media
+
+        assert Media.objects.get(pk=world.media[TARGET[role]]).alt_text == ""
+
+
 # --- the matrix -----------------------------------------------------------------------
 
 OWNER_ONLY_WRITE = sees_post(403, owner=200)
@@ -341,6 +355,17 @@ MATRIX: dict[str, dict[str, Cell]] = {
             {"uid": "x", "token": "y", "new_password": NEW_PASSWORD},
         )
     },
+    # media: uploads are multipart only (a JSON body is a 415; tests/media upload
+    # files); an item is its owner's alone (anyone else: 404)
+    "api/v1/media": {"post": Cell(signed_in(415), "/api/v1/media", {"alt_text": "x"})},
+    "api/v1/media/<id:media_id>": {
+        "get": Cell(signed_in(404, owner=200), "/api/v1/media/{media}"),
+        "patch": Cell(
+            signed_in(404, owner=200), "/api/v1/media/{media}", {"alt_text": "new"}, media_untouched
+        ),
+    },
+    "api/v1/users/me/avatar": {"post": Cell(signed_in(415), "/api/v1/users/me/avatar", {})},
+    "api/v1/users/me/banner": {"post": Cell(signed_in(415), "/api/v1/users/me/banner", {})},
     # the viewer's own account
     "api/v1/users/me": {
         "get": Cell(signed_in(200), "/api/v1/users/me", check=me_is_the_viewer),

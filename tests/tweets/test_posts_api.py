@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.models import OutboxEvent
-from tests.factories import PostFactory, RetweetFactory
+from tests.factories import MediaFactory, PostFactory, RetweetFactory
 from tests.tweets.conftest import client_for
 from tweets import selectors
 from tweets.models import Post, PostEdit
@@ -115,10 +115,18 @@ def test_bad_input_is_400_in_the_error_format(alice_client, body):
     assert not Post.objects.exists()
 
 
-def test_media_ids_are_stored_and_rendered(alice_client):
-    response = create(alice_client, text="pics", media_ids=["11", "12", "11"])
+def test_media_ids_are_stored_and_rendered(alice, alice_client):
+    first, second = (str(MediaFactory(owner=alice).id) for _ in range(2))
+    response = create(alice_client, text="pics", media_ids=[first, second, first])
     assert response.status_code == 201
-    assert response.json()["media"] == [{"id": "11"}, {"id": "12"}]
+    assert [m["id"] for m in response.json()["media"]] == [first, second]
+
+
+def test_media_ids_that_do_not_exist_are_400(alice_client):
+    """They were echoed back before the media app existed."""
+    response = create(alice_client, text="pics", media_ids=["11"])
+    assert response.status_code == 400
+    assert "11" in response.json()["errors"][0]["detail"]
 
 
 def test_anonymous_cannot_post(api_client):

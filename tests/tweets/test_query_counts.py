@@ -1,7 +1,7 @@
 """Every list endpoint costs the same number of queries for 5 items as for 50.
 
 Each item carries what could cost a query per item if hydration were naive: an
-author, a quoted or replied-to post (with its author), and viewer flags.
+author, a quoted or replied-to post (with its author), media, and viewer flags.
 """
 
 import pytest
@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.factories import (
     BookmarkFactory,
     LikeFactory,
+    MediaFactory,
     PostEditFactory,
     PostFactory,
     RetweetFactory,
@@ -22,8 +23,10 @@ pytestmark = pytest.mark.django_db
 
 
 def rich_post(viewer, **kwargs):
-    """A post that quotes another, which the viewer has liked, retweeted and bookmarked."""
-    post = PostFactory(quote_of=PostFactory(), **kwargs)
+    """A post with media that quotes another with media, which the viewer has liked,
+    retweeted and bookmarked."""
+    quoted = PostFactory(media_ids=[MediaFactory().id])
+    post = PostFactory(quote_of=quoted, media_ids=[MediaFactory().id, MediaFactory().id], **kwargs)
     LikeFactory(user=viewer, post=post)
     RetweetFactory(user=viewer, post=post)
     BookmarkFactory(user=viewer, post=post)

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from notifications import realtime
 from notifications.models import Notification, TargetType, Verb
 from relationships.models import Follow
-from tests.factories import PostFactory, UserFactory
+from tests.factories import MediaFactory, PostFactory, UserFactory
 from tests.schema import assert_matches, openapi_schema
 from tests.tweets.conftest import client_for
 from tweets import services
@@ -38,14 +38,18 @@ def scene(settings):
         Follow(follower=viewer, followee=followee) for followee in (author, parent_author)
     )
     parent = PostFactory(author=parent_author, text="the parent")
-    quoted = PostFactory(author=quoted_author, text="the quoted", media_ids=[11, 12])
+    quoted_media = [MediaFactory(owner=quoted_author, alt_text=f"q{i}") for i in range(2)]
+    quoted = PostFactory(
+        author=quoted_author, text="the quoted", media_ids=[m.id for m in quoted_media]
+    )
+    own_media = [MediaFactory(owner=author) for _ in range(2)]
     post = services.post_create(
         author=author,
         text="first text @viewer",
         reply_to_id=parent.id,
         quote_of_id=quoted.id,
     )
-    Post.objects.filter(pk=post.pk).update(media_ids=[21, 22])
+    Post.objects.filter(pk=post.pk).update(media_ids=[m.id for m in own_media])
     services.post_edit(user=author, post_id=post.id, text="hi @viewer, @Quoted and @nobody")
     services.like_create(user=viewer, post_id=post.id)
     services.bookmark_create(user=viewer, post_id=post.id)
@@ -100,8 +104,13 @@ def test_every_path_renders_the_same_post(scene, settings, monkeypatch, openapi)
     assert detail["reply_to"]["available"] is True
     assert detail["reply_to"]["author"]["username"] == "parent"
     assert detail["quote_of"]["text"] == "the quoted"
-    assert detail["quote_of"]["media"] == [{"id": "11"}, {"id": "12"}]
-    assert detail["media"] == [{"id": "21"}, {"id": "22"}]
+    quoted_media = Post.objects.get(pk=scene["quoted"].id).media_ids
+    assert [m["id"] for m in detail["quote_of"]["media"]] == [str(i) for i in quoted_media]
+    assert [m["alt_text"] for m in detail["quote_of"]["media"]] == ["q0", "q1"]
+    assert [m["id"] for m in detail["media"]] == [
+        str(i) for i in Post.objects.get(pk=scene["post"].id).media_ids
+    ]
+    assert detail["media"][0]["variants"]["small"]["width"] == 400
     assert detail["mentions"] == [
         {"username": "viewer", "user_id": str(viewer.pk), "start": 3, "end": 10},
         {"username": "Quoted", "user_id": str(scene["quoted_author"].pk), "start": 12, "end": 19},
@@ -169,7 +178,8 @@ def test_every_path_renders_the_same_post(scene, settings, monkeypatch, openapi)
 
 def test_a_new_post_renders_as_it_reads_back(alice, bob):
     parent = PostFactory(author=bob, text="parent")
-    quoted = PostFactory(author=bob, text="quoted", media_ids=[5])
+    media = MediaFactory(owner=bob)
+    quoted = PostFactory(author=bob, text="quoted", media_ids=[media.id])
     client = client_for(alice)
     response = client.post(
         "/api/v1/posts",
@@ -178,7 +188,7 @@ def test_a_new_post_renders_as_it_reads_back(alice, bob):
     assert response.status_code == 201, response.json()
     created = response.json()
     assert created["mentions"][0]["user_id"] == str(bob.pk)
-    assert created["quote_of"]["media"] == [{"id": "5"}]
+    assert [m["id"] for m in created["quote_of"]["media"]] == [str(media.id)]
     assert created == _get(client, f"/api/v1/posts/{created['id']}")
 
 

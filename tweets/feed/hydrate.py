@@ -7,7 +7,7 @@ feeding it attributes it gathered more cheaply than the renderer's own loaders:
    viewer's liked/retweeted/bookmarked flags (EXISTS subqueries): one query;
 2. references: the replied-to and quoted posts the viewer may see: at most one;
 3. contents (`tweets.rendering.post_content`: text, times, conversation, media),
-   the part of a post only an edit or a deletion changes, cached under
+   the part of a post only an edit, a deletion or a media change changes, cached under
    `pp:<post_id>:<version>`: one cache MGET for the posts and references, one
    query for the misses. `Post.version` is bumped by both, so a stale content is
    never read and nothing has to be found and invalidated. With Redis
@@ -30,7 +30,7 @@ from accounts.models import User
 from core.degrade import cache_breaker
 from tweets.feed.rules import Compiled, EntryRow
 from tweets.models import Bookmark, Like, Post, Retweet
-from tweets.rendering import CONTENT_FIELDS, COUNTERS, EntryRenderer, post_content
+from tweets.rendering import CONTENT_FIELDS, COUNTERS, EntryRenderer, post_contents
 from tweets.selectors import PostRenderContext
 
 _AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
@@ -52,10 +52,11 @@ def payloads(posts) -> dict[int, dict]:
     result = {keys[key]: value for key, value in found.items()}
     missing = [post_id for post_id in set(keys.values()) if post_id not in result]
     if missing:
-        fresh = Post.objects.filter(pk__in=missing).only("id", "version", *CONTENT_FIELDS)
+        fresh = list(Post.objects.filter(pk__in=missing).only("id", "version", *CONTENT_FIELDS))
         to_cache = {}
+        contents = post_contents(fresh)
         for post in fresh:
-            result[post.id] = to_cache[payload_key(post.id, post.version)] = post_content(post)
+            result[post.id] = to_cache[payload_key(post.id, post.version)] = contents[post.id]
         cache_breaker.call(
             "the post payload cache is skipped",
             lambda: cache.set_many(to_cache, timeout=settings.FEED_PAYLOAD_TTL),

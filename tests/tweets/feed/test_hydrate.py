@@ -13,6 +13,7 @@ from tests.factories import (
     BlockFactory,
     BookmarkFactory,
     LikeFactory,
+    MediaFactory,
     PostFactory,
     RetweetFactory,
     UserFactory,
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def rich_entries(viewer, authors, n):
     """n entries by `authors`: replies, quotes (some of a post hidden from the viewer),
-    retweets, and posts the viewer liked and bookmarked."""
+    retweets, posts and quoted posts with media, and posts the viewer liked and bookmarked."""
     hidden = PostFactory(author=BlockFactory(blocked=viewer).blocker)
     made = []
     for i in range(n):
@@ -38,7 +39,10 @@ def rich_entries(viewer, authors, n):
             made.append(RetweetFactory(user=author, post=PostFactory(quote_of=hidden)))
             continue
         parent = made[-1] if i % 3 == 1 else None  # a reply to a followed author's post
-        post = PostFactory(author=author, quote_of=PostFactory(), reply_to=parent)
+        quoted = PostFactory(media_ids=[MediaFactory().id])
+        post = PostFactory(
+            author=author, quote_of=quoted, reply_to=parent, media_ids=[MediaFactory().id]
+        )
         if i % 2:
             LikeFactory(user=viewer, post=post)
             BookmarkFactory(user=viewer, post=post)
@@ -128,5 +132,6 @@ def test_query_count_is_constant_with_page_size_and_followees(settings, backend)
         warm[(followees, limit)] = feed_queries(client, limit)
     assert len(set(cold.values())) == 1, cold
     assert len(set(warm.values())) == 1, warm
-    # Warm: the payloads come from one MGET, the misses query is gone.
-    assert set(warm.values()) == {next(iter(cold.values())) - 1}
+    # Warm: the payloads come from one MGET; the misses query and the query of their
+    # media are gone.
+    assert set(warm.values()) == {next(iter(cold.values())) - 2}

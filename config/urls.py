@@ -44,6 +44,7 @@ api_v1 = [
     path("", include("tweets.api.urls")),
     path("", include("relationships.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("search.api.urls")),
     path("", include("core.api")),
 ]
 

@@ -1,0 +1,92 @@
+"""Matching post text against a search query: the one place that knows how.
+
+On PostgreSQL a post's text is indexed by a stored generated column,
+`tweets_post.search_vector = to_tsvector('english', text)`, with a GIN index
+(both created by the search app's PostgreSQL-only migration, so this model does
+not declare them and SQLite never sees them). A query is parsed by
+`websearch_to_tsquery('english', ...)`: words are stemmed ("running" finds
+"run"), `"exact phrase"`, `-exclude` and `or` work as on web search engines,
+and a query of stop words only matches nothing. An edit re-indexes the post by
+itself (the column is generated from `text`).
+
+Elsewhere (the embedded SQLite mode) a simple fallback: every word or quoted
+phrase must occur in the text (case-insensitive `icontains`), every `-word`
+must not; `or` and stemming are not supported there.
+
+The search app (`search.selectors`) and the home feed's `?q=` (tweets.feed.rules)
+both filter through `text_search_q`, so they can never disagree.
+"""
+
+import re
+
+from django.db import connection
+from django.db.models import BooleanField, FloatField, Q
+from django.db.models.expressions import RawSQL
+
+from tweets.models import Post
+
+FTS_CONFIG = "english"
+VECTOR_COLUMN = "search_vector"
+_TABLE = Post._meta.db_table
+# "quoted phrase", -"excluded phrase", -word, word
+_TERM = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
+
+
+def uses_fts() -> bool:
+    """True where the generated column and its GIN index exist (PostgreSQL)."""
+    return connection.vendor == "postgresql"
+
+
+def _tsquery_sql() -> str:
+    return f"websearch_to_tsquery('{FTS_CONFIG}', %s)"
+
+
+def text_search_q(query: str) -> Q:
+    """Posts (a queryset over Post itself) whose text matches `query`."""
+    if uses_fts():
+        # Table and column names are constants; the query is a parameter.
+        match = RawSQL(  # noqa: S611
+            f'"{_TABLE}"."{VECTOR_COLUMN}" @@ {_tsquery_sql()}',
+            (query,),
+            output_field=BooleanField(),
+        )
+        return Q(match)
+    return fallback_q(query)
+
+
+def text_rank(query: str) -> RawSQL:
+    """Relevance of a post's text to `query` (PostgreSQL only): ts_rank_cd, which
+    counts how many query terms occur and how close together."""
+    return RawSQL(  # noqa: S611
+        f'ts_rank_cd("{_TABLE}"."{VECTOR_COLUMN}", {_tsquery_sql()})',
+        (query,),
+        output_field=FloatField(),
+    )
+
+
+def fallback_terms(query: str) -> tuple[list[str], list[str]]:
+    """(required, excluded) terms of a web-search query, for the icontains fallback."""
+    required: list[str] = []
+    excluded: list[str] = []
+    for match in _TERM.finditer(query):
+        if match.group(2) is not None:
+            negative, term = match.group(1), match.group(2).strip()
+        else:
+            negative, term = match.group(3), match.group(4)
+        if not term or (not negative and term.lower() == "or"):
+            continue
+        (excluded if negative else required).append(term)
+    return required, excluded
+
+
+def fallback_q(query: str) -> Q:
+    """The embedded mode's match: every required term contained, no excluded one."""
+    required, excluded = fallback_terms(query)
+    if not required:
+        return Q(pk__in=[])  # like websearch_to_tsquery: nothing to look for, no match
+    q = Q()
+    for term in required:
+        q &= Q(text__icontains=term)
+    for term in excluded:
+        q &= ~Q(text__icontains=term)
+    return q

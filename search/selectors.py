@@ -12,6 +12,7 @@ pg_trgm for users); the embedded SQLite mode falls back to `icontains`
 
 import base64
 import binascii
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -31,7 +32,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Length, Lower, TruncDay, TruncHour
 from django.utils import timezone
 
 from accounts.models import User
@@ -136,7 +137,8 @@ def _like_prefix(text: str) -> str:
 
 def user_search(*, viewer: Viewer, q: str, limit: int = USER_RESULTS_MAX) -> list[User]:
     """Users whose username or display name is like `q`: on PostgreSQL by trigram
-    similarity (pg_trgm `%`, so "jonh" finds "john"), prefix matches first, then
+    similarity (pg_trgm `%`, so "jonh" finds "john") or containing it, names
+    starting with it first, then
     people the viewer follows, then the most similar. One query."""
     name = q.strip().lstrip("@").lower()
     if not name:
@@ -145,13 +147,15 @@ def user_search(*, viewer: Viewer, q: str, limit: int = USER_RESULTS_MAX) -> lis
     table = User._meta.db_table
     if uses_fts():
         prefix = _like_prefix(name)
+        contains = "%" + prefix
         # Column names are constants; the text is a parameter (%% is pg_trgm's `%`).
+        # Similar (a typo) or containing it; both served by the trigram indexes.
         users = users.annotate(
             matches=RawSQL(  # noqa: S611
                 f'(lower("{table}"."username") %% %s OR lower("{table}"."display_name") %% %s'
                 f' OR lower("{table}"."username") LIKE %s'
                 f' OR lower("{table}"."display_name") LIKE %s)',
-                (name, name, prefix, prefix),
+                (name, name, contains, contains),
                 output_field=BooleanField(),
             ),
             is_prefix=RawSQL(  # noqa: S611
@@ -244,40 +248,54 @@ class Trend:
 
 
 def trends_compute(*, now: datetime) -> dict[str, list[Trend]]:
-    """Trending tags per window ("1h", "24h"), best first. One query.
+    """Trending tags per window ("1h", "24h"), best first. Three queries.
 
-    For each tag used in the last 7 days: a = distinct authors in the window, and
-    its usual rate e = distinct authors over the 7 days scaled to the window's
-    length. Score = (a - e) / sqrt(e + 1): a tag used every hour by the same
-    crowd scores about 0, a new one used by many scores high. Counting authors,
-    not posts, is what keeps one spamming account from trending a tag.
+    Counted in distinct authors, never posts: one account posting a tag a
+    thousand times counts once, and a tag needs TRENDS_MIN_AUTHORS in the window.
+    For each candidate (enough authors in the last 24 hours), a = its distinct
+    authors in the window, e = its usual number per window of that length: the
+    distinct authors of each hour (each day, for "24h") of the last 7 days,
+    summed and divided by the number of hours (days). Score = (a - e) / sqrt(e + 1):
+    a tag the same crowd uses every hour scores about 0, a new one many people
+    take up scores high; only scores above 0 trend.
     """
-    since = now - BASELINE
-    rows = (
-        PostHashtag.objects.filter(created_at__gte=since, created_at__lte=now)
-        .values("hashtag__name")
+    links = PostHashtag.objects.filter(created_at__lte=now)
+    current = (
+        links.filter(created_at__gt=now - WINDOWS["24h"])
+        .values("hashtag_id", "hashtag__name")
         .annotate(
-            week=Count("author_id", distinct=True),
-            **{
-                f"w{key}": Count("author_id", distinct=True, filter=Q(created_at__gt=now - length))
-                for key, length in WINDOWS.items()
-            },
+            w24h=Count("author_id", distinct=True),
+            w1h=Count("author_id", distinct=True, filter=Q(created_at__gt=now - WINDOWS["1h"])),
         )
-        .filter(**{"w24h__gte": TRENDS_MIN_AUTHORS})
+        .filter(w24h__gte=TRENDS_MIN_AUTHORS)
     )
+    candidates = {row["hashtag_id"]: row for row in current}
     found: dict[str, list[Trend]] = {key: [] for key in WINDOWS}
-    for row in rows:
-        for key, length in WINDOWS.items():
+    if not candidates:
+        return found
+    week = links.filter(hashtag_id__in=list(candidates), created_at__gt=now - BASELINE)
+    for key, trunc in (("1h", TruncHour), ("24h", TruncDay)):
+        buckets = BASELINE / WINDOWS[key]
+        usual: dict[int, int] = defaultdict(int)
+        per_bucket = (
+            week.annotate(bucket=trunc("created_at"))
+            .values("hashtag_id", "bucket")
+            .annotate(n=Count("author_id", distinct=True))
+            .values_list("hashtag_id", "n")
+        )
+        for tag_id, n in per_bucket:
+            usual[tag_id] += n
+        for tag_id, row in candidates.items():
             authors = row[f"w{key}"]
             if authors < TRENDS_MIN_AUTHORS:
                 continue
-            expected = row["week"] * (length / BASELINE)
+            expected = usual[tag_id] / buckets
             score = (authors - expected) / (expected + 1) ** 0.5
             if score > 0:
                 found[key].append(Trend(tag=row["hashtag__name"], authors=authors, score=score))
-    for key in found:
-        found[key].sort(key=lambda t: (-t.score, -t.authors, t.tag))
-        del found[key][TRENDS_MAX:]
+    for rows in found.values():
+        rows.sort(key=lambda t: (-t.score, -t.authors, t.tag))
+        del rows[TRENDS_MAX:]
     return found
 
 

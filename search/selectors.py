@@ -73,11 +73,12 @@ def post_search(*, viewer: Viewer, query: PostQuery) -> PostQuerySet:
 
 def _user_ids_named(username: str) -> QuerySet[User, int]:
     """The id of the account named so (case-insensitive, the unique lower(username) index)."""
-    return (
+    ids: QuerySet[User, int] = (
         User.objects.annotate(name=Lower("username"))
         .filter(name=username.lower())
         .values_list("pk", flat=True)
     )
+    return ids
 
 
 def ranks_by_relevance(query: PostQuery, sort: Sort) -> bool:
@@ -114,10 +115,13 @@ class RankCursor:
 def ranked(posts: PostQuerySet, *, text: str, after: RankCursor | None, n: int) -> list[Post]:
     """`posts` by relevance to `text` (ts_rank_cd), then newest first: n at most,
     after the cursor's position (keyset over (rank, id): stable while posts arrive)."""
-    posts = posts.annotate(rank=text_rank(text))
+    rank = text_rank(text)
     if after is not None:
-        posts = posts.filter(Q(rank__lt=after.rank) | Q(rank=after.rank, id__lt=after.id))
-    return list(posts.order_by("-rank", "-id")[:n])
+        # the rank expression itself, not an alias: filter before annotate
+        posts = posts.alias(rank=rank).filter(
+            Q(rank__lt=after.rank) | Q(rank=after.rank, id__lt=after.id)
+        )
+    return list(posts.annotate(rank=rank).order_by("-rank", "-id")[:n])
 
 
 # --- users -----------------------------------------------------------------------
@@ -286,7 +290,7 @@ def trends_compute(*, now: datetime) -> dict[str, list[Trend]]:
         for tag_id, n in per_bucket:
             usual[tag_id] += n
         for tag_id, row in candidates.items():
-            authors = row[f"w{key}"]
+            authors: int = row["w1h"] if key == "1h" else row["w24h"]
             if authors < TRENDS_MIN_AUTHORS:
                 continue
             expected = usual[tag_id] / buckets

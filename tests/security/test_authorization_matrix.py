@@ -293,6 +293,16 @@ def relationship_hides_mutes(world: World, role: str, response) -> None:
         assert row["muting"] is False  # no role mutes its target
 
 
+SEARCH_MARK = "private-marker"
+
+
+def finds_private(world: World, role: str, response) -> None:
+    """Search finds the private account's post for those who may see it (and, by
+    assert_no_leak, for nobody else)."""
+    if response.status_code == 200 and role in SEES_PRIVATE:
+        assert PRIVATE_MARK in response.content.decode(), "search missed a visible post"
+
+
 # --- the matrix -----------------------------------------------------------------------
 
 OWNER_ONLY_WRITE = sees_post(403, owner=200)
@@ -395,6 +405,19 @@ MATRIX: dict[str, dict[str, Cell]] = {
         "get": Cell(signed_in(200), "/api/v1/users/me/mutes", check=own_rows_only)
     },
     "api/v1/users/suggestions": {"get": Cell(signed_in(200), "/api/v1/users/suggestions")},
+    # search: the private account's posts are found by those who may see them only
+    "api/v1/search": {
+        "get": Cell(signed_in(200), f"/api/v1/search?q={SEARCH_MARK}", check=finds_private)
+    },
+    "api/v1/search/posts": {
+        "get": Cell(signed_in(200), f"/api/v1/search/posts?q={SEARCH_MARK}", check=finds_private)
+    },
+    "api/v1/search/users": {"get": Cell(signed_in(200), "/api/v1/search/users?q=priv")},
+    "api/v1/search/users/autocomplete": {
+        "get": Cell(signed_in(200), "/api/v1/search/users/autocomplete?q=priv")
+    },
+    "api/v1/hashtags/<str:tag>/posts": {"get": Cell(signed_in(200), "/api/v1/hashtags/x/posts")},
+    "api/v1/trends": {"get": Cell(signed_in(200), "/api/v1/trends")},
     "api/v1/users/relationships": {
         "get": Cell(
             signed_in(200), "/api/v1/users/relationships?ids={user}", check=relationship_hides_mutes

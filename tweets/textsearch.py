@@ -20,14 +20,10 @@ both filter through `text_search_q`, so they can never disagree.
 import re
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField, Q
-from django.db.models.expressions import RawSQL
-
-from tweets.models import Post
+from django.db.models import BooleanField, Expression, Field, FloatField, Q
 
 FTS_CONFIG = "english"
 VECTOR_COLUMN = "search_vector"
-_TABLE = Post._meta.db_table
 # "quoted phrase", -"excluded phrase", -word, word
 _TERM = re.compile(r'(-?)"([^"]*)"?|(-?)(\S+)')
 
@@ -37,31 +33,38 @@ def uses_fts() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _tsquery_sql() -> str:
-    return f"websearch_to_tsquery('{FTS_CONFIG}', %s)"
+class _VectorSQL(Expression):
+    """SQL over the search vector of the post row of the query it is compiled in:
+    `template` with `{vector}` standing for "<alias>"."search_vector", where the
+    alias is that query's own base table (a subquery's is U0, not tweets_post, so
+    a match inside `id IN (SELECT ...)` never refers to the outer row)."""
+
+    def __init__(self, template: str, params: tuple[str, ...], output_field: Field) -> None:
+        super().__init__(output_field=output_field)
+        self.template, self.params = template, params
+
+    def as_sql(self, compiler, connection):  # type: ignore[no-untyped-def]
+        alias = compiler.query.get_initial_alias()
+        vector = (
+            f"{compiler.quote_name_unless_alias(alias)}.{connection.ops.quote_name(VECTOR_COLUMN)}"
+        )
+        return self.template.format(vector=vector), self.params
+
+
+_TSQUERY = f"websearch_to_tsquery('{FTS_CONFIG}', %s)"
 
 
 def text_search_q(query: str) -> Q:
     """Posts (a queryset over Post itself) whose text matches `query`."""
     if uses_fts():
-        # Table and column names are constants; the query is a parameter.
-        match = RawSQL(  # noqa: S611
-            f'"{_TABLE}"."{VECTOR_COLUMN}" @@ {_tsquery_sql()}',
-            (query,),
-            output_field=BooleanField(),
-        )
-        return Q(match)
+        return Q(_VectorSQL(f"{{vector}} @@ {_TSQUERY}", (query,), BooleanField()))
     return fallback_q(query)
 
 
-def text_rank(query: str) -> RawSQL:
+def text_rank(query: str) -> Expression:
     """Relevance of a post's text to `query` (PostgreSQL only): ts_rank_cd, which
     counts how many query terms occur and how close together."""
-    return RawSQL(  # noqa: S611
-        f'ts_rank_cd("{_TABLE}"."{VECTOR_COLUMN}", {_tsquery_sql()})',
-        (query,),
-        output_field=FloatField(),
-    )
+    return _VectorSQL(f"ts_rank_cd({{vector}}, {_TSQUERY})", (query,), FloatField())
 
 
 def fallback_terms(query: str) -> tuple[list[str], list[str]]:

@@ -18,9 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def links(post) -> set[str]:
-    return set(
-        PostHashtag.objects.filter(post_id=post.id).values_list("hashtag__name", flat=True)
-    )
+    return set(PostHashtag.objects.filter(post_id=post.id).values_list("hashtag__name", flat=True))
 
 
 def test_create_edit_delete_keep_the_links(alice, delivered):

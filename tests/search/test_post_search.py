@@ -11,6 +11,8 @@ from relationships import services as relationships
 from search.query import parse_post_query
 from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.search.conftest import client_for, results, texts
+from tweets.models import Post
+from tweets.textsearch import text_search_q
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +24,7 @@ def search(client, q: str, **params) -> list[str]:
 def test_uses_the_full_text_index():
     assert connection.vendor == "postgresql"  # the tests below test the index, not icontains
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'post_search_vector_gin'"
-        )
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'post_search_vector_gin'")
         assert "gin (search_vector)" in cursor.fetchone()[0]
 
 
@@ -158,3 +158,12 @@ def test_post_search_query_count_does_not_grow(alice):
         return len(queries)
 
     assert count("apples", 3) == count("oranges", 30)
+
+
+def test_a_match_in_a_subquery_reads_the_subquerys_own_row():
+    # The ranking window and the feed's retweets put the match in `id IN (SELECT ...)`:
+    # it must read the inner row's vector (U0), never the outer row's.
+    inner = Post.objects.filter(text_search_q("cats")).values("id")
+    sql = str(Post.objects.filter(id__in=inner).query)
+    assert 'U0."search_vector" @@' in sql
+    assert '"tweets_post"."search_vector"' not in sql

@@ -75,9 +75,7 @@ def test_user_search_query_count_does_not_grow(alice, path):
             if i % 2:
                 FollowFactory(follower=alice, followee=user)
         with CaptureQueriesContext(connection) as queries:
-            assert len(results(client_for(alice).get(f"{path}?q={prefix}&limit=10"))) == min(
-                n, 10
-            )
+            assert len(results(client_for(alice).get(f"{path}?q={prefix}&limit=10"))) == min(n, 10)
         return len(queries)
 
     assert count("qqa", 2) == count("qqb", 10)

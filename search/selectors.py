@@ -112,19 +112,11 @@ class RankCursor:
         return cls(rank=rank, id=int(id_text))
 
 
-# Relevance is ranked among the newest matches only: ranking every match of a
-# common word (4% of a million posts: 43,000 rows) cost 150-400 ms, the newest
-# 5,000 about 40 ms (docs/search.md has the figures). Older matches stay
-# reachable by sort=latest and by narrower queries.
-RANK_WINDOW = 5000
-
-
 def ranked(posts: PostQuerySet, *, text: str, after: RankCursor | None, n: int) -> list[Post]:
     """`posts` by relevance to `text` (ts_rank_cd), then newest first: n at most,
-    after the cursor's position (keyset over (rank, id)), among the RANK_WINDOW
-    newest posts whose text matches."""
-    newest = Post.objects.filter(text_search_q(text)).order_by("-id").values("id")
-    posts = posts.filter(id__in=newest[:RANK_WINDOW])
+    after the cursor's position (keyset over (rank, id): stable while posts arrive).
+    Every match is ranked: cheap for specific queries, 150-400 ms for a single very
+    common word on a million posts (docs/search.md, "Figures")."""
     rank = text_rank(text)
     if after is not None:
         # the rank expression itself, not an alias: filter before annotate

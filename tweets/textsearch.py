@@ -18,6 +18,7 @@ both filter through `text_search_q`, so they can never disagree.
 """
 
 import re
+from typing import Any
 
 from django.db import connection
 from django.db.models import BooleanField, Expression, Field, FloatField, Q
@@ -39,7 +40,9 @@ class _VectorSQL(Expression):
     alias is that query's own base table (a subquery's is U0, not tweets_post, so
     a match inside `id IN (SELECT ...)` never refers to the outer row)."""
 
-    def __init__(self, template: str, params: tuple[str, ...], output_field: Field) -> None:
+    def __init__(
+        self, template: str, params: tuple[str, ...], output_field: "Field[Any, Any]"
+    ) -> None:
         super().__init__(output_field=output_field)
         self.template, self.params = template, params
 

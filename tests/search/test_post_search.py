@@ -11,6 +11,7 @@ from relationships import services as relationships
 from search.query import parse_post_query
 from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.search.conftest import client_for, results, texts
+from tweets import services as tweets
 from tweets.models import Post
 from tweets.textsearch import text_search_q
 
@@ -167,3 +168,17 @@ def test_a_match_in_a_subquery_reads_the_subquerys_own_row():
     sql = str(Post.objects.filter(id__in=inner).query)
     assert 'U0."search_vector" @@' in sql
     assert '"tweets_post"."search_vector"' not in sql
+
+
+def test_an_edit_is_reindexed_and_a_delete_disappears_at_once(alice, delivered):
+    with delivered():
+        post = tweets.post_create(author=alice, text="old words about herons")
+    client = client_for(alice)
+    assert search(client, "heron") == ["old words about herons"]
+    with delivered():
+        tweets.post_edit(user=alice, post_id=post.id, text="new words about pelicans")
+    assert search(client, "heron") == []
+    assert search(client, "pelican") == ["new words about pelicans"]
+    with delivered():
+        tweets.post_delete(user=alice, post_id=post.id)
+    assert search(client, "pelican") == []

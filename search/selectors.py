@@ -143,9 +143,9 @@ def _like_prefix(text: str) -> str:
 
 def user_search(*, viewer: Viewer, q: str, limit: int = USER_RESULTS_MAX) -> list[User]:
     """Users whose username or display name is like `q`: on PostgreSQL by trigram
-    similarity (pg_trgm `%`, so "jonh" finds "john") or containing it, names
-    starting with it first, then
-    people the viewer follows, then the most similar. One query."""
+    similarity (pg_trgm `%`, so "jonh" finds "john") or containing it; names
+    starting with it first, then people the viewer follows, then the most
+    similar. One query."""
     name = q.strip().lstrip("@").lower()
     if not name:
         return []

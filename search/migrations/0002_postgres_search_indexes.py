@@ -4,7 +4,8 @@
   so every insert and edit re-indexes the post in its own transaction and the
   tweets app declares nothing; a GIN index over it (tweets.textsearch reads it).
 - pg_trgm, and GIN trigram indexes on lower(username) and lower(display_name)
-  for fuzzy user search (similarity, `%`) and prefix completion (LIKE 'ab%').
+  for fuzzy user search (similarity, `%`) and prefix completion (LIKE 'ab%');
+- a varchar_pattern_ops btree on search_hashtag.name for hashtag prefix search.
 
 On SQLite (the embedded mode) this migration does nothing: searches fall back
 to icontains there (docs/search.md).
@@ -21,8 +22,12 @@ FORWARD = [
     "USING gin (lower(username) gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS user_display_name_trgm ON accounts_user "
     "USING gin (lower(display_name) gin_trgm_ops)",
+    # Hashtag search is a prefix match (name LIKE 'ab%'): a pattern-ops btree serves it.
+    "CREATE INDEX IF NOT EXISTS hashtag_name_prefix ON search_hashtag "
+    "(name varchar_pattern_ops)",
 ]
 BACKWARD = [
+    "DROP INDEX IF EXISTS hashtag_name_prefix",
     "DROP INDEX IF EXISTS user_display_name_trgm",
     "DROP INDEX IF EXISTS user_username_trgm",
     "DROP INDEX IF EXISTS post_search_vector_gin",

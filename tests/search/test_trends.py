@@ -87,3 +87,17 @@ def test_trends_endpoint_reads_the_cached_result_refreshed_by_the_job(alice, set
     assert [(r["tag"], r["authors"]) for r in rows] == [("fresh", 3)]
     assert not [q for q in queries.captured_queries if "search_posthashtag" in q["sql"]]
     assert client.get("/api/v1/trends?window=7d").status_code == 400
+
+
+def test_trends_query_count_does_not_grow(alice):
+    def count(n: int) -> int:
+        crowd = UserFactory.create_batch(3)
+        for i in range(n):
+            for author in crowd:
+                posts(author, f"#wave{n}x{i}", at_minutes_ago=[1])
+        selectors.trends_store(now=NOW)
+        with CaptureQueriesContext(connection) as queries:
+            assert len(results(client_for(alice).get("/api/v1/trends"))) >= n
+        return len(queries)
+
+    assert count(2) == count(8)

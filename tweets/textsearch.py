@@ -67,7 +67,9 @@ def text_search_q(query: str) -> Q:
 def text_rank(query: str) -> Expression:
     """Relevance of a post's text to `query` (PostgreSQL only): ts_rank_cd, which
     counts how many query terms occur and how close together."""
-    return _VectorSQL(f"ts_rank_cd({{vector}}, {_TSQUERY})", (query,), FloatField())
+    # float8: a real (float4) read as text and sent back would not compare equal,
+    # and the search cursor compares ranks for equality.
+    return _VectorSQL(f"ts_rank_cd({{vector}}, {_TSQUERY})::float8", (query,), FloatField())
 
 
 def fallback_terms(query: str) -> tuple[list[str], list[str]]:

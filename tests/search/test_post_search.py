@@ -182,3 +182,14 @@ def test_an_edit_is_reindexed_and_a_delete_disappears_at_once(alice, delivered):
     with delivered():
         tweets.post_delete(user=alice, post_id=post.id)
     assert search(client, "pelican") == []
+
+
+def test_relevance_pages_through_equal_ranks_without_repeats(alice):
+    same = [PostFactory(text="mango") for _ in range(5)]
+    client = client_for(alice)
+    seen, url = [], "/api/v1/search/posts?q=mango&limit=2"
+    while url:
+        body = client.get(url).json()
+        seen += [p["id"] for p in body["results"]]
+        url = body["next"]
+    assert seen == [str(p.id) for p in reversed(same)]

@@ -48,6 +48,7 @@ api_v1 = [
     path("", include("relationships.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("moderation.api.urls")),
+    path("", include("search.api.urls")),
     path("", include("core.api")),
 ]
 

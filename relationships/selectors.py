@@ -25,6 +25,13 @@ def _visible_users(*, viewer: Viewer) -> QuerySet[User]:
     return users
 
 
+def users_visible_to(*, viewer: Viewer) -> QuerySet[User]:
+    """Users whose profiles `viewer` may see (a user search's candidates): active,
+    not deactivated, not blocked either way. Private accounts are listed (their
+    profile is public; their posts are not)."""
+    return _visible_users(viewer=viewer)
+
+
 def user_get_visible_to(*, viewer: Viewer, user_id: int) -> User:
     """A user whose profile `viewer` may see, or 404: unknown, deactivated,
     suspended, or blocked in either direction."""

@@ -8,7 +8,8 @@ pushed) and `post.updated` pushes. In two steps:
    do not hold, in a fixed number of queries: the visible replied-to and quoted
    posts and the viewer's liked/retweeted/bookmarked flags
    (`tweets.selectors.post_render_context`: at most 2), the users mentioned in
-   the texts (`mention_entities`: at most 1), and the users' summaries (no
+   the texts (`mention_entities`: at most 1), the hashtags (`tweets.hashtags`,
+   parsed from the text, no query), and the users' summaries (no
    query: authors come with the rows; each summary is built once).
 2. `PostRenderer.serialize(post, attrs)` builds one dict: no query, no
    serializer instance.
@@ -37,6 +38,7 @@ from accounts.rendering import UserSummaries
 from core import datetimes
 from media import selectors as media_selectors
 from tweets import selectors
+from tweets.hashtags import parse_hashtags
 from tweets.selectors import PostRenderContext, PostThread
 
 COUNTERS = ("like_count", "retweet_count", "reply_count", "quote_count")
@@ -90,9 +92,15 @@ class PostAttrs:
     reply_to: dict | None
     quote_of: dict | None
     mentions: list[dict]
+    hashtags: list[dict]
     liked: bool
     retweeted: bool
     bookmarked: bool
+
+
+def hashtag_entities(text: str) -> list[dict]:
+    """The hashtags of a text as entities (tweets.hashtags; no query: a tag needs no row)."""
+    return [{"tag": h.tag, "start": h.start, "end": h.end} for h in parse_hashtags(text)]
 
 
 class PostRenderer:
@@ -135,6 +143,7 @@ class PostRenderer:
                     {**entity, "user_id": str(entity["user_id"])}
                     for entity in mentions.get(post_id, ())
                 ],
+                hashtags=hashtag_entities(contents[post_id]["text"]),
                 liked=post_id in context.liked,
                 retweeted=post_id in context.retweeted,
                 bookmarked=post_id in context.bookmarked,
@@ -171,6 +180,7 @@ class PostRenderer:
             "quote_of": attrs.quote_of,
             "media": content["media"],
             "mentions": attrs.mentions,
+            "hashtags": attrs.hashtags,
             "like_count": post.like_count,
             "retweet_count": post.retweet_count,
             "reply_count": post.reply_count,

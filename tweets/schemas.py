@@ -25,6 +25,16 @@ class PostRefSerializer(serializers.Serializer):
     media = MediaSerializer(many=True)
 
 
+class HashtagEntitySerializer(serializers.Serializer):
+    """A hashtag in the text: `text[start:end]` is "#" and the tag as written
+    (offsets in Unicode code points, end exclusive); `tag` is its normalised form
+    (NFKC, case-folded), the one `GET /api/v1/hashtags/{tag}/posts` takes."""
+
+    tag = serializers.CharField()
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+
+
 class MentionEntitySerializer(serializers.Serializer):
     """A mention of an existing user in the text: `text[start:end]` is "@username"
     (offsets in Unicode code points, end exclusive)."""
@@ -46,6 +56,7 @@ class PostSerializer(serializers.Serializer):
     quote_of = PostRefSerializer(read_only=True, allow_null=True)
     media = MediaSerializer(read_only=True, many=True)
     mentions = MentionEntitySerializer(read_only=True, many=True)
+    hashtags = HashtagEntitySerializer(read_only=True, many=True)
     like_count = serializers.IntegerField(read_only=True)
     retweet_count = serializers.IntegerField(read_only=True)
     reply_count = serializers.IntegerField(read_only=True)

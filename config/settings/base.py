@@ -102,7 +102,11 @@ if DATABASE_URL:
         # transaction mode; with PgBouncer in front, use its prepared-statement
         # support (max_prepared_statements) or set DB_PREPARED_STATEMENTS=0.
         options = DATABASES["default"].setdefault("OPTIONS", {})
-        options["options"] = "-c jit=off -c plan_cache_mode=force_generic_plan"
+        # pg_trgm's `%` threshold (search.selectors, user search): 0.3 by default,
+        # which misses one swapped letter in a short name ("jonh"/"john" is 0.25).
+        options["options"] = (
+            "-c jit=off -c plan_cache_mode=force_generic_plan -c pg_trgm.similarity_threshold=0.2"
+        )
         if env_bool("DB_PREPARED_STATEMENTS", True):
             options["prepare_threshold"] = 5
 else:

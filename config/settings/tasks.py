@@ -94,6 +94,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 600},
     },
+    # Trending hashtags (search.selectors.trends_compute), at least every minute.
+    "trends-refresh": {
+        "task": "search.refresh_trends",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     "tokens-flush": {
         "task": "accounts.flush_expired_tokens",
         "schedule": 86400.0,

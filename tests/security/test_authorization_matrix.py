@@ -319,6 +319,14 @@ def media_untouched(world: World, role: str, response) -> None:
         from media.models import Media
 
         assert Media.objects.get(pk=world.media[TARGET[role]]).alt_text == ""
+SEARCH_MARK = "private-marker"
+
+
+def finds_private(world: World, role: str, response) -> None:
+    """Search finds the private account's post for those who may see it (and, by
+    assert_no_leak, for nobody else)."""
+    if response.status_code == 200 and role in SEES_PRIVATE:
+        assert PRIVATE_MARK in response.content.decode(), "search missed a visible post"
 
 
 # --- the matrix -----------------------------------------------------------------------
@@ -434,6 +442,19 @@ MATRIX: dict[str, dict[str, Cell]] = {
         "get": Cell(signed_in(200), "/api/v1/users/me/mutes", check=own_rows_only)
     },
     "api/v1/users/suggestions": {"get": Cell(signed_in(200), "/api/v1/users/suggestions")},
+    # search: the private account's posts are found by those who may see them only
+    "api/v1/search": {
+        "get": Cell(signed_in(200), f"/api/v1/search?q={SEARCH_MARK}", check=finds_private)
+    },
+    "api/v1/search/posts": {
+        "get": Cell(signed_in(200), f"/api/v1/search/posts?q={SEARCH_MARK}", check=finds_private)
+    },
+    "api/v1/search/users": {"get": Cell(signed_in(200), "/api/v1/search/users?q=priv")},
+    "api/v1/search/users/autocomplete": {
+        "get": Cell(signed_in(200), "/api/v1/search/users/autocomplete?q=priv")
+    },
+    "api/v1/hashtags/<str:tag>/posts": {"get": Cell(signed_in(200), "/api/v1/hashtags/x/posts")},
+    "api/v1/trends": {"get": Cell(signed_in(200), "/api/v1/trends")},
     "api/v1/users/relationships": {
         "get": Cell(
             signed_in(200), "/api/v1/users/relationships?ids={user}", check=relationship_hides_mutes

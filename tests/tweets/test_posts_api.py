@@ -25,6 +25,7 @@ POST_FIELDS = {
     "quote_of",
     "media",
     "mentions",
+    "hashtags",
     "like_count",
     "retweet_count",
     "reply_count",

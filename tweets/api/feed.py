@@ -27,8 +27,9 @@ class FeedQuerySerializer(serializers.Serializer):
         allow_blank=True,
         max_length=MAX_QUERY,
         help_text=(
-            f"Only entries whose post text or author username contains this "
-            f"(case-insensitive, at most {MAX_QUERY} characters). Paginates like the feed."
+            f"Only entries whose post text matches this (full-text, as post search: "
+            f'words are stemmed, "phrases", -exclusions, or; at most {MAX_QUERY} '
+            f"characters) or whose author's username starts with it. Paginates like the feed."
         ),
     )
 

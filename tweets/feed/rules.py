@@ -26,12 +26,14 @@ from datetime import datetime
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
 
 from accounts.models import User
 from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
 from tweets.models import Post, Retweet, post_visibility_q
+from tweets.textsearch import text_search_q
 
 # Whose feed: a signed-in reader, loaded or known by id (the compiled queries).
 Reader = User | SignedInViewer
@@ -100,10 +102,17 @@ def feed_retweets(viewer: Reader, *, probe: bool = False):
 
 
 def search_filter(posts, retweets, q: str):
-    """`q`: the post's text or its author's username contains it (case-insensitive)."""
+    """`q`: the post's text matches it (tweets.textsearch: the full-text index on
+    PostgreSQL, the same match as post search) or its author's username starts
+    with it (case-insensitive, the trigram index on lower(username))."""
+    name = q.lstrip("@").lower()
+    authors = User.objects.annotate(name=Lower("username")).filter(name__startswith=name)
+    match = text_search_q(q)
+    if name:
+        match |= Q(author_id__in=authors.values("pk"))
     return (
-        posts.filter(Q(text__icontains=q) | Q(author__username__icontains=q)),
-        retweets.filter(Q(post__text__icontains=q) | Q(post__author__username__icontains=q)),
+        posts.filter(match),
+        retweets.filter(post_id__in=Post.objects.filter(match).values("pk")),
     )
 
 

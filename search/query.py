@@ -61,7 +61,7 @@ def parse_post_query(
 
 
 def has_media_q() -> Q:
-    """Posts with media attached. The one place `has:media` is decided: today a
-    post's media are the ids in `Post.media_ids`; when attachments become rows of
-    their own, only this changes."""
+    """Posts with media attached. The one place `has:media` is decided: a post's
+    `media_ids` are the items media.services.media_attach accepted for it (ready,
+    the author's, attached to nothing else), so a non-empty list is media."""
     return ~Q(media_ids=[])

@@ -267,7 +267,10 @@ def trends_compute(*, now: datetime) -> dict[str, list[Trend]]:
     """
     links = PostHashtag.objects.filter(created_at__lte=now)
     current = (
+        # Hidden posts and suspended authors count for nothing: a campaign the
+        # moderators stopped must not trend on.
         links.filter(created_at__gt=now - WINDOWS["24h"])
+        .filter(post__hidden_at__isnull=True, author__is_active=True)
         .values("hashtag_id", "hashtag__name")
         .annotate(
             w24h=Count("author_id", distinct=True),

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from search import selectors, services
 from search.tasks import refresh_trends
 from tests.factories import UserFactory
@@ -40,6 +41,16 @@ def test_one_spamming_author_cannot_trend_a_tag():
     assert tags("24h") == ["rising"]
     (rising,) = selectors.trends_compute(now=NOW)["1h"]
     assert rising.authors == 3
+
+
+def test_hidden_posts_and_suspended_authors_do_not_trend_a_tag():
+    crowd = UserFactory.create_batch(5)
+    for author in crowd:
+        posts(author, "join #campaign", at_minutes_ago=[5])
+    assert tags("1h") == ["campaign"]
+    Post.objects.filter(author=crowd[0]).update(hidden_at=NOW)
+    User.objects.filter(pk__in=[crowd[1].pk, crowd[2].pk]).update(is_active=False)
+    assert tags("1h") == []  # two visible authors left: below the minimum of three
 
 
 def test_two_authors_are_not_enough_and_old_use_falls_out_of_the_hour():

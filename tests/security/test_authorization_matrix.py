@@ -319,6 +319,8 @@ def media_untouched(world: World, role: str, response) -> None:
         from media.models import Media
 
         assert Media.objects.get(pk=world.media[TARGET[role]]).alt_text == ""
+
+
 SEARCH_MARK = "private-marker"
 
 

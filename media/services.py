@@ -13,7 +13,7 @@ knows nothing of media).
 
 import logging
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -35,6 +35,17 @@ from media.storage import media_storage, private_storage
 logger = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 4
+
+# Called with a post id, inside the transaction that changed one of its media: the
+# posts app bumps the post's version there (tweets.apps), so whoever edited an
+# alt text sees it in their next read, before any worker ran. The media.updated
+# event still tells every handler afterwards (media never imports tweets).
+_attached_media_changed: list[Callable[[int], None]] = []
+
+
+def on_attached_media_changed(func: Callable[[int], None]) -> None:
+    if func not in _attached_media_changed:
+        _attached_media_changed.append(func)
 PROCESS_TASK = "media.process"  # media.tasks.process_media
 AVATAR_SIZES = {"small": 96, "large": 400}
 BANNER_SIZES = {"small": 600, "large": 1500}
@@ -226,6 +237,9 @@ def media_update(*, user: User, media_id: int, alt_text: str) -> Media:
     if alt_text != media.alt_text:
         media.alt_text = alt_text
         media.save(update_fields=["alt_text"])
+        if media.post_id is not None:
+            for react in _attached_media_changed:
+                react(media.post_id)
         publish(
             MediaUpdated(
                 media_id=media.id, owner_id=user.pk, post_id=media.post_id, state=media.state

@@ -243,6 +243,12 @@ def posts_soft_delete(*, post_ids: list[int]) -> int:
     return len(rows)
 
 
+def post_bump_version(post_id: int) -> None:
+    """Something the post renders changed elsewhere (its media's alt text): a new
+    version retires its cached payloads, in the caller's transaction."""
+    Post.objects.filter(pk=post_id).update(version=F("version") + 1)
+
+
 @transaction.atomic
 def post_set_hidden(*, post: Post, hidden: bool) -> bool:
     """Hide a post from every read path, or bring it back (moderators: through

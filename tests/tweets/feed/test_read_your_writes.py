@@ -8,7 +8,7 @@ backfill handlers never run: what the author sees comes from the request itself.
 import pytest
 
 from config.celery import app
-from tests.factories import PostFactory, UserFactory
+from tests.factories import MediaFactory, PostFactory, UserFactory
 from tests.tweets.conftest import client_for
 from tests.tweets.feed.conftest import timeline
 from tweets.feed import store
@@ -98,3 +98,24 @@ def test_the_recent_follow_merge_ends_after_its_window(no_worker, committed, set
         client_for(reader).post(f"/api/v1/users/{followee.pk}/follow")
 
     assert str(older.id) not in feed(reader)  # only the (unrun) backfill would add it
+
+
+def test_your_alt_text_edit_is_in_your_next_read_before_any_worker_ran(no_worker, committed):
+    author = UserFactory()
+    media = MediaFactory(owner=author, alt_text="before")
+    with committed():
+        response = client_for(author).post(
+            "/api/v1/posts", {"text": "with a picture", "media_ids": [str(media.pk)]}
+        )
+    assert response.status_code == 201, response.content
+
+    def alt_texts() -> list[str]:
+        entry = client_for(author).get("/api/v1/feed").json()["results"][0]
+        return [item["alt_text"] for item in entry["post"]["media"]]
+
+    assert alt_texts() == ["before"]  # the payload is cached now
+    with committed():
+        response = client_for(author).patch(f"/api/v1/media/{media.pk}", {"alt_text": "after"})
+    assert response.status_code == 200, response.content
+    # The media.updated handler has not run (no worker): the request bumped the version.
+    assert alt_texts() == ["after"]

@@ -46,6 +46,8 @@ _attached_media_changed: list[Callable[[int], None]] = []
 def on_attached_media_changed(func: Callable[[int], None]) -> None:
     if func not in _attached_media_changed:
         _attached_media_changed.append(func)
+
+
 PROCESS_TASK = "media.process"  # media.tasks.process_media
 AVATAR_SIZES = {"small": 96, "large": 400}
 BANNER_SIZES = {"small": 600, "large": 1500}

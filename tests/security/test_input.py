@@ -44,6 +44,7 @@ def world(settings):
         "notification_id": 1,
         "username": other.username,
         "media_id": MediaFactory(owner=me).pk,
+        "tag": "intro",
     }
     return {"me": me, "client": bearer_client(me), "ids": ids}
 

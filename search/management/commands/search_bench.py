@@ -5,8 +5,9 @@
 Each query runs `--runs` times as a signed-in bulk user, through the selector
 (`search.selectors.post_search` + `ranked`, or newest first for sort=latest,
 fetching a page of 21 rows as the endpoint does) and through the HTTP endpoint
-in process (DRF's test client: routing, validation, the selector and rendering,
-no network). Then EXPLAIN (ANALYZE, BUFFERS) of one ranked query.
+in process (Django's test client with a bearer token: authentication, routing,
+validation, the selector and rendering, no network). Then EXPLAIN (ANALYZE,
+BUFFERS) of one ranked query.
 """
 
 import statistics
@@ -14,7 +15,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from rest_framework.test import APIClient
+from django.test import Client
 
 from accounts.models import User
 from search import selectors
@@ -59,8 +60,11 @@ class Command(BaseCommand):
             cursor.execute("SELECT count(*) FROM tweets_post")
             total = cursor.fetchone()[0]
         self.stdout.write(f"{total} posts; viewer {viewer.username}; {runs} runs per query\n")
-        client = APIClient()
-        client.force_authenticate(user=viewer)
+        # Django's test client with a real bearer token (the bench's own minting:
+        # what the token endpoint hands out), so authentication is measured too.
+        from bench.dataset import mint_tokens
+
+        client = Client(headers={"Authorization": f"Bearer {mint_tokens([viewer.pk])[viewer.pk]}"})
         overall = {"selector": [], "http": []}
         header = f"{'query':<26} {'sort':<9} {'hits':>5} {'sel p50':>8} {'sel p99':>8}"
         if not no_http:

@@ -254,7 +254,8 @@ def test_instance_and_nodeinfo():
     v1 = client.get("/api/v1/instance").json()
     assert v1["uri"] == "mastodon.localhost"
     assert v1["configuration"]["statuses"]["max_characters"] == 280
-    v2 = client.get("/api/v2/instance/").json()
+    assert client.get("/api/v2/instance").status_code == 200
+    v2 = client.get("/api/v2/instance/").json()  # a trailing slash works too
     assert v2["configuration"]["statuses"]["max_media_attachments"] == 4
     media = v2["configuration"]["media_attachments"]
     assert "image/png" in media["supported_mime_types"]

@@ -18,6 +18,8 @@
   (`AccessTokenVersion`: revocation by password change or suspension).
 """
 
+import json
+
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.shortcuts import render
@@ -26,6 +28,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_protect
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.models import get_application_model
+from oauth2_provider.oauth2_backends import OAuthLibCore
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views.mixins import OAuthLibMixin
 
@@ -82,6 +85,23 @@ class Validator(OAuth2Validator):
             version = User.objects.values_list("token_version", flat=True).get(pk=access.user_id)
             AccessTokenVersion.objects.create(access_token=access, token_version=version)
         return access
+
+
+class FormOrJSONCore(OAuthLibCore):
+    """Token and revocation bodies as forms (RFC 6749) or JSON: Mastodon accepts both,
+    and clients send both (toot's client_credentials request is JSON)."""
+
+    def extract_body(self, request):
+        content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            return super().extract_body(request)
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return []
+        if not isinstance(data, dict):
+            return []
+        return [(str(k), str(v)) for k, v in data.items() if isinstance(v, str | int)]
 
 
 def register_app(*, name: str, redirect_uris: list[str], scopes: str, website: str):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from relationships import services as rel_services
-from tests.factories import FollowFactory, UserFactory
+from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.mastodon_api.conftest import masto_api_client, masto_client
 from tweets import services as tweet_services
 
@@ -126,6 +126,8 @@ def test_account_statuses_filters(alice, bob):
     assert ids("exclude_replies=true") == [str(retweet.id), str(post.id)]
     assert ids("exclude_reblogs=true") == [str(reply.id), str(post.id)]
     assert ids("only_media=true") == []
+    with_media = PostFactory(author=alice, text="pic", media_ids=["12345"])
+    assert ids("only_media=true") == [str(with_media.id)]
     assert ids("pinned=true") == []
 
 

@@ -268,3 +268,22 @@ def test_password_grant_locks_out_guessing(user, masto, settings):
     locked = attempt(DEFAULT_PASSWORD)
     assert locked.status_code == 400  # locked out: even the right password fails now
     assert locked.json()["error"] == "invalid_grant"
+
+
+def test_token_endpoint_takes_json_bodies_too(user, masto):
+    app = create_app(masto)
+    response = masto.post(
+        "/oauth/token",
+        {
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": "read",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    assert masto.post("/oauth/token", "[1]", content_type="application/json").status_code in (
+        400,
+        401,
+    )

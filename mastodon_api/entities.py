@@ -49,7 +49,9 @@ def account(user, *, request=None) -> dict[str, Any]:
         "created_at": _date(created.replace(hour=0, minute=0, second=0, microsecond=0))
         if created
         else None,
-        "note": f"<p>{html.escape(user.bio)}</p>" if getattr(user, "bio", "") else "",
+        "note": f"<p>{html.escape(user.bio).replace(chr(10), '<br />')}</p>"
+        if getattr(user, "bio", "")
+        else "",
         "url": f"{base}/@{user.username}",
         "uri": f"{base}/users/{user.username}",
         "avatar": avatar,

@@ -52,9 +52,9 @@ class Validator(OAuth2Validator):
         return response_type == "code"
 
     def validate_redirect_uri(self, client_id, redirect_uri, request, *args, **kwargs):
-        if redirect_uri == OOB:
-            return OOB in request.client.redirect_uris.split()
-        return super().validate_redirect_uri(client_id, redirect_uri, request, *args, **kwargs)
+        """Exactly one of the app's registered URIs, any scheme (Mastodon's rule:
+        mobile apps use their own schemes, toot the out-of-band URI)."""
+        return redirect_uri in request.client.redirect_uris.split()
 
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
         from mastodon_api.authentication import scope_allows

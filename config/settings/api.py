@@ -159,7 +159,23 @@ OAUTH2_PROVIDER = {
     # PKCE is used when the client sends a challenge (Mastodon.py, Ivory, ...); not
     # required: toot and most Mastodon apps do not send one.
     "PKCE_REQUIRED": False,
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    # Redirect URIs are matched exactly against the app's registered ones
+    # (mastodon_api.oauth.Validator), any scheme: mobile apps register their own
+    # (tusky://, ivory://), desktop apps http://127.0.0.1:<port>. DOT's scheme list is
+    # not consulted; https only here keeps its deploy check quiet.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # RFC 9700 (OAuth 2.0 Security BCP), adopted: no implicit grant, S256 PKCE only,
+    # tokens only in the Authorization header, `iss` in authorization responses, tokens
+    # stored as SHA-256 checksums only. Not adopted (their deploy warnings are silenced
+    # in base.py): the password grant (toot's login_cli and scripts use it; it goes
+    # through the same sign-in lockout) and required PKCE (toot and Mastodon.py send
+    # none; PKCE is enforced when a client sends a challenge).
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "REQUEST_APPROVAL_PROMPT": "force",
 }
 # DOT's own models (named: mastodon_api's migrations refer to them by setting).

@@ -287,3 +287,21 @@ def test_token_endpoint_takes_json_bodies_too(user, masto):
         400,
         401,
     )
+
+
+def test_redirect_uris_match_exactly_and_any_app_scheme_works(user, masto):
+    response = masto.post(
+        "/api/v1/apps",
+        {"client_name": "Mobile", "redirect_uris": "myapp://oauth/callback", "scopes": "read"},
+    )
+    app = response.json()
+    query = f"response_type=code&client_id={app['client_id']}&scope=read&redirect_uri="
+    answer = masto.post(
+        f"/oauth/authorize?{query}myapp://oauth/callback",
+        {"username": user.username, "password": DEFAULT_PASSWORD, "allow": "1"},
+        format="multipart",
+    )
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("myapp://oauth/callback?code=")
+    other = masto.get(f"/oauth/authorize?{query}myapp://oauth/elsewhere")
+    assert other.status_code == 400

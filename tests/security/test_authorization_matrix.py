@@ -7,9 +7,11 @@ matrix"). The Mastodon client API (mastodon_api.root_urls, served on the
 MASTODON_API_HOSTS names) is another URLconf and is not walked here: every one
 of its routes has success, auth-failure (401, 403 outside its OAuth scope) and
 not-found tests in tests/mastodon_api/, and tests/mastodon_api/
-test_route_coverage.py fails on a route none of them names. Each (route, method) is one test that builds the world once and asks
-as each role in its own savepoint (rolled back, so a write by one role is not
-seen by the next), then asserts:
+test_route_coverage.py fails on a route none of them names.
+
+Each (route, method) is one test that builds the world once and asks as each
+role in its own savepoint (rolled back, so a write by one role is not seen by
+the next), then asserts:
 
 - the status of every cell, in the one error format for 4xx;
 - that no body leaks: no other user's email, no password/token/staff field, no

@@ -3,9 +3,15 @@
 The routes come from the URL resolver (every `api/` pattern) and from the
 WebSocket router of config/asgi.py; a route or a method that is not in MATRIX
 below fails `test_every_route_is_in_the_matrix` ("new route: add it to the
-matrix"). Each (route, method) is one test that builds the world once and asks
-as each role in its own savepoint (rolled back, so a write by one role is not
-seen by the next), then asserts:
+matrix"). The Mastodon client API (mastodon_api.root_urls, served on the
+MASTODON_API_HOSTS names) is another URLconf and is not walked here: every one
+of its routes has success, auth-failure (401, 403 outside its OAuth scope) and
+not-found tests in tests/mastodon_api/, and tests/mastodon_api/
+test_route_coverage.py fails on a route none of them names.
+
+Each (route, method) is one test that builds the world once and asks as each
+role in its own savepoint (rolled back, so a write by one role is not seen by
+the next), then asserts:
 
 - the status of every cell, in the one error format for 4xx;
 - that no body leaks: no other user's email, no password/token/staff field, no

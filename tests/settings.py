@@ -21,3 +21,12 @@ if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
     _options["options"] = _options.get("options", "") + " -c synchronous_commit=off"
+
+# The Mastodon face (mastodon_api/INTERFACE.md) answers on `mastodon.localhost` in
+# the suite: `localhost` stays the native API that older tests call. A live server
+# for real Mastodon clients is started with MASTODON_API_HOSTS=localhost.
+import os as _os  # noqa: E402
+
+if "MASTODON_API_HOSTS" not in _os.environ:
+    MASTODON_API_HOSTS = ["mastodon.localhost"]
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, *MASTODON_API_HOSTS]  # noqa: F405

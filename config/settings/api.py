@@ -3,7 +3,7 @@
 import os
 from datetime import timedelta
 
-from config.settings.env import DEBUG, env_bool, env_int, env_list
+from config.settings.env import DEBUG, PRODUCTION, env_bool, env_int, env_list
 
 # The error responses as the API answers them, every code per status (core.schema;
 # named here as strings: settings import no DRF code).
@@ -25,7 +25,11 @@ SIMPLE_JWT = {
 # --- REST framework -------------------------------------------------------
 THROTTLE_ENABLED = env_bool("THROTTLE_ENABLED", True)
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
+    # OAuth tokens of Mastodon clients first: it passes JWT-shaped tokens on to the next.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "mastodon_api.authentication.OAuthTokenAuthentication",
+        "accounts.authentication.JWTAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
@@ -112,3 +116,54 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- the Mastodon client API (mastodon_api/, README "Use your favourite Mastodon client") ---
+# Requests whose Host is one of these names are served the Mastodon URLconf
+# (mastodon_api.root_urls: /api/v1, /api/v2, /oauth, /.well-known, /nodeinfo) with
+# Mastodon's error shape; every other host gets the native API. The instance URL
+# a client takes is https://<one of these>/. Development and tests: `localhost`
+# (the native API stays at 127.0.0.1). Each name must also be in ALLOWED_HOSTS.
+MASTODON_API_HOSTS = [
+    h.lower() for h in env_list("MASTODON_API_HOSTS", "" if PRODUCTION else "localhost")
+]
+MASTODON_INSTANCE_TITLE = os.environ.get("MASTODON_INSTANCE_TITLE", "Warble")
+MASTODON_CONTACT_EMAIL = os.environ.get("MASTODON_CONTACT_EMAIL", "")
+
+# django-oauth-toolkit: the OAuth 2 server of Mastodon clients (mastodon_api.oauth).
+# Mastodon's scopes: the four top-level ones and their sub-scopes.
+_MASTODON_SUB_SCOPES = {
+    "read": "accounts blocks bookmarks favourites filters follows lists mutes notifications "
+    "search statuses",
+    "write": "accounts blocks bookmarks conversations favourites filters follows lists media "
+    "mutes notifications reports statuses",
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "Read all your account's data",
+        "write": "Modify all your account's data",
+        "follow": "Manage your follows, blocks and mutes",
+        "push": "Receive push notifications",
+        **{
+            f"{top}:{sub}": f"{top} {sub}"
+            for top, subs in _MASTODON_SUB_SCOPES.items()
+            for sub in subs.split()
+        },
+    },
+    "DEFAULT_SCOPES": ["read"],
+    "OAUTH2_VALIDATOR_CLASS": "mastodon_api.oauth.Validator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_ACCESS_TOKEN_SECONDS", 7 * 24 * 3600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env_int("OAUTH_REFRESH_TOKEN_SECONDS", 90 * 24 * 3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 300,
+    "ROTATE_REFRESH_TOKEN": True,
+    # PKCE is used when the client sends a challenge (Mastodon.py, Ivory, ...); not
+    # required: toot and most Mastodon apps do not send one.
+    "PKCE_REQUIRED": False,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"],
+    "REQUEST_APPROVAL_PROMPT": "force",
+}
+# DOT's own models (named: mastodon_api's migrations refer to them by setting).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"  # noqa: S105
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"  # noqa: S105
+OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"

@@ -43,9 +43,14 @@ INSTALLED_APPS = [
     "notifications",
     "search",
     "moderation",
+    "oauth2_provider",
+    "mastodon_api",
 ]
 
 MIDDLEWARE = [
+    # Outermost of all: requests to a MASTODON_API_HOSTS host name get the Mastodon
+    # URLconf, and their errors the Mastodon shape {"error": ...} (mastodon_api/INTERFACE.md).
+    "mastodon_api.middleware.MastodonHostMiddleware",
     # Outermost: sees every response, so no error under /api/ leaves as HTML.
     "core.errors.ApiErrorsAsJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",

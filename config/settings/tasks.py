@@ -166,3 +166,7 @@ NOTIFICATIONS_WS_HEARTBEAT_SECONDS = env_int("NOTIFICATIONS_WS_HEARTBEAT_SECONDS
 REALTIME_PRESENCE_TTL_SECONDS = env_int("REALTIME_PRESENCE_TTL_SECONDS", 90)
 REALTIME_PRESENCE_REFRESH_SECONDS = env_int("REALTIME_PRESENCE_REFRESH_SECONDS", 30)
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
+# Where Mastodon clients stream (the instance's `urls.streaming_api`): the ASGI
+# server's public URL, e.g. wss://stream.example.org. Empty: the instance URL
+# itself (a proxy in front routes /api/v1/streaming to the ASGI server).
+MASTODON_STREAMING_URL = os.environ.get("MASTODON_STREAMING_URL", "")

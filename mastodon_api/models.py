@@ -38,3 +38,39 @@ class ClientApp(models.Model):
 
     def __str__(self) -> str:
         return f"app {self.application_id}"
+
+
+class Marker(models.Model):
+    """A client's reading position in a timeline (Mastodon's markers API)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    timeline = models.CharField(max_length=20)
+    last_read_id = models.BigIntegerField()
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "timeline"], name="marker_user_timeline")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timeline} marker of {self.user_id}"
+
+    @classmethod
+    def save_position(cls, *, user, timeline: str, last_read_id: int, now) -> "Marker":
+        """Upsert, bumping the version (Mastodon's optimistic counter)."""
+        from django.db import transaction
+
+        with transaction.atomic():
+            marker, created = cls.objects.select_for_update().get_or_create(
+                user=user,
+                timeline=timeline,
+                defaults={"last_read_id": last_read_id, "updated_at": now},
+            )
+            if not created:
+                marker.last_read_id = last_read_id
+                marker.version += 1
+                marker.updated_at = now
+                marker.save(update_fields=["last_read_id", "version", "updated_at"])
+        return marker

@@ -96,10 +96,38 @@ def oauth_token(user, scopes: str = "read write follow push", *, app_scopes=None
     return {**token.json(), "app": app}
 
 
+def issued_token(user, scopes: str = "read write follow push") -> str:
+    """An OAuth access token made directly (test_oauth.py covers the flow that issues
+    them): an app, the token and its token version, as the Validator records them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application
+
+    from mastodon_api.models import AccessTokenVersion, ClientApp
+
+    app = Application.objects.create(
+        name="Test app",
+        redirect_uris=REDIRECT,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+    )
+    ClientApp.objects.create(application=app, scopes=scopes)
+    value = secrets.token_urlsafe(30)
+    token = AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=value,
+        scope=scopes,
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    AccessTokenVersion.objects.create(access_token=token, token_version=user.token_version)
+    return value
+
+
 def masto_client(user, scopes: str = "read write follow push") -> APIClient:
     client = masto_api_client()
-    token = oauth_token(user, scopes)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token['access_token']}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued_token(user, scopes)}")
     return client
 
 

@@ -1,0 +1,147 @@
+"""The instance: /api/v1/instance, /api/v2/instance, /.well-known/nodeinfo,
+/nodeinfo/2.0. Limits come from the rules' own constants and the media settings."""
+
+from django.conf import settings
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from mastodon_api.entities import base_url
+from mastodon_api.paging import MAX_LIMIT
+from mastodon_api.views import MastodonView
+from media import imaging
+from media import services as media_services
+from tweets.text import MAX_GRAPHEMES
+
+WARBLE_VERSION = "0.1.0"
+# What Mastodon version clients should assume (feature detection by version).
+COMPATIBLE_VERSION = f"4.2.0 (compatible; Warble {WARBLE_VERSION})"
+
+
+def _media_limits() -> dict:
+    return {
+        "supported_mime_types": list(imaging.MIME_TYPES.values()),
+        "image_size_limit": settings.MEDIA_UPLOAD_MAX_BYTES,
+        "image_matrix_limit": settings.MEDIA_MAX_PIXELS,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    }
+
+
+def _statuses_limits() -> dict:
+    return {
+        "max_characters": MAX_GRAPHEMES,
+        "max_media_attachments": media_services.MAX_ATTACHMENTS,
+        "characters_reserved_per_url": 0,
+    }
+
+
+def _polls() -> dict:
+    return {
+        "max_options": 0,
+        "max_characters_per_option": 0,
+        "min_expiration": 0,
+        "max_expiration": 0,
+    }
+
+
+def _domain(request) -> str:
+    return request.get_host().split(":")[0]
+
+
+class _Public(MastodonView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+
+class InstanceV1View(_Public):
+    def get(self, request):
+        base = base_url(request)
+        return Response(
+            {
+                "uri": _domain(request),
+                "title": settings.MASTODON_INSTANCE_TITLE,
+                "short_description": "A Warble server.",
+                "description": "A Warble server: an X/Twitter-style social network.",
+                "email": settings.MASTODON_CONTACT_EMAIL,
+                "version": COMPATIBLE_VERSION,
+                "urls": {"streaming_api": base.replace("http", "ws", 1)},
+                "stats": {"user_count": 0, "status_count": 0, "domain_count": 1},
+                "thumbnail": None,
+                "languages": ["en"],
+                "registrations": False,
+                "approval_required": False,
+                "invites_enabled": False,
+                "configuration": {
+                    "accounts": {"max_featured_tags": 0},
+                    "statuses": _statuses_limits(),
+                    "media_attachments": _media_limits(),
+                    "polls": _polls(),
+                },
+                "contact_account": None,
+                "rules": [],
+            }
+        )
+
+
+class InstanceV2View(_Public):
+    def get(self, request):
+        base = base_url(request)
+        return Response(
+            {
+                "domain": _domain(request),
+                "title": settings.MASTODON_INSTANCE_TITLE,
+                "version": COMPATIBLE_VERSION,
+                "source_url": "https://github.com/warble/warble",
+                "description": "A Warble server: an X/Twitter-style social network.",
+                "usage": {"users": {"active_month": 0}},
+                "thumbnail": {"url": f"{base}/static/mastodon_api/missing.png"},
+                "languages": ["en"],
+                "configuration": {
+                    "urls": {"streaming": base.replace("http", "ws", 1)},
+                    "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+                    "statuses": _statuses_limits(),
+                    "media_attachments": _media_limits(),
+                    "polls": _polls(),
+                    "translation": {"enabled": False},
+                    "timelines_access": {
+                        "live_feeds": {"local": "public", "remote": "disabled"},
+                        "hashtag_feeds": {"local": "public", "remote": "disabled"},
+                    },
+                    "limits": {"page_size": MAX_LIMIT},
+                },
+                "registrations": {"enabled": False, "approval_required": False, "message": None},
+                "api_versions": {"mastodon": 0},
+                "contact": {"email": settings.MASTODON_CONTACT_EMAIL, "account": None},
+                "rules": [],
+            }
+        )
+
+
+class NodeInfoLinksView(_Public):
+    def get(self, request):
+        return Response(
+            {
+                "links": [
+                    {
+                        "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                        "href": f"{base_url(request)}/nodeinfo/2.0",
+                    }
+                ]
+            }
+        )
+
+
+class NodeInfoView(_Public):
+    def get(self, request):
+        return Response(
+            {
+                "version": "2.0",
+                "software": {"name": "warble", "version": WARBLE_VERSION},
+                "protocols": [],
+                "services": {"outbound": [], "inbound": []},
+                "usage": {"users": {}, "localPosts": 0},
+                "openRegistrations": False,
+                "metadata": {"nodeName": settings.MASTODON_INSTANCE_TITLE},
+            }
+        )

@@ -5,10 +5,14 @@ Mastodon hosts. The WebSocket `/api/v1/streaming` is routed by config.asgi."""
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from mastodon_api.api import media, notifications, search
+from mastodon_api.api import instance, media, notifications, search
 from mastodon_api.streaming import sse
 
 urlpatterns = [
+    # Mastodon.py asks for the instance with a trailing slash (`/api/v1/instance/`)
+    # before it streams (its streaming URL is `urls.streaming_api`).
+    path("api/v1/instance/", instance.InstanceV1View.as_view()),
+    path("api/v2/instance/", instance.InstanceV2View.as_view()),
     # notifications
     path("api/v1/notifications", notifications.NotificationListView.as_view()),
     path("api/v1/notifications/clear", notifications.NotificationClearView.as_view()),

@@ -57,6 +57,10 @@ class MastodonHostMiddleware:
         if not mastodon:
             return self.get_response(request)
         request.urlconf = ROOT_URLCONF
+        if len(request.path_info) > 1 and request.path_info.endswith("/"):
+            # Mastodon's router takes a trailing slash too (Mastodon.py asks for
+            # /api/v2/instance/); the routes here have none.
+            request.path_info = request.path_info.rstrip("/") or "/"
         request.is_mastodon = True  # type: ignore[attr-defined]
         response = self.get_response(request)
         if response.status_code < 400 or getattr(response, "streaming", False):

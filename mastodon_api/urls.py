@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v2/instance", instance.InstanceV2View.as_view()),
     path(".well-known/nodeinfo", instance.NodeInfoLinksView.as_view()),
     path("nodeinfo/2.0", instance.NodeInfoView.as_view()),
+    path(".well-known/oauth-authorization-server", instance.OAuthServerMetadataView.as_view()),
     # accounts
     path("api/v1/accounts/verify_credentials", a.VerifyCredentialsView.as_view()),
     path("api/v1/accounts/update_credentials", a.UpdateCredentialsView.as_view()),

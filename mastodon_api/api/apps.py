@@ -22,14 +22,33 @@ class _ScopesField(serializers.CharField):
         return value
 
 
+class _UrisField(serializers.Field):
+    """A list of URIs (JSON) or one string of URIs separated by spaces/newlines (forms)."""
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist") and dictionary.getlist("redirect_uris[]"):
+            return dictionary.getlist("redirect_uris[]")
+        return super().get_value(dictionary)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            return data.split()
+        if isinstance(data, list):
+            return data
+        raise serializers.ValidationError("Give a list of URIs or a string.")
+
+    def to_representation(self, value):
+        return value
+
+
 class AppInput(serializers.Serializer):
     client_name = serializers.CharField(max_length=255)
-    redirect_uris = serializers.JSONField()
+    redirect_uris = _UrisField()
     scopes = _ScopesField(required=False, default="read", allow_blank=True)
     website = serializers.URLField(required=False, allow_blank=True, default="", max_length=500)
 
     def validate_redirect_uris(self, value):
-        uris = value if isinstance(value, list) else str(value).split()
+        uris = value
         if not uris or not all(isinstance(u, str) and u.strip() for u in uris):
             raise serializers.ValidationError("Give at least one redirect URI.")
         for uri in uris:

@@ -150,3 +150,34 @@ class NodeInfoView(_Public):
                 "metadata": {"nodeName": settings.MASTODON_INSTANCE_TITLE},
             }
         )
+
+
+class OAuthServerMetadataView(_Public):
+    """RFC 8414 metadata, as Mastodon 4.3+ serves it (clients discover the grants)."""
+
+    def get(self, request):
+        base = base_url(request)
+        return Response(
+            {
+                "issuer": f"{base}/",
+                "service_documentation": f"{base}/",
+                "authorization_endpoint": f"{base}/oauth/authorize",
+                "token_endpoint": f"{base}/oauth/token",
+                "revocation_endpoint": f"{base}/oauth/revoke",
+                "app_registration_endpoint": f"{base}/api/v1/apps",
+                "scopes_supported": list(settings.OAUTH2_PROVIDER["SCOPES"]),
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "grant_types_supported": [
+                    "authorization_code",
+                    "password",
+                    "client_credentials",
+                    "refresh_token",
+                ],
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_basic",
+                    "client_secret_post",
+                ],
+                "code_challenge_methods_supported": ["S256"],
+            }
+        )

@@ -15,10 +15,17 @@ from mastodon import Mastodon, StreamListener
 from PIL import Image
 
 from tests.factories import FollowFactory, UserFactory
+from tests.integration.realtime_clients import assert_no_application_errors
 from tests.integration.servers import start_asgi, start_wsgi
 from tests.mastodon_api.conftest import oauth_token
 
 pytestmark = pytest.mark.integration
+
+# Longer than every (shortened) timeout of the stack: the channel layer's read timeout
+# (6 s) and blocking receive (5 s), the presence TTL (4 s, re-armed every 2 s by each
+# open connection: without it the home fan-out would skip alice), the SSE keep-alive
+# and the token re-check (2 s). daphne's 20 s protocol ping is not outlasted here.
+IDLE_SECONDS = 8
 
 
 class Recorder(StreamListener):
@@ -70,12 +77,20 @@ def stack(workers):
         "CHANNELS_PREFIX": f"warble-test-{uuid.uuid4().hex[:8]}",
         "THROTTLE_ENABLED": "0",
         "MASTODON_API_HOSTS": "localhost",
+        # Soak, shortened: the streams below idle IDLE_SECONDS, past every one of these
+        # (and channels-redis's 5 s blocking receive) before anything is pushed to them.
+        "CHANNELS_REDIS_SOCKET_TIMEOUT": "6",
+        "NOTIFICATIONS_SSE_KEEPALIVE_SECONDS": "2",
+        "NOTIFICATIONS_WS_HEARTBEAT_SECONDS": "2",  # the token re-check
+        "REALTIME_PRESENCE_TTL_SECONDS": "4",
+        "REALTIME_PRESENCE_REFRESH_SECONDS": "2",
     }
     workers.start_worker("worker", **env)
     asgi = start_asgi(workers, **env)
+    daphne = workers.started[-1]
     port = asgi.rsplit(":", 1)[1]
     wsgi = start_wsgi(workers, MASTODON_STREAMING_URL=f"ws://localhost:{port}", **env)
-    return wsgi.replace("127.0.0.1", "localhost"), f"localhost:{port}"
+    return wsgi.replace("127.0.0.1", "localhost"), daphne
 
 
 def client(user, base: str, scopes: str = "read write follow") -> Mastodon:
@@ -84,7 +99,7 @@ def client(user, base: str, scopes: str = "read write follow") -> Mastodon:
 
 
 def test_mastodon_py_media_search_notifications_and_stream_user(stack):
-    base, _streaming = stack
+    base, daphne = stack
     alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
     FollowFactory(follower=alice, followee=bob)
     alice_api, bob_api = client(alice, base), client(bob, base)
@@ -96,7 +111,7 @@ def test_mastodon_py_media_search_notifications_and_stream_user(stack):
     socket = alice_api.stream_open_websocket(socket_listener)
     alice_api.stream_user(socket_listener, websocket_handle=socket)
     try:
-        time.sleep(0.5)  # both connections joined their groups
+        time.sleep(IDLE_SECONDS)  # idle streams, then they must deliver
         # v2 upload: 202 while the worker processes it; poll until it has a URL.
         media = bob_api.media_post(png(), mime_type="image/png", description="a red box")
         deadline = time.monotonic() + 20
@@ -142,3 +157,4 @@ def test_mastodon_py_media_search_notifications_and_stream_user(stack):
     finally:
         handle.close()
         socket.close()
+    assert_no_application_errors(daphne)

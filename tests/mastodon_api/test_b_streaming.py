@@ -173,3 +173,21 @@ def test_sse_routes_refuse_strangers_and_the_wsgi_server_and_health_answers():
     assert client.get("/api/v1/streaming/hashtag").status_code == 400
     assert client.get("/api/v1/streaming/nowhere").status_code == 404
     connections.close_all()
+
+
+@pytest.mark.django_db
+def test_the_instance_names_the_streaming_server(settings):
+    """Mastodon.py streams from the instance's `urls.streaming_api` (it asks for
+    `/api/v1/instance/`, with the slash): the ASGI server's URL when it is set."""
+    from tests.mastodon_api.conftest import masto_api_client
+
+    client = masto_api_client()
+    default = client.get("/api/v1/instance/").json()["urls"]["streaming_api"]
+    assert default == f"ws://{MASTO_HOST}"
+    settings.MASTODON_STREAMING_URL = "wss://stream.example.org"
+    assert client.get("/api/v1/instance/").json()["urls"]["streaming_api"] == (
+        "wss://stream.example.org"
+    )
+    v2 = client.get("/api/v2/instance/").json()
+    assert v2["configuration"]["urls"]["streaming"] == "wss://stream.example.org"
+    assert client.get("/api/v1/instance/nothing").status_code == 404

@@ -5,6 +5,7 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from search import selectors, services
 from tests.factories import BlockFactory, FollowFactory, PostFactory, UserFactory
@@ -120,3 +121,34 @@ def test_trends_refuse_a_token_without_a_read_scope(world):
     for path in ("/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
         assert writer.get(path).status_code == 403
     assert masto_client(world[0], "read").get("/api/v1/trends/nope").status_code == 404
+
+
+def test_a_bad_token_is_401_even_on_the_public_trends(masto):
+    masto.credentials(HTTP_AUTHORIZATION="Bearer nonsense")
+    for path in ("/api/v1/trends/tags", "/api/v1/trends/statuses", "/api/v1/trends/links"):
+        response = masto.get(path)
+        assert response.status_code == 401, path
+        assert "error" in response.json()
+
+
+def test_search_and_trending_statuses_cost_the_same_queries_whatever_the_page_size(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    crowd = UserFactory.create_batch(3)
+
+    def count(path: str, **params) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path, params).status_code == 200
+        return len(queries)
+
+    for author in crowd:
+        indexed(author, "a #Rising walrus @alice")
+    selectors.trends_store(now=timezone.now())  # as the periodic job keeps them
+    small = count("/api/v2/search", q="walrus", limit=1)
+    trends_small = count("/api/v1/trends/statuses", limit=1)
+    for author in crowd:
+        for i in range(4):
+            indexed(author, f"more #Rising walrus {i} @walrus_fan")
+    assert count("/api/v2/search", q="walrus", limit=20) == small
+    assert count("/api/v1/trends/statuses", limit=20) == trends_small

@@ -62,7 +62,7 @@ class OAuthTokenAuthentication(BaseAuthentication):
         )
         if access is None or access.expires <= timezone.now():
             raise exceptions.AuthenticationFailed(
-                "The access token is invalid", code="token_invalid"
+                "The access token is invalid", code="token_not_valid"
             )
         user = access.user
         if user is None:  # client_credentials: the app itself, no user
@@ -82,7 +82,7 @@ class OAuthTokenAuthentication(BaseAuthentication):
         # A native view: the coarse rule (ScopePermission's fallback).
         native = view is not None and not hasattr(view, "required_scopes")
         if native and not _coarse_allows(request.method, token_scopes(access)):
-            raise exceptions.PermissionDenied(OUTSIDE_SCOPES, code="scope")
+            raise exceptions.PermissionDenied(OUTSIDE_SCOPES, code="permission_denied")
         return (user, access)
 
     def authenticate_header(self, request):

@@ -1,8 +1,9 @@
 """The URLconf of the Mastodon hosts (MASTODON_API_HOSTS; mastodon_api.middleware).
 
 Everything a Mastodon client calls lives at the root of its instance URL:
-/api/v1, /api/v2, /oauth, /.well-known, /nodeinfo. `urls` holds part A (apps,
-OAuth, instance, accounts, statuses, timelines, markers), `urls_b` part B.
+/api/v1, /api/v2, /oauth, /.well-known, /nodeinfo. Part A (apps, instance,
+accounts, statuses, timelines, markers) is `mastodon_api.api.urls`, part B
+`mastodon_api.api.urls_b`; the OAuth endpoints are here.
 """
 
 from django.conf import settings
@@ -20,8 +21,8 @@ urlpatterns = [
     path("oauth/token", oauth_views.TokenView.as_view(), name="mastodon-oauth-token"),
     path("oauth/revoke", oauth_views.RevokeTokenView.as_view(), name="mastodon-oauth-revoke"),
     path("healthz", health.healthz),
-    path("", include("mastodon_api.urls")),
-    path("", include("mastodon_api.urls_b")),
+    path("", include("mastodon_api.api.urls")),
+    path("", include("mastodon_api.api.urls_b")),
     re_path(r"^(?:api|oauth|nodeinfo|\.well-known)(?:/|$)", csrf_exempt(errors.not_found)),
 ]
 

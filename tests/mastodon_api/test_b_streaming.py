@@ -191,3 +191,50 @@ def test_the_instance_names_the_streaming_server(settings):
     v2 = client.get("/api/v2/instance/").json()
     assert v2["configuration"]["urls"]["streaming"] == "wss://stream.example.org"
     assert client.get("/api/v1/instance/nothing").status_code == 404
+
+
+def test_an_sse_stream_delivers_for_its_stream_and_ends_when_the_tokens_are_revoked():
+    """Through the ASGI app (daphne's side): `/api/v1/streaming/hashtag?tag=` carries
+    the tag's new posts as `event: update`, then ends when the user's tokens are
+    revoked (password change), and leaves its groups."""
+    from asgiref.testing import ApplicationCommunicator
+    from channels.layers import get_channel_layer
+
+    from core.realtime import user_group
+    from mastodon_api.streaming.session import hashtag_group
+    from tests.notifications.test_realtime import http_scope
+
+    alice, bob = UserFactory(username="alice"), UserFactory(username="bob")
+    token = oauth_token(alice, "read")["access_token"]
+    scope = http_scope("/api/v1/streaming/hashtag", "tag=Cats")
+    scope["headers"] = [(b"host", MASTO_HOST.encode())]
+
+    async def scenario():
+        app = ApplicationCommunicator(
+            application, {**scope, "query_string": f"tag=Cats&access_token={token}".encode()}
+        )
+        await app.send_input({"type": "http.request", "body": b"", "more_body": False})
+        start = await app.receive_output(timeout=5)
+        first = await app.receive_output(timeout=5)
+        post = await in_thread(tweets.post_create)(author=bob, text="a #cats post")
+        update = await app.receive_output(timeout=5)
+        await in_thread(revoke_tokens)(user=alice)
+        end = await app.receive_output(timeout=5)
+        while end.get("more_body"):
+            end = await app.receive_output(timeout=5)
+        await app.wait(timeout=5)
+        layer = get_channel_layer()
+        groups = (
+            layer.groups.get(user_group(alice.pk), {}),
+            layer.groups.get(hashtag_group("cats"), {}),
+        )
+        return start, first, post, update, groups
+
+    start, first, post, update, groups = asyncio.run(scenario())
+    assert start["status"] == 200
+    assert dict(start["headers"])[b"Content-Type"] == b"text/event-stream"
+    assert first["body"] == b":thump\n\n"
+    event, data = update["body"].decode().split("\n", 1)
+    assert event == "event: update"
+    assert json.loads(data.removeprefix("data: "))["id"] == str(post.id)
+    assert groups == ({}, {})

@@ -5,6 +5,7 @@ Mastodon hosts. The WebSocket `/api/v1/streaming` is routed by config.asgi."""
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+import core.converters  # noqa: F401 - registers <id:...> (beyond 64 bits: 404, not 500)
 from mastodon_api.api import instance, media, notifications, search
 from mastodon_api.streaming import sse
 
@@ -17,11 +18,11 @@ urlpatterns = [
     path("api/v1/notifications", notifications.NotificationListView.as_view()),
     path("api/v1/notifications/clear", notifications.NotificationClearView.as_view()),
     path(
-        "api/v1/notifications/<int:notification_id>",
+        "api/v1/notifications/<id:notification_id>",
         notifications.NotificationDetailView.as_view(),
     ),
     path(
-        "api/v1/notifications/<int:notification_id>/dismiss",
+        "api/v1/notifications/<id:notification_id>/dismiss",
         notifications.NotificationDismissView.as_view(),
     ),
     # search and trends
@@ -33,7 +34,7 @@ urlpatterns = [
     # media
     path("api/v1/media", media.MediaUploadView.as_view(), name="mastodon-media-v1"),
     path("api/v2/media", media.MediaUploadView.as_view(), name="mastodon-media-v2"),
-    path("api/v1/media/<int:media_id>", media.MediaDetailView.as_view()),
+    path("api/v1/media/<id:media_id>", media.MediaDetailView.as_view()),
     # streaming (Server-Sent Events; served by the ASGI server)
     path("api/v1/streaming/health", csrf_exempt(sse.health)),
     path("api/v1/streaming/user", sse.stream_view("user")),

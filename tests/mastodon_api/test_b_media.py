@@ -98,6 +98,7 @@ def test_someone_elses_or_a_missing_item_is_404(client):
     )
     assert Media.objects.get(pk=bobs).alt_text == ""
     assert client.get("/api/v1/media/1").status_code == 404
+    assert client.put(f"/api/v1/media/{2**64}", {}, format="json").status_code == 404
 
 
 def test_auth_failures_and_scopes(masto, alice):

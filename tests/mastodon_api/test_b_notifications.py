@@ -117,6 +117,7 @@ def test_get_one_and_not_found(world, alice_client):
     assert missing.status_code == 404
     assert "error" in missing.json()
     assert alice_client.get("/api/v1/notifications/1").status_code == 404
+    assert alice_client.get(f"/api/v1/notifications/{2**64}").status_code == 404
 
 
 def test_dismiss_deletes_one_of_yours_only(world, alice_client):
@@ -128,6 +129,7 @@ def test_dismiss_deletes_one_of_yours_only(world, alice_client):
     assert alice_client.post(f"/api/v1/notifications/{bobs.id}/dismiss").status_code == 404
     assert Notification.objects.filter(pk=bobs.id).exists()
     assert alice_client.post("/api/v1/notifications/1/dismiss").status_code == 404
+    assert alice_client.post(f"/api/v1/notifications/{2**64}/dismiss").status_code == 404
 
 
 def test_clear_deletes_all_of_yours_only(world, alice_client):

@@ -30,6 +30,7 @@ from django.conf import settings
 from accounts.websocket_auth import revokes
 from core import parsers, realtime
 from mastodon_api.streaming import auth as stream_auth
+from mastodon_api.streaming import render
 from mastodon_api.streaming.session import Session, StreamError, parse_stream
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ class MastodonStreamingConsumer(AsyncJsonWebsocketConsumer):
             layer=self.channel_layer,
             channel=self.channel_name,
             notifications=stream_auth.may_read_notifications(auth),
+            request=render.websocket_base(self.scope),
         )
         try:
             await self.session.join_user()

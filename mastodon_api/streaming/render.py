@@ -17,13 +17,22 @@ from tweets.selectors import posts_for_viewer, visible_posts
 
 class BaseURL(SimpleNamespace):
     """What renderers need of a request (absolute URLs) where there is none: a
-    WebSocket message. The instance's first Mastodon host name."""
+    WebSocket. `base`: scheme and host, e.g. "https://social.example"."""
 
     def build_absolute_uri(self, location: str = "/") -> str:
         return f"{self.base}{location}"
 
 
-def instance_base():
+def websocket_base(scope) -> BaseURL:
+    """The socket's own host, as http(s) (daphne sets the scheme from
+    X-Forwarded-Proto behind a proxy with --proxy-headers)."""
+    host = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1")
+    secure = scope.get("scheme") in ("wss", "https")
+    return BaseURL(base=f"{'https' if secure else 'http'}://{host}" if host else "")
+
+
+def instance_base() -> BaseURL:
+    """Without a connection: the first Mastodon host name."""
     hosts = settings.MASTODON_API_HOSTS
     scheme = "https" if settings.SECURE_SSL_REDIRECT else "http"
     return BaseURL(base=f"{scheme}://{hosts[0]}" if hosts else "")

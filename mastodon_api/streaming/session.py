@@ -113,6 +113,8 @@ class Session:
     channel: str
     # The token has read:notifications: the `user` stream carries notifications too.
     notifications: bool = True
+    # What renderers build absolute URLs with (the HTTP request, or render.BaseURL).
+    request: object = None
     streams: set[Stream] = field(default_factory=set)
     last_home_id: int | None = None
     # post id → (stream label, the edited_at delivered): posts whose groups it joined
@@ -207,7 +209,7 @@ class Session:
         except (KeyError, TypeError, ValueError):
             return []
         rendered = await database_sync_to_async(render.notification)(
-            viewer=self.user, notification_id=notification_id
+            viewer=self.user, notification_id=notification_id, request=self.request
         )
         if rendered is None:  # not shown to the viewer, or a type Mastodon has not
             return []
@@ -227,7 +229,11 @@ class Session:
             return []
         limit = MAX_UPDATES_PER_PUSH if self.last_home_id else min(count, MAX_UPDATES_PER_PUSH)
         rendered = await database_sync_to_async(render.home_updates)(
-            viewer=self.user, newest_id=newest, since_id=self.last_home_id, limit=limit
+            viewer=self.user,
+            newest_id=newest,
+            since_id=self.last_home_id,
+            limit=limit,
+            request=self.request,
         )
         self.last_home_id = max([newest, *(entry_id for entry_id, _, _ in rendered)])
         label = streams[0].label
@@ -250,7 +256,9 @@ class Session:
         ]
         if not streams:
             return []
-        status = await database_sync_to_async(render.status)(viewer=self.user, post_id=post_id)
+        status = await database_sync_to_async(render.status)(
+            viewer=self.user, post_id=post_id, request=self.request
+        )
         if status is None:  # the viewer may not see it (blocked, muted, gone)
             return []
         await self._follow_posts([(post_id, streams[0].label, status)])
@@ -273,7 +281,9 @@ class Session:
             return [Event("delete", str(post_id), label)]
         if not post.get("edited_at"):
             return []  # counters moved: Mastodon streams nothing for that
-        status = await database_sync_to_async(render.status)(viewer=self.user, post_id=post_id)
+        status = await database_sync_to_async(render.status)(
+            viewer=self.user, post_id=post_id, request=self.request
+        )
         if status is None or status.get("edited_at") == edited_at:
             return []  # counters of an edited post moved; no new edit
         self.post_ids[post_id] = (label, status.get("edited_at"))

@@ -40,7 +40,7 @@ async def health(request):
     return HttpResponse("OK", content_type="text/plain")
 
 
-async def _events(auth, stream):
+async def _events(auth, stream, request):
     layer = get_channel_layer()
     channel = await layer.new_channel()
     session = Session(
@@ -48,6 +48,7 @@ async def _events(auth, stream):
         layer=layer,
         channel=channel,
         notifications=stream_auth.may_read_notifications(auth),
+        request=request,
     )
     tasks: list[asyncio.Future] = []
     try:
@@ -116,7 +117,9 @@ def stream_view(name: str):
             return mastodon_error(
                 "Streaming is served by the ASGI server (the streaming URL).", status=404
             )
-        response = StreamingHttpResponse(_events(auth, stream), content_type="text/event-stream")
+        response = StreamingHttpResponse(
+            _events(auth, stream, request), content_type="text/event-stream"
+        )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response

@@ -77,6 +77,7 @@ def test_the_user_stream_carries_updates_notifications_edits_and_deletes():
     status = json.loads(update["payload"])
     assert status["id"] == str(post.id)
     assert status["account"]["username"] == "bob"
+    assert status["uri"] == f"http://{MASTO_HOST}/api/v1/statuses/{post.id}"  # the socket host
     assert 'class="mention hashtag"' in status["content"]
     notification = json.loads(mention["payload"])
     assert notification["type"] == "mention"
@@ -236,5 +237,7 @@ def test_an_sse_stream_delivers_for_its_stream_and_ends_when_the_tokens_are_revo
     assert first["body"] == b":thump\n\n"
     event, data = update["body"].decode().split("\n", 1)
     assert event == "event: update"
-    assert json.loads(data.removeprefix("data: "))["id"] == str(post.id)
+    status = json.loads(data.removeprefix("data: "))
+    assert status["id"] == str(post.id)
+    assert status["url"].startswith(f"http://{MASTO_HOST}/")
     assert groups == ({}, {})

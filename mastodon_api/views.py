@@ -5,10 +5,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from accounts.authentication import JWTAuthentication
+from core.throttling import WriteThrottled
 from mastodon_api.authentication import OAuthTokenAuthentication, ScopePermission
 
 
-class MastodonView(APIView):
+class MastodonView(WriteThrottled, APIView):
     """Base of every view of the Mastodon face.
 
     - authenticates OAuth tokens and Warble JWTs;
@@ -16,6 +17,7 @@ class MastodonView(APIView):
       with `PublicRead`) and, for OAuth tokens, the scope `required_scopes` names
       for the method (a dict method -> scope, e.g. {"GET": "read:statuses"});
     - parses JSON, form and multipart bodies (Mastodon clients send all three);
+    - throttles as the native API (writes also count against the "write" rate);
     - is left out of Warble's OpenAPI schema (Mastodon's documentation is its spec).
     """
 

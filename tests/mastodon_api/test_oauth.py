@@ -249,3 +249,22 @@ def test_jwt_is_not_an_app(user):
     assert client.get("/api/v1/apps/verify_credentials").status_code == 401
     assert UserFactory  # factories importable for part B
     assert masto_client
+
+
+def test_password_grant_locks_out_guessing(user, masto, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    app = create_app(masto)
+    creds = {"client_id": app["client_id"], "client_secret": app["client_secret"]}
+
+    def attempt(password):
+        return masto.post(
+            "/oauth/token",
+            {"grant_type": "password", "username": user.username, "password": password, **creds},
+            format="multipart",
+        )
+
+    for _ in range(3):
+        assert attempt("wrong-wrong-wrong").status_code == 400
+    locked = attempt(DEFAULT_PASSWORD)
+    assert locked.status_code == 400  # locked out: even the right password fails now
+    assert locked.json()["error"] == "invalid_grant"

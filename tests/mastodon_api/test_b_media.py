@@ -114,3 +114,15 @@ def test_auth_failures_and_scopes(masto, alice):
     assert read_only.put(f"/api/v1/media/{media_id}", {}, format="json").status_code == 403
     assert writer.get(f"/api/v1/media/{media_id}").status_code == 206
     assert not Media.objects.exclude(pk=media_id).exists()
+
+
+def test_the_upload_routes_take_the_media_body_cap_not_the_default(settings):
+    """The body cap is checked before the host's URLconf is chosen: the Mastodon
+    upload routes are looked up in the Mastodon URLconf too (REQUEST_BODY_URLCONFS)."""
+    from core.request_limits import body_limit_for
+
+    cap = settings.REQUEST_BODY_MAX_BYTES_BY_ROUTE["media-upload"]
+    assert cap > settings.REQUEST_BODY_MAX_BYTES
+    assert body_limit_for("/api/v2/media") == cap
+    assert body_limit_for("/api/v1/media") == cap
+    assert body_limit_for("/api/v2/search") == settings.REQUEST_BODY_MAX_BYTES

@@ -70,3 +70,53 @@ def _iso(value) -> str:
     from core.datetimes import iso_datetime
 
     return iso_datetime(value)
+
+
+GROUPED_TYPES = {"favourite", "reblog", "follow"}  # Mastodon's defaults for grouped_types[]
+
+
+def group(notifications: list[dict], *, grouped_types: set[str]) -> dict:
+    """Mastodon 4.3's grouped notifications for a page of rendered Notifications
+    (newest first): favourites and reblogs of one status, and follows, are grouped
+    within the page; everything else is a group of one. Returns the
+    GroupedNotificationsResults shape: the accounts and statuses once each, the
+    groups in page order."""
+    accounts: dict[str, dict] = {}
+    statuses: dict[str, dict] = {}
+    groups: dict[str, dict] = {}
+    for item in notifications:
+        kind = item["type"]
+        status = item.get("status")
+        if kind in grouped_types and kind in GROUPED_TYPES:
+            key = f"{kind}-{status['id']}" if status else kind
+        else:
+            key = f"ungrouped-{item['id']}"
+        accounts.setdefault(item["account"]["id"], item["account"])
+        if status:
+            statuses.setdefault(status["id"], status)
+        found = groups.get(key)
+        if found is None:
+            groups[key] = {
+                "group_key": key,
+                "notifications_count": 1,
+                "type": kind,
+                "most_recent_notification_id": item["id"],
+                "page_min_id": item["id"],
+                "page_max_id": item["id"],
+                "latest_page_notification_at": item["created_at"],
+                "sample_account_ids": [item["account"]["id"]],
+                "status_id": status["id"] if status else None,
+            }
+            continue
+        found["notifications_count"] += 1
+        found["page_min_id"] = min(found["page_min_id"], item["id"], key=int)
+        found["page_max_id"] = max(found["page_max_id"], item["id"], key=int)
+        if item["account"]["id"] not in found["sample_account_ids"][:8]:
+            found["sample_account_ids"].append(item["account"]["id"])
+    for found in groups.values():
+        del found["sample_account_ids"][8:]
+    return {
+        "accounts": list(accounts.values()),
+        "statuses": list(statuses.values()),
+        "notification_groups": list(groups.values()),
+    }

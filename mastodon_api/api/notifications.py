@@ -8,7 +8,11 @@ position (`sort_id`: a notification that happens again moves to the top, with
 the same id); a cursor that is one of the caller's notification ids stands for
 its position, any other id for a point in time (ids are time-ordered), so both
 the ids of the entities and the positions in the `Link` header page correctly.
-Not supported: the v2 grouped notifications (`/api/v2/notifications`).
+`GET /api/v2/notifications` (Mastodon 4.3's grouped notifications) groups the
+same page: favourites and reblogs of one status, and follows, within the page
+(`grouped_types[]`, default all three); the group counts are the page's, not
+all time's. Its other v2 routes (group details, unread count, policies) are not
+supported.
 """
 
 from dataclasses import replace
@@ -58,28 +62,44 @@ def _positions(user, page: Page) -> Page:
     )
 
 
+def _page(request) -> tuple[list[dict], Page, list[int], bool]:
+    """(rendered notifications, the page, their list positions, whether more exist)."""
+    page = Page.from_request(request, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
+    verbs = entity.verbs_for(
+        types=_ids(request, "types"), exclude_types=_ids(request, "exclude_types")
+    )
+    rows = (
+        selectors.notification_list(user=request.user, verbs=verbs)
+        if verbs
+        else Notification.objects.none()  # only types Warble has none of
+    )
+    account_id = request.query_params.get("account_id")
+    if account_id:
+        if not (account_id.isascii() and account_id.isdigit() and len(account_id) <= 19):
+            raise ValidationError({"account_id": ["Must be an id."]})
+        rows = rows.filter(Q(actor_id=int(account_id)))
+    positions = _positions(request.user, page)
+    found, more = positions.finish(positions.apply(rows, "sort_id"))
+    data = entity.render(viewer=request.user, notifications=found, request=request)
+    return data, page, [n.sort_id for n in found], more
+
+
 class NotificationListView(MastodonView):
     required_scopes = {"GET": READ}
 
     def get(self, request):
-        page = Page.from_request(request, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
-        verbs = entity.verbs_for(
-            types=_ids(request, "types"), exclude_types=_ids(request, "exclude_types")
-        )
-        rows = (
-            selectors.notification_list(user=request.user, verbs=verbs)
-            if verbs
-            else Notification.objects.none()  # only types Warble has none of
-        )
-        account_id = request.query_params.get("account_id")
-        if account_id:
-            if not (account_id.isascii() and account_id.isdigit() and len(account_id) <= 19):
-                raise ValidationError({"account_id": ["Must be an id."]})
-            rows = rows.filter(Q(actor_id=int(account_id)))
-        positions = _positions(request.user, page)
-        found, more = positions.finish(positions.apply(rows, "sort_id"))
-        data = entity.render(viewer=request.user, notifications=found, request=request)
-        return paged(Response(data), request, page, [n.sort_id for n in found], more=more)
+        data, page, ids, more = _page(request)
+        return paged(Response(data), request, page, ids, more=more)
+
+
+class GroupedNotificationListView(MastodonView):
+    required_scopes = {"GET": READ}
+
+    def get(self, request):
+        data, page, ids, more = _page(request)
+        grouped = set(_ids(request, "grouped_types")) or entity.GROUPED_TYPES
+        body = entity.group(data, grouped_types=grouped)
+        return paged(Response(body), request, page, ids, more=more)
 
 
 class NotificationDetailView(MastodonView):

@@ -17,6 +17,7 @@ urlpatterns = [
     # notifications
     path("api/v1/notifications", notifications.NotificationListView.as_view()),
     path("api/v1/notifications/clear", notifications.NotificationClearView.as_view()),
+    path("api/v2/notifications", notifications.GroupedNotificationListView.as_view()),
     path(
         "api/v1/notifications/<id:notification_id>",
         notifications.NotificationDetailView.as_view(),

@@ -165,13 +165,41 @@ def test_auth_failures_and_scopes(world, masto):
 def test_a_page_costs_the_same_queries_whatever_its_size(world, alice_client):
     alice = world[0]
 
-    def count(limit: int) -> int:
+    def count(limit: int, path: str = "/api/v1/notifications") -> int:
         with CaptureQueriesContext(connection) as queries:
-            assert alice_client.get(f"/api/v1/notifications?limit={limit}").status_code == 200
+            assert alice_client.get(f"{path}?limit={limit}").status_code == 200
         return len(queries)
 
     small = count(2)
+    grouped = count(2, "/api/v2/notifications")
     for i in range(12):
         actor = UserFactory()
         make(alice, actor, Verb.LIKE, PostFactory(author=alice, text=f"post {i} #tag @bob"))
     assert count(16) == small
+    assert count(16, "/api/v2/notifications") == grouped
+
+
+def test_v2_groups_favourites_of_a_status_and_follows_within_the_page(world, alice_client, masto):
+    alice, bob, post, reply, rows = world
+    carol = UserFactory(username="carol")
+    make(alice, carol, Verb.LIKE, post)
+    make(alice, carol, Verb.FOLLOW)
+    response = alice_client.get("/api/v2/notifications")
+    assert response.status_code == 200
+    body = response.json()
+    groups = {g["group_key"]: g for g in body["notification_groups"]}
+    favourites = groups[f"favourite-{post.id}"]
+    assert favourites["notifications_count"] == 2
+    assert set(favourites["sample_account_ids"]) == {str(bob.pk), str(carol.pk)}
+    assert favourites["status_id"] == str(post.id)
+    assert groups["follow"]["notifications_count"] == 2
+    assert groups[f"ungrouped-{rows['mention'].id}"]["type"] == "mention"
+    assert {a["username"] for a in body["accounts"]} == {"bob", "carol"}
+    assert {s["id"] for s in body["statuses"]} == {str(post.id), str(reply.id)}
+    only_favourites = alice_client.get("/api/v2/notifications?grouped_types[]=favourite").json()
+    assert "follow" not in {g["group_key"] for g in only_favourites["notification_groups"]}
+    paged = alice_client.get("/api/v2/notifications?limit=1")
+    assert len(paged.json()["notification_groups"]) == 1
+    assert 'rel="next"' in paged["Link"]
+    assert masto.get("/api/v2/notifications").status_code == 401
+    assert masto_client(alice, "read:statuses").get("/api/v2/notifications").status_code == 403

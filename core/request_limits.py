@@ -29,16 +29,22 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def body_limit_for(path: str) -> int:
-    """The largest body, in bytes, the route at `path` accepts."""
+    """The largest body, in bytes, the route at `path` accepts: the route is looked
+    up in every URLconf a host may be served (REQUEST_BODY_URLCONFS: the native
+    one and the Mastodon hosts' one), and the largest cap listed for it counts."""
     by_route: dict[str, int] = settings.REQUEST_BODY_MAX_BYTES_BY_ROUTE
     default: int = settings.REQUEST_BODY_MAX_BYTES
     if not by_route:
         return default
-    try:
-        name = resolve(path).url_name
-    except Resolver404:
-        return default
-    return by_route.get(name or "", default)
+    limits = []
+    for urlconf in getattr(settings, "REQUEST_BODY_URLCONFS", None) or [None]:
+        try:
+            name = resolve(path, urlconf=urlconf).url_name
+        except Resolver404:
+            continue
+        if name in by_route:
+            limits.append(by_route[name])
+    return max(limits, default=default)
 
 
 def too_large(limit: int) -> JsonResponse:

@@ -53,6 +53,10 @@ class Media(models.Model):
     # {"small": {"name", "width", "height"}, "large": {...}}
     variants = models.JSONField(default=dict, blank=True)
     blurhash = models.CharField(max_length=100, blank=True)
+    # The point to keep in view when a client crops the image: x and y in -1.0..1.0
+    # (left/bottom -1, right/top 1), as Mastodon clients send it; null is the centre.
+    focus_x = models.FloatField(null=True, blank=True)
+    focus_y = models.FloatField(null=True, blank=True)
     size_bytes = models.PositiveBigIntegerField(default=0, help_text="Bytes stored, all files.")
     post_id = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -67,6 +67,13 @@ def _clean_alt_text(alt_text: str) -> str:
     return alt_text
 
 
+def _clean_focus(focus: tuple[float, float]) -> tuple[float, float]:
+    x, y = focus
+    if not (-1.0 <= x <= 1.0 and -1.0 <= y <= 1.0):
+        raise Invalid(fields={"focus": ["x and y must each be between -1.0 and 1.0."]})
+    return x, y
+
+
 def media_check_upload(*, file: IO[bytes], size: int | None) -> imaging.ImageInfo:
     """The upload's type and size, or the refusal: 413 over the cap, 415 not an image
     we take, 400 a bomb or a corrupt file."""
@@ -87,9 +94,12 @@ def media_upload(
     file: File,  # type: ignore[type-arg]
     alt_text: str = "",
     kind: str = Media.Kind.ATTACHMENT,
+    focus: tuple[float, float] | None = None,
 ) -> Media:
-    """Check and store an upload; its processing is queued after commit."""
+    """Check and store an upload; its processing is queued after commit. `focus`: the
+    focal point (x, y), each -1.0..1.0."""
     alt_text = _clean_alt_text(alt_text)
+    focus_x, focus_y = _clean_focus(focus) if focus is not None else (None, None)
     info = media_check_upload(file=file, size=file.size)
     key = secrets.token_urlsafe(24)
     file.seek(0)
@@ -103,6 +113,8 @@ def media_upload(
         alt_text=alt_text,
         width=info.width,
         height=info.height,
+        focus_x=focus_x,
+        focus_y=focus_y,
     )
     # By name: media.tasks calls these services, so this module does not import it.
     transaction.on_commit(lambda: current_app.tasks[PROCESS_TASK].delay(media_id=media.id))
@@ -230,15 +242,31 @@ def media_mark_failed(*, media_id: int, reason: str) -> None:
 
 
 @transaction.atomic
-def media_update(*, user: User, media_id: int, alt_text: str) -> Media:
-    """Change the alt text of your media item (404 for anyone else's)."""
+def media_update(
+    *,
+    user: User,
+    media_id: int,
+    alt_text: str | None = None,
+    focus: tuple[float, float] | None = None,
+) -> Media:
+    """Change the alt text and/or the focal point of your media item (404 for anyone
+    else's). The focus is (x, y), each in -1.0..1.0."""
     media = Media.objects.select_for_update().filter(pk=media_id, owner=user).first()
     if media is None:
         raise NotFound("No such media.")
-    alt_text = _clean_alt_text(alt_text)
-    if alt_text != media.alt_text:
-        media.alt_text = alt_text
-        media.save(update_fields=["alt_text"])
+    changed = []
+    if alt_text is not None:
+        alt_text = _clean_alt_text(alt_text)
+        if alt_text != media.alt_text:
+            media.alt_text = alt_text
+            changed.append("alt_text")
+    if focus is not None:
+        x, y = _clean_focus(focus)
+        if (x, y) != (media.focus_x, media.focus_y):
+            media.focus_x, media.focus_y = x, y
+            changed += ["focus_x", "focus_y"]
+    if changed:
+        media.save(update_fields=changed)
         if media.post_id is not None:
             for react in _attached_media_changed:
                 react(media.post_id)

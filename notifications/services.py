@@ -232,6 +232,13 @@ def notification_delete(*, user: User, notification_id: int) -> bool:
     return withdraw(notifications=rows) > 0
 
 
+@transaction.atomic
+def notifications_clear(*, user: User) -> int:
+    """Delete every notification of the user (the Mastodon API's `clear`); pushes
+    the new unread count. Returns how many were deleted."""
+    return withdraw(notifications=Notification.objects.filter(recipient_id=user.pk))
+
+
 # --- settings --------------------------------------------------------------------
 
 

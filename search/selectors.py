@@ -328,3 +328,23 @@ def trends(*, window: str, now: datetime | None = None) -> list[Trend]:
     if found is None:
         found = trends_store(now=now or timezone.now(), seconds=TRENDS_REFRESH_SECONDS)
     return found.get(window, [])
+
+
+TRENDING_POSTS_MAX = 40
+
+
+def trending_posts(
+    *, viewer: Viewer, window: str = "24h", limit: int = TRENDING_POSTS_MAX, offset: int = 0
+) -> list[Post]:
+    """The posts of the current trending tags (`trends`) the viewer may see, from the
+    tags' window, most liked first (then newest). Two queries (the trends come from
+    the cache)."""
+    names = [trend.tag for trend in trends(window=window)]
+    if not names:
+        return []
+    since = timezone.now() - WINDOWS[window]
+    linked = PostHashtag.objects.filter(hashtag__name__in=names, created_at__gt=since).values(
+        "post_id"
+    )
+    posts = visible_posts(viewer=viewer).filter(pk__in=linked)
+    return list(posts.order_by("-like_count", "-id")[offset : offset + limit])

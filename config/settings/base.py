@@ -293,8 +293,19 @@ REQUEST_BODY_MAX_BYTES = env_int(
 MEDIA_UPLOAD_MAX_BYTES = env_int("MEDIA_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Routes that take more (or less), by URL name.
 REQUEST_BODY_MAX_BYTES_BY_ROUTE: dict[str, int] = {
-    name: MEDIA_UPLOAD_MAX_BYTES + 64 * 1024 for name in ("media-upload", "me-avatar", "me-banner")
+    name: MEDIA_UPLOAD_MAX_BYTES + 64 * 1024
+    for name in (
+        "media-upload",
+        "me-avatar",
+        "me-banner",
+        "mastodon-media-v1",
+        "mastodon-media-v2",
+    )
 }
+# The URLconfs a route is looked up in for its cap (core.request_limits): the
+# native API and the Mastodon hosts' (mastodon_api.middleware), since the body
+# is checked before the host's URLconf is chosen.
+REQUEST_BODY_URLCONFS = [ROOT_URLCONF, "mastodon_api.root_urls"]
 # What Django itself reads into memory (JSON bodies, form fields): the same cap.
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 

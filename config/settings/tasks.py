@@ -125,8 +125,9 @@ EVENTS_TASK_TIME_LIMIT = env_int("EVENTS_TASK_TIME_LIMIT", 300)  # hard; soft is
 # idle socket's receive timed out and daphne closed it with 1011 (issue 12).
 # The read timeout must outlast that block; it stays finite so that a Redis
 # that hangs fails the receive, which closes the connection (4503) instead of
-# leaving it open and deaf.
-CHANNELS_REDIS_SOCKET_TIMEOUT = 15
+# leaving it open and deaf. (An environment variable so that a soak test can idle
+# past it in seconds: tests/integration/test_mastodon_b.py; keep it above 5.)
+CHANNELS_REDIS_SOCKET_TIMEOUT = env_int("CHANNELS_REDIS_SOCKET_TIMEOUT", 15)
 # Every socket of one daphne process receives through ONE Redis key (channels-redis
 # stores process-local channels under their process's name), and `capacity` caps
 # the messages waiting in it: the default 100 dropped a fan-out's pushes to the
@@ -166,3 +167,7 @@ NOTIFICATIONS_WS_HEARTBEAT_SECONDS = env_int("NOTIFICATIONS_WS_HEARTBEAT_SECONDS
 REALTIME_PRESENCE_TTL_SECONDS = env_int("REALTIME_PRESENCE_TTL_SECONDS", 90)
 REALTIME_PRESENCE_REFRESH_SECONDS = env_int("REALTIME_PRESENCE_REFRESH_SECONDS", 30)
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS")
+# Where Mastodon clients stream (the instance's `urls.streaming_api`): the ASGI
+# server's public URL, e.g. wss://stream.example.org. Empty: the instance URL
+# itself (a proxy in front routes /api/v1/streaming to the ASGI server).
+MASTODON_STREAMING_URL = os.environ.get("MASTODON_STREAMING_URL", "")

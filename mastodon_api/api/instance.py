@@ -54,6 +54,11 @@ class _Public(MastodonView):
     authentication_classes = []
 
 
+def streaming_url(base: str) -> str:
+    """Where clients stream: MASTODON_STREAMING_URL (the ASGI server), else this host."""
+    return settings.MASTODON_STREAMING_URL or base.replace("http", "ws", 1)
+
+
 class InstanceV1View(_Public):
     def get(self, request):
         base = base_url(request)
@@ -65,7 +70,7 @@ class InstanceV1View(_Public):
                 "description": "A Warble server: an X/Twitter-style social network.",
                 "email": settings.MASTODON_CONTACT_EMAIL,
                 "version": COMPATIBLE_VERSION,
-                "urls": {"streaming_api": base.replace("http", "ws", 1)},
+                "urls": {"streaming_api": streaming_url(base)},
                 "stats": {"user_count": 0, "status_count": 0, "domain_count": 1},
                 "thumbnail": None,
                 "languages": ["en"],
@@ -98,7 +103,7 @@ class InstanceV2View(_Public):
                 "thumbnail": {"url": f"{base}/static/mastodon_api/missing.png"},
                 "languages": ["en"],
                 "configuration": {
-                    "urls": {"streaming": base.replace("http", "ws", 1)},
+                    "urls": {"streaming": streaming_url(base)},
                     "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
                     "statuses": _statuses_limits(),
                     "media_attachments": _media_limits(),

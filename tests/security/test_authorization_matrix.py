@@ -579,7 +579,15 @@ MATRIX: dict[str, dict[str, Cell]] = {
     },
 }
 # The WebSocket routes (config/asgi.py) and the test that covers each.
-SOCKET_ROUTES = {"ws/": "test_sockets_and_streams_refuse_strangers_and_carry_only_own_pushes"}
+SOCKET_ROUTES = {
+    "ws/": "test_sockets_and_streams_refuse_strangers_and_carry_only_own_pushes",
+    # Mastodon's streaming socket (mastodon_api.streaming): anonymous, bad and
+    # out-of-scope tokens refused, a revocation closes it, the native host refused.
+    "api/v1/streaming": (
+        "tests/mastodon_api/test_b_streaming.py::"
+        "test_strangers_are_refused_and_a_revocation_closes_the_socket"
+    ),
+}
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 

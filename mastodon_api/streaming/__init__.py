@@ -1,0 +1,1 @@
+"""Mastodon's streaming API over Warble's channel layer (see session.py)."""

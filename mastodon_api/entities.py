@@ -96,8 +96,14 @@ def credential_account(user, *, request=None) -> dict[str, Any]:
     }
 
 
-def media_attachment(payload: dict[str, Any]) -> dict[str, Any]:
-    """A MediaAttachment from media.rendering's payload (one shape for both faces)."""
+def _absolute(url: str | None, base: str) -> str | None:
+    """A local storage's URLs are paths; Mastodon clients need whole URLs."""
+    return f"{base}{url}" if url and url.startswith("/") else url
+
+
+def media_attachment(payload: dict[str, Any], *, base: str = "") -> dict[str, Any]:
+    """A MediaAttachment from media.rendering's payload (one shape for both faces);
+    `base`: this host's URL, for the paths of a local storage."""
     variants = payload.get("variants") or {}
     small = variants.get("small") or {}
     meta: dict[str, Any] = {}
@@ -113,8 +119,8 @@ def media_attachment(payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": payload["id"],
         "type": payload.get("type", "image"),
-        "url": payload.get("url"),
-        "preview_url": small.get("url") or payload.get("url"),
+        "url": _absolute(payload.get("url"), base),
+        "preview_url": _absolute(small.get("url") or payload.get("url"), base),
         "remote_url": None,
         "text_url": None,
         "meta": meta,
@@ -316,7 +322,7 @@ class StatusRenderer:
             "visibility": "public",
             "sensitive": False,
             "spoiler_text": "",
-            "media_attachments": [media_attachment(m) for m in content["media"]],
+            "media_attachments": [media_attachment(m, base=self.base) for m in content["media"]],
             "application": None,
             "mentions": mentions,
             "tags": [tag(name, request=self.request) for name in names],

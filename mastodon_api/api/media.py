@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from core.errors import Invalid
 from core.throttling import ScopedRateThrottle
-from mastodon_api.entities import media_attachment
+from mastodon_api.entities import base_url, media_attachment
 from mastodon_api.views import MastodonView
 from media import selectors, services
 from media.models import MAX_ALT_TEXT, Media
@@ -39,10 +39,7 @@ def parse_focus(value) -> tuple[float, float] | None:
 
 
 def attachment(media: Media, request) -> dict:
-    entity = media_attachment(media_payload(media))
-    for key in ("url", "preview_url"):  # a local storage's URLs are paths
-        if entity[key]:
-            entity[key] = request.build_absolute_uri(entity[key])
+    entity = media_attachment(media_payload(media), base=base_url(request))
     if media.focus_x is not None and media.focus_y is not None:
         entity["meta"]["focus"] = {"x": media.focus_x, "y": media.focus_y}
     return entity

@@ -140,7 +140,9 @@ def test_mastodon_py_client(server, transactional_db):
     b.account_follow(alice.pk)
     first = a.status_post("Hello #warble with a picture", media_ids=[upload.json()["id"]])
     assert first["media_attachments"][0]["id"] == upload.json()["id"]
-    assert first["media_attachments"][0]["url"]
+    # Whole URLs on this host (the local storage's are paths), as clients need.
+    assert first["media_attachments"][0]["url"].startswith(f"{base}/media/")
+    assert first["media_attachments"][0]["preview_url"].startswith(f"{base}/media/")
     assert 'class="mention hashtag"' in first["content"]
     same = a.status_post("once #warble", idempotency_key="k-1")
     again = a.status_post("once #warble", idempotency_key="k-1")

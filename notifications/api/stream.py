@@ -36,7 +36,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 
-from accounts.authentication import bearer_token
+from accounts.authentication import JWTAuthentication, bearer_token
 from accounts.websocket_auth import (
     revokes,
     token_still_valid,
@@ -176,6 +176,9 @@ async def event_stream(request):
 
 
 class EventStreamSchema(APIView):
+    # The stream (like /ws/) reads Warble's access tokens only: OAuth clients of the
+    # Mastodon face stream through /api/v1/streaming (mastodon_api.streaming).
+    authentication_classes = [JWTAuthentication]
     throttle_classes: list = []  # the stream has no rate limit (no 429)
     parser_classes: list = []  # and reads no body (no 400)
 

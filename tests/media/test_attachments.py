@@ -46,12 +46,13 @@ def test_a_ready_media_attached_to_a_post_appears_in_the_post_and_the_feed(
     assert alice_client.get(f"/api/v1/posts/{post_id}").json()["media"] == [item]
     assert bob_client.get("/api/v1/feed").json()["results"][0]["post"]["media"] == [item]
 
-    # The alt text changes: a media.updated event bumps the post's version, so the
-    # feed's cached payload is not served stale.
+    # The alt text changes: the request bumps the post's version (read-your-writes)
+    # and so does the media.updated handler (run here, eagerly), so the feed's
+    # cached payload is not served stale.
     version = Post.objects.get(pk=post_id).version
     with django_capture_on_commit_callbacks(execute=True):
         alice_client.patch(f"/api/v1/media/{media_id}", {"alt_text": "new"}, format="json")
-    assert Post.objects.get(pk=post_id).version == version + 1
+    assert Post.objects.get(pk=post_id).version == version + 2
     feed_item = bob_client.get("/api/v1/feed").json()["results"][0]["post"]["media"][0]
     assert feed_item["alt_text"] == "new"
 

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
@@ -154,7 +155,17 @@ def sql_entries(
     n: int,
     q: str = "",
 ) -> list[EntryRow]:
-    """The pull feed: at most n entries with lo < id < hi, in window order. Two queries."""
+    """The pull feed: at most n entries with lo < id < hi, in window order. Two queries
+    (newest first on PostgreSQL, for a reader following a few hundred accounts or
+    fewer: see `_lateral_entries`)."""
+    if not ascending and not q and connection.vendor == "postgresql" and _few_followees(viewer):
+        return _lateral_entries(viewer, lo=lo, hi=hi, n=n)
+    return _scanned_entries(viewer, lo=lo, hi=hi, ascending=ascending, n=n, q=q)
+
+
+def _scanned_entries(
+    viewer: Reader, *, lo: int, hi: int | None, ascending: bool, n: int, q: str
+) -> list[EntryRow]:
     posts, retweets = feed_posts(viewer), feed_retweets(viewer)
     if q:
         posts, retweets = search_filter(posts, retweets, q)
@@ -284,6 +295,80 @@ def entries_among(viewer: Reader, ids: Iterable[int]) -> list[EntryRow]:
     ]
     rows.sort(key=lambda row: row.id, reverse=True)
     return rows
+
+
+# --- the pull feed for readers following few accounts ---------------------------
+
+LATERAL_MAX_ROUNDS = 4  # candidate batches before the rest comes from the scan above
+_ID_MAX = 2**63 - 1
+
+
+def _few_followees(viewer: Reader) -> bool:
+    """Whether the per-followee query suits this reader: up to
+    FEED_SQL_LATERAL_MAX_FOLLOWS followees (the counter on the user row; a reader
+    known by id only reads it)."""
+    limit = settings.FEED_SQL_LATERAL_MAX_FOLLOWS
+    count = getattr(viewer, "following_count", None)
+    if count is None:
+        count = User.objects.filter(pk=viewer.pk).values_list("following_count", flat=True).first()
+    return count is not None and count <= limit
+
+
+@functools.cache
+def _candidates_sql() -> str:
+    # Table names come from the models; every value is a parameter.
+    follow, post, retweet = (m._meta.db_table for m in (Follow, Post, Retweet))
+    return f"""
+        WITH circle AS (
+            SELECT followee_id AS id FROM "{follow}" WHERE follower_id = %(viewer)s
+            UNION SELECT %(viewer)s
+        )
+        SELECT e.id FROM circle CROSS JOIN LATERAL (
+            SELECT p.id FROM "{post}" p
+            WHERE p.author_id = circle.id AND p.id > %(lo)s AND p.id < %(hi)s
+              AND p.deleted_at IS NULL
+            ORDER BY p.id DESC LIMIT %(n)s
+        ) e
+        UNION ALL
+        SELECT e.id FROM circle CROSS JOIN LATERAL (
+            SELECT r.id FROM "{retweet}" r
+            WHERE r.user_id = circle.id AND r.id > %(lo)s AND r.id < %(hi)s
+            ORDER BY r.id DESC LIMIT %(n)s
+        ) e
+        ORDER BY id DESC LIMIT %(n)s
+    """  # noqa: S608
+
+
+def candidate_entry_ids(viewer_id: int, *, lo: int, hi: int | None, n: int) -> list[int]:
+    """The newest n ids in (lo, hi) of posts (not deleted) and retweets by the viewer
+    or a followee, newest first: a superset of the feed's entries there, read as a
+    top-n per followee over the (author, -id) and (user, -id) indexes. One query.
+
+    The pull feed as one `author IN (followees)` scan let PostgreSQL walk the
+    primary key backward filtering every post by its author (11,931 rows removed
+    for a reader following 10, 25 ms); per followee it reads at most n index
+    entries of each, whatever everyone else posted."""
+    params = {"viewer": viewer_id, "lo": lo, "hi": _ID_MAX if hi is None else hi, "n": n}
+    with connection.cursor() as cursor:
+        cursor.execute(_candidates_sql(), params)
+        return [i for (i,) in cursor.fetchall()]
+
+
+def _lateral_entries(viewer: Reader, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
+    """Newest first: the top candidates (above), kept when the one rule keeps them
+    (entries_among: the same filters as the scan). Exact: the candidates are a
+    superset of the feed, and a batch of n candidates covers every entry down to
+    its last id; a batch short of n is all there is. Filtering that drops many
+    (mutes) takes more batches; after LATERAL_MAX_ROUNDS the scan serves the rest."""
+    found: list[EntryRow] = []
+    for _ in range(LATERAL_MAX_ROUNDS):
+        batch = n - len(found)
+        ids = candidate_entry_ids(viewer.pk, lo=lo, hi=hi, n=batch)
+        found += entries_among(viewer, ids)
+        if len(ids) < batch or len(found) >= n:
+            return found[:n]
+        hi = ids[-1]
+    return found + _scanned_entries(viewer, lo=lo, hi=hi, ascending=False, n=n - len(found), q="")
 
 
 # --- candidates (for rebuilds) ------------------------------------------------

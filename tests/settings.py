@@ -21,3 +21,8 @@ if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
     _options["options"] = _options.get("options", "") + " -c synchronous_commit=off"
+
+# Authentication without its cached verdicts: the suite's query counts include the
+# user query of every request, warm or cold (tests/accounts/test_auth_cache.py
+# turns the cache on and checks it, revocations included).
+AUTH_CACHE_SECONDS = 0

@@ -158,15 +158,28 @@ def sql_entries(
     """The pull feed: at most n entries with lo < id < hi, in window order. Two queries
     (newest first on PostgreSQL, for a reader following a few hundred accounts or
     fewer: see `_lateral_entries`)."""
-    if not ascending and not q and connection.vendor == "postgresql" and _few_followees(viewer):
-        return _lateral_entries(viewer, lo=lo, hi=hi, n=n)
+    if not ascending and not q and connection.vendor == "postgresql":
+        if _few_followees(viewer):
+            return _lateral_entries(viewer, lo=lo, hi=hi, n=n)
+        # Following many: most of the newest entries qualify. Walk them newest first
+        # with an index probe of the (follower, followee) pair per row, instead of
+        # hashing every follow first (posts: 11.9 -> 4.5 ms for a reader following
+        # 5,000, bench small).
+        return _scanned_entries(viewer, lo=lo, hi=hi, ascending=False, n=n, q="", probe=True)
     return _scanned_entries(viewer, lo=lo, hi=hi, ascending=ascending, n=n, q=q)
 
 
 def _scanned_entries(
-    viewer: Reader, *, lo: int, hi: int | None, ascending: bool, n: int, q: str
+    viewer: Reader,
+    *,
+    lo: int,
+    hi: int | None,
+    ascending: bool,
+    n: int,
+    q: str,
+    probe: bool = False,
 ) -> list[EntryRow]:
-    posts, retweets = feed_posts(viewer), feed_retweets(viewer)
+    posts, retweets = feed_posts(viewer, probe=probe), feed_retweets(viewer, probe=probe)
     if q:
         posts, retweets = search_filter(posts, retweets, q)
     bounds = {"lo": lo, "hi": hi, "ascending": ascending, "n": n}

@@ -22,8 +22,9 @@ from tweets.feed import rules
 pytestmark = pytest.mark.django_db
 
 
-def scanned(viewer, *, lo=0, hi=None, n):
-    return [r.id for r in rules._scanned_entries(viewer, lo=lo, hi=hi, ascending=False, n=n, q="")]
+def scanned(viewer, *, lo=0, hi=None, n, probe=False):
+    entries = rules._scanned_entries(viewer, lo=lo, hi=hi, ascending=False, n=n, q="", probe=probe)
+    return [r.id for r in entries]
 
 
 def lateral(viewer, *, lo=0, hi=None, n):
@@ -96,6 +97,17 @@ def test_the_readers_own_posts_and_nothing_else_without_follows():
     assert lateral(viewer, n=20) == [mine.id]
 
 
+def test_the_probing_scan_of_readers_following_many_equals_the_scan(world, settings):
+    everything = scanned(world, n=1000)
+    for n in (1, 3, 21):
+        for hi in [None, *everything[::5]]:
+            assert scanned(world, hi=hi, n=n, probe=True) == scanned(world, hi=hi, n=n)
+    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 0  # the world's viewer now follows "many"
+    world.following_count = 5
+    rows = rules.sql_entries(world, n=7)
+    assert [r.id for r in rows] == everything[:7]
+
+
 def test_readers_following_many_accounts_get_the_scan(settings):
     """The strategy goes by the following counter (the per-followee probes cost
     more than the scan for a reader following thousands)."""
@@ -141,14 +153,15 @@ def test_the_plan_for_a_reader_following_5000_probes_indexes(settings):
     lateral_plan = _plan(
         rules._candidates_sql(), {"viewer": viewer.pk, "lo": 0, "hi": 2**63 - 1, "n": 20}
     )
-    scan = rules.sliced(rules.feed_posts(viewer), lo=0, hi=None, ascending=False, n=20)
+    # A reader past FEED_SQL_LATERAL_MAX_FOLLOWS: the newest posts, probing follows.
+    scan = rules.sliced(rules.feed_posts(viewer, probe=True), lo=0, hi=None, ascending=False, n=20)
     sql, params = scan.values_list("id", "created_at").query.sql_with_params()
     for plan in (lateral_plan, _plan(sql, params)):
         on_posts = [node for node in _nodes(plan) if node.get("Relation Name") == posts_table]
         assert on_posts, plan
-        assert {node["Node Type"] for node in on_posts} <= {"Index Scan", "Index Only Scan"}, plan
+        # Index accesses only (a bitmap heap scan is fed by a bitmap index scan).
+        index_access = {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
+        assert {node["Node Type"] for node in on_posts} <= index_access, plan
         assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, plan
-    lateral_scans = {
-        node.get("Index Name") for node in _nodes(lateral_plan) if node.get("Relation Name")
-    }
+    lateral_scans = {node.get("Index Name") for node in _nodes(lateral_plan)}
     assert {"post_author_recent", "retweet_user_recent"} <= lateral_scans

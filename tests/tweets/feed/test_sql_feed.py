@@ -27,8 +27,9 @@ def scanned(viewer, *, lo=0, hi=None, n, probe=False):
     return [r.id for r in entries]
 
 
-def lateral(viewer, *, lo=0, hi=None, n):
-    return [r.id for r in rules._lateral_entries(viewer, lo=lo, hi=hi, n=n)]
+def lateral(viewer, *, lo=0, hi=None, n, per_followee=True):
+    entries = rules._lateral_entries(viewer, lo=lo, hi=hi, n=n, per_followee=per_followee)
+    return [r.id for r in entries]
 
 
 @pytest.fixture
@@ -62,15 +63,17 @@ def world():
     return viewer
 
 
-@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 21, 200])
-def test_the_per_followee_read_equals_the_scan_at_every_page_size(world, n):
+@pytest.mark.parametrize("per_followee", [True, False], ids=["per followee", "probed"])
+@pytest.mark.parametrize("n", [1, 3, 8, 21, 200])
+def test_the_candidate_reads_equal_the_scan_at_every_page_size(world, n, per_followee):
     everything = scanned(world, n=1000)
     assert len(everything) > 20  # the rule keeps some of each kind
-    assert lateral(world, n=n) == everything[:n]
+    assert lateral(world, n=n, per_followee=per_followee) == everything[:n]
     # Windows inside the feed, as cursors cut them.
     for hi in everything[::4]:
         for lo in (0, everything[-1], everything[len(everything) // 2]):
-            assert lateral(world, lo=lo, hi=hi, n=n) == scanned(world, lo=lo, hi=hi, n=n)
+            expected = scanned(world, lo=lo, hi=hi, n=n)
+            assert lateral(world, lo=lo, hi=hi, n=n, per_followee=per_followee) == expected
 
 
 def test_batches_dropped_by_the_rule_are_read_past_then_the_scan_takes_over(world, monkeypatch):
@@ -97,15 +100,26 @@ def test_the_readers_own_posts_and_nothing_else_without_follows():
     assert lateral(viewer, n=20) == [mine.id]
 
 
-def test_the_probing_scan_of_readers_following_many_equals_the_scan(world, settings):
+def test_readers_following_many_get_the_probed_candidates(world, settings, monkeypatch):
     everything = scanned(world, n=1000)
-    for n in (1, 3, 21):
+    for n in (1, 3, 21):  # the scan's probing form (after the last batch) is the same rule
         for hi in [None, *everything[::5]]:
             assert scanned(world, hi=hi, n=n, probe=True) == scanned(world, hi=hi, n=n)
-    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 0  # the world's viewer now follows "many"
+    kinds = []
+    real = rules.candidate_entry_ids
+
+    def recording(*args, **kwargs):
+        kinds.append(kwargs["per_followee"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "candidate_entry_ids", recording)
+    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 5
     world.following_count = 5
-    rows = rules.sql_entries(world, n=7)
-    assert [r.id for r in rows] == everything[:7]
+    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
+    world.following_count = 6  # now following "many"
+    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
+    assert kinds[0] is True
+    assert kinds[-1] is False
 
 
 def test_readers_following_many_accounts_get_the_scan(settings):
@@ -145,23 +159,25 @@ def test_the_plan_for_a_reader_following_5000_probes_indexes(settings):
     followees = [*authors, *fillers]
     Follow.objects.bulk_create(Follow(follower=viewer, followee=u) for u in followees)
     for author in authors:
-        PostFactory.create_batch(2, author=author)
+        RetweetFactory(user=author, post=PostFactory(author=author))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
     posts_table = "tweets_post"
-    lateral_plan = _plan(
-        rules._candidates_sql(), {"viewer": viewer.pk, "lo": 0, "hi": 2**63 - 1, "n": 20}
-    )
-    # A reader past FEED_SQL_LATERAL_MAX_FOLLOWS: the newest posts, probing follows.
-    scan = rules.sliced(rules.feed_posts(viewer, probe=True), lo=0, hi=None, ascending=False, n=20)
-    sql, params = scan.values_list("id", "created_at").query.sql_with_params()
-    for plan in (lateral_plan, _plan(sql, params)):
-        on_posts = [node for node in _nodes(plan) if node.get("Relation Name") == posts_table]
+    params = {"viewer": viewer.pk, "lo": 0, "hi": 2**63 - 1, "n": 20}
+    lateral_plan = _plan(rules._candidates_sql(), params)
+    # A reader past FEED_SQL_LATERAL_MAX_FOLLOWS: the newest entries, probing follows.
+    probed_plan = _plan(rules._probed_candidates_sql(), params)
+    for plan in (lateral_plan, probed_plan):
+        on_posts = [
+            node
+            for node in _nodes(plan)
+            if node.get("Relation Name") in (posts_table, "tweets_retweet")
+        ]
         assert on_posts, plan
         # Index accesses only (a bitmap heap scan is fed by a bitmap index scan).
         index_access = {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
         assert {node["Node Type"] for node in on_posts} <= index_access, plan
         assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, plan
-    lateral_scans = {node.get("Index Name") for node in _nodes(lateral_plan)}
-    assert {"post_author_recent", "retweet_user_recent"} <= lateral_scans
+    # The per-followee read descends the (author, -id) index once per followee.
+    assert "post_author_recent" in {node.get("Index Name") for node in _nodes(lateral_plan)}

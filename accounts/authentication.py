@@ -8,20 +8,37 @@ and kept by refresh rotation; signing out records the sid as revoked
 too, and no other session's. Tokens issued before sessions existed have no sid:
 they keep working until they expire, and a refresh gives the pair a sid.
 
+Checking a token costs no PostgreSQL round trip when the cache knows the answer
+(`AUTH_CACHE_SECONDS`, services mode): a verdict "this user, this session, this
+token version are valid" is kept under `auth:<user>:<sid>` with the user's
+revocation *generation*, read in one MGET with `authg:<user>`. Every revocation
+(`forget_authentication`: token version bumped, session signed out, and any
+save of the user row: deactivation, erasure, suspension...) writes a new
+generation, now and after commit, so no cached verdict of that user counts any
+more: revocation stays immediate. Only valid verdicts are cached, so a revoked
+session always goes to PostgreSQL. The user it gives has only the fields the
+verdict needs loaded (id, token_version, is_active, deactivated_at); any other
+field is loaded from the row, all at once, when first read (User.refresh_from_db).
+
 The one reader of `Authorization` headers for HTTP, the WebSocket handshake and
 the event stream is `bearer_token`: the scheme name is case-insensitive (RFC
 7235 §2.1), so `bearer <token>` works everywhere `Bearer <token>` does.
 """
 
+import time
 import uuid
 from collections.abc import Mapping
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Exists
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import RevokedSession, User
+from core.degrade import cache_breaker
 
 TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name, not a secret
 SESSION_ID_CLAIM = "sid"
@@ -83,12 +100,47 @@ def token_session_id(payload: Mapping[str, object]) -> str | None:
 
 
 def authenticated_user(payload: Mapping[str, object]) -> User:
-    """The user a validated token stands for, in one query, or AuthenticationFailed:
-    unknown or suspended user, revoked tokens (token version or signed-out session),
-    deactivated account. The token's session id is left on the user as
+    """The user a validated token stands for (a cached verdict, or one query), or
+    AuthenticationFailed: unknown or suspended user, revoked tokens (token version
+    or signed-out session), deactivated account. The token's session id is left on the user as
     `token_session_id` (sockets and streams close when that session signs out)."""
     user_id = token_user_id(payload)  # before querying with it
     sid = token_session_id(payload)
+    ttl = settings.AUTH_CACHE_SECONDS
+    if ttl:
+        keys = [_generation_key(user_id), _verdict_key(user_id, sid)]
+        found = cache_breaker.call(
+            "authentication reads PostgreSQL", lambda: cache.get_many(keys), lambda: None
+        )
+        if found is not None:
+            generation = found.get(keys[0])
+            verdict = found.get(keys[1])
+            version = payload.get(TOKEN_VERSION_CLAIM)
+            if generation is not None and verdict == (generation, version):
+                user = _verdict_user(user_id, version)
+                user.token_session_id = sid  # type: ignore[attr-defined]
+                return user
+    else:
+        found = None
+    user = _checked_user(payload, user_id, sid)
+    if found is not None:  # under the generation read before the row: a revocation since wins
+        cache_breaker.call(
+            "authentication reads PostgreSQL",
+            lambda: _remember(keys, found.get(keys[0]), user.token_version, ttl),
+            lambda: None,
+        )
+    return user
+
+
+def _remember(keys: list[str], generation: int | None, version: int, ttl: int) -> None:
+    if generation is None:  # none yet (or expired, evicted): start one, unless one appeared
+        generation = time.time_ns()
+        if not cache.add(keys[0], generation, timeout=_GENERATION_SECONDS):
+            return
+    cache.set(keys[1], (generation, version), timeout=ttl)
+
+
+def _checked_user(payload: Mapping[str, object], user_id: int, sid: str | None) -> User:
     users = User.objects.filter(pk=user_id)
     if sid is not None:  # the same query: no extra round trip per request
         users = users.annotate(session_revoked=Exists(RevokedSession.objects.filter(sid=sid)))
@@ -105,6 +157,49 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
         raise AuthenticationFailed("Account is deactivated.", code="user_inactive")
     user.token_session_id = sid  # type: ignore[attr-defined]
     return user
+
+
+def _verdict_user(user_id: int, version: object) -> User:
+    """The user a valid verdict stands for: these fields loaded, the rest deferred."""
+    known = {"id": user_id, "token_version": version, "is_active": True, "deactivated_at": None}
+    # from_db takes the values in the model's field order.
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
+    return User.from_db(connection.alias, names, [known[name] for name in names])
+
+
+# A generation only needs to be new when written: an expired or evicted one is
+# replaced by a new value, which no verdict cached before carries.
+_GENERATION_SECONDS = 86_400
+
+
+def _generation_key(user_id: int) -> str:
+    return f"authg:{user_id}"
+
+
+def _verdict_key(user_id: int, sid: str | None) -> str:
+    return f"auth:{user_id}:{sid or '-'}"
+
+
+def forget_authentication(user_id: int) -> None:
+    """No cached verdict of this user counts any more (a revocation, or any change
+    of the user row): a new generation, written now and again after commit (a
+    request that read the row before the commit cached it, if at all, under the
+    generation it read before, which is no longer the current one)."""
+    ttl = settings.AUTH_CACHE_SECONDS
+    if not ttl:
+        return
+
+    def bump() -> None:
+        cache_breaker.call(
+            "a cached authentication verdict may outlive a revocation",
+            lambda: cache.set(
+                _generation_key(user_id), time.time_ns(), timeout=_GENERATION_SECONDS
+            ),
+            lambda: None,
+        )
+
+    bump()
+    transaction.on_commit(bump)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

@@ -112,6 +112,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.username
 
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        """Reading a deferred field loads every deferred field in one query (Django's
+        documented pattern): the signed-in user of a cached authentication has only
+        its id and token state loaded (accounts.authentication), and a view reading
+        several of its fields costs one query, not one per field."""
+        if fields is not None:
+            deferred = self.get_deferred_fields()
+            if deferred.intersection(fields):
+                fields = deferred.union(fields)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
     @property
     def is_deactivated(self) -> bool:
         return self.deactivated_at is not None

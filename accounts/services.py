@@ -16,7 +16,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.authentication import token_session_id, token_user_id
+from accounts.authentication import forget_authentication, token_session_id, token_user_id
 from accounts.events import (
     UserDeactivated,
     UserErased,
@@ -136,12 +136,14 @@ def session_sign_out(*, refresh: RefreshToken) -> None:
     RevokedSession.objects.get_or_create(
         sid=session_id, defaults={"user_id": user_id, "expires_at": expires_at}
     )
+    forget_authentication(user_id)
     announce_revocation(user_id=user_id, session_id=session_id)
 
 
 def revoke_tokens(*, user: User) -> None:
     """Invalidate every access and refresh token the user holds."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    forget_authentication(user.pk)
     user.refresh_from_db(fields=["token_version"])
     announce_revocation(user_id=user.pk, token_version=user.token_version)  # open sockets: 4401
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)

@@ -183,7 +183,7 @@ def main(argv=None) -> int:
     body = {"meta": meta, "dataset": data}
     bench = None
     try:
-        print("starting the stack: web, ws, worker-fanout, worker-default, beat")
+        print("starting the stack: web, web-sql, ws, worker-fanout, worker-default, beat")
         t = time.perf_counter()
         stack.start()
         meta["stack_start_seconds"] = round(time.perf_counter() - t, 2)

@@ -39,7 +39,7 @@ def stack_env(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": broker_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",  # + the hello route (bench/urls.py)
         # A fresh key per run, shared with the bench process that mints tokens: no
         # server starts with the public development key (config/secret_key.py).
         "SECRET_KEY": secrets.token_urlsafe(50),
@@ -72,6 +72,7 @@ class Stack:
         self.env = {k: v for k, v in os.environ.items() if k != "DJANGO_ENV"} | env
         self.log_dir = log_dir
         self.web_port = free_port()
+        self.sql_web_port = free_port()  # the same web server with FEED_BACKEND=sql
         self.ws_port = free_port()
         self.server = web_server()
         self.fanout_concurrency = fanout_concurrency
@@ -86,6 +87,10 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}"
 
     @property
+    def sql_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.sql_web_port}"
+
+    @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.ws_port}/ws/"
 
@@ -94,18 +99,17 @@ class Stack:
         """The Celery node names of the stack's workers (bench-fanout@host, ...)."""
         return [node_name(name) for name in WORKERS.values()]
 
-    def _argv(self) -> dict[str, list[str]]:
-        py = sys.executable
-        bin_dir = Path(py).parent
+    def _web_argv(self, port: int) -> list[str]:
+        bin_dir = Path(sys.executable).parent
         if self.server == "granian":
-            web = [
+            return [
                 str(bin_dir / "granian"),
                 "--interface",
                 "wsgi",
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.web_port),
+                str(port),
                 "--workers",
                 str(self.web_workers),
                 "--blocking-threads",
@@ -113,19 +117,25 @@ class Stack:
                 "--no-ws",
                 "config.wsgi:application",
             ]
-        else:
-            web = [
-                str(bin_dir / "gunicorn"),
-                "config.wsgi:application",
-                "-b",
-                f"127.0.0.1:{self.web_port}",
-                "-w",
-                str(self.web_workers),
-                "-k",
-                "gthread",
-                "--threads",
-                str(self.web_threads),
-            ]
+        return [
+            str(bin_dir / "gunicorn"),
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(self.web_workers),
+            "-k",
+            "gthread",
+            "--threads",
+            str(self.web_threads),
+            # gunicorn 23+ opens a control socket at one path per user: a second
+            # server (web-sql, or anyone else's) would fail to start beside it.
+            "--no-control-socket",
+        ]
+
+    def _argv(self) -> dict[str, list[str]]:
+        py = sys.executable
+        bin_dir = Path(py).parent
         worker = [
             py,
             "-m",
@@ -143,7 +153,10 @@ class Stack:
             "bench.probe",  # the remote-control command the drain and the monitor ask
         ]
         return {
-            "web": web,
+            "web": self._web_argv(self.web_port),
+            # Idle except during the SQL feed phase; its own process group, so its
+            # CPU and RSS are counted apart from "web".
+            "web-sql": self._web_argv(self.sql_web_port),
             "ws": [
                 str(bin_dir / "daphne"),
                 "-b",
@@ -185,10 +198,12 @@ class Stack:
 
     def start(self, *, timeout: float = 60) -> None:
         for name, argv in self._argv().items():  # all at once: their Django boots overlap
-            self.procs[name] = Proc(name, argv, env=self.env, cwd=ROOT).start()
+            env = self.env | {"FEED_BACKEND": "sql"} if name == "web-sql" else self.env
+            self.procs[name] = Proc(name, argv, env=env, cwd=ROOT).start()
         deadline = time.monotonic() + timeout
         for name, ready in (
             ("web", lambda: _http_ok(f"{self.base_url}/healthz")),
+            ("web-sql", lambda: _http_ok(f"{self.sql_base_url}/healthz")),
             ("ws", lambda: _tcp_open(self.ws_port)),
             ("beat", lambda: "beat: Starting" in self.procs["beat"].log()),
             ("worker-fanout", lambda: self._worker_answers(WORKERS["worker-fanout"])),

@@ -30,3 +30,8 @@ import os as _os  # noqa: E402
 if "MASTODON_API_HOSTS" not in _os.environ:
     MASTODON_API_HOSTS = ["mastodon.localhost"]
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, *MASTODON_API_HOSTS]  # noqa: F405
+
+# Authentication without its cached verdicts: the suite's query counts include the
+# user query of every request, warm or cold (tests/accounts/test_auth_cache.py
+# turns the cache on and checks it, revocations included).
+AUTH_CACHE_SECONDS = 0

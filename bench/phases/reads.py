@@ -5,6 +5,7 @@ import time
 
 from bench import loadgen
 from bench.phases.common import FEED, Bench, ratio
+from bench.urls import HELLO
 
 # --- phase 1: baseline -------------------------------------------------------
 
@@ -27,7 +28,26 @@ async def baseline(b: Bench) -> dict:
         warmup=b.scale.warmup,
         duration=b.scale.steady,
     )
-    return {"status": "ok", "endpoint": "GET /api/v1/ping", **b.keep(run)}
+    out = {"status": "ok", "endpoint": "GET /api/v1/ping", **b.keep(run)}
+
+    async def hello(session, worker, i):
+        async with session.get(b.url(HELLO)) as r:
+            await r.read()
+            return r.status
+
+    print(f"phase 1/7 baseline: GET {HELLO} (unauthenticated DRF view, same server)")
+    run = await loadgen.closed_loop(
+        b.session,
+        b.clock,
+        hello,
+        name="hello",
+        concurrency=b.scale.concurrency,
+        warmup=b.scale.warmup,
+        duration=b.scale.steady,
+    )
+    out["hello"] = {"endpoint": f"GET {HELLO}", **b.keep(run)}
+    out["ping_vs_hello"] = ratio(out.get("rps"), out["hello"].get("rps"))
+    return out
 
 
 # --- phase 2: feed reads -----------------------------------------------------
@@ -69,24 +89,40 @@ async def feed_reads(b: Bench, base: dict) -> dict:
         "status": "ok",
         "endpoint": f"GET {FEED}?limit=20",
         "first_reads": primed,
-        "readers": {},
     }
+    return out | await _reader_runs(b, base, base_url=b.stack.base_url, name="feed")
+
+
+async def feed_reads_sql(b: Bench, base: dict) -> dict:
+    """Phase 2b: the same readers against the same server run with FEED_BACKEND=sql
+    (`web-sql`, bench/stack.py): the pull feed embedded mode, `?q=`, deep pages and
+    readers merging too many author lists get."""
+    out: dict = {"status": "ok", "endpoint": f"GET {FEED}?limit=20", "backend": "sql"}
+    return out | await _reader_runs(b, base, base_url=b.stack.sql_base_url, name="feed-sql")
+
+
+async def _reader_runs(b: Bench, base: dict, *, base_url: str, name: str) -> dict:
+    out: dict = {"readers": {}}
+    url = f"{base_url}{FEED}?limit=20"
     for count, reader in sorted(b.graph.readers.items()):
         first = time.perf_counter()
-        await b.feed_ids(reader, limit=20)
+        async with b.session.get(url, headers=b.headers(reader)) as r:
+            await r.read()
+            if r.status != 200:
+                return {"status": f"error: {name} first read answered {r.status}"}
         first_ms = round((time.perf_counter() - first) * 1000, 1)
 
         async def read(session, worker, i, reader=reader):
-            async with session.get(b.url(f"{FEED}?limit=20"), headers=b.headers(reader)) as r:
+            async with session.get(url, headers=b.headers(reader)) as r:
                 await r.read()
                 return r.status
 
-        print(f"phase 2/7 feed: reader following {count:,}")
+        print(f"phase 2/7 {name}: reader following {count:,}")
         run = await loadgen.closed_loop(
             b.session,
             b.clock,
             read,
-            name=f"feed-{count}",
+            name=f"{name}-{count}",
             concurrency=b.scale.concurrency,
             warmup=b.scale.warmup,
             duration=b.scale.steady,

@@ -7,7 +7,7 @@ import aiohttp
 
 from bench.phases.common import Bench
 from bench.phases.memory import memory
-from bench.phases.reads import baseline, feed_reads
+from bench.phases.reads import baseline, feed_reads, feed_reads_sql
 from bench.phases.seed import seed_workload
 from bench.phases.sockets import websockets_phase
 from bench.phases.writes import fanout_latency, posting, redis_ceiling
@@ -24,6 +24,7 @@ async def run_all(b: Bench) -> dict:
         phases = report.setdefault("phases", {})
         phases["baseline"] = base = await baseline(b)
         phases["feed"] = await feed_reads(b, base)
+        phases["feed_sql"] = await feed_reads_sql(b, base)
         print("Redis ceiling: redis-benchmark -P 16, ZADD into 800-entry sorted sets")
         ceiling = await asyncio.to_thread(
             redis_ceiling, b.redis_url, requests=200_000 if b.scale.name == "tiny" else 2_000_000

@@ -19,6 +19,9 @@ FEED_FANOUT_MAX_FOLLOWERS = env_int("FEED_FANOUT_MAX_FOLLOWERS", 10_000)
 # author who drops back under the fan-out threshold is still merged).
 FEED_MERGE_MIN_FOLLOWERS = env_int("FEED_MERGE_MIN_FOLLOWERS", FEED_FANOUT_MAX_FOLLOWERS // 2)
 FEED_MAX_MERGED_AUTHORS = env_int("FEED_MAX_MERGED_AUTHORS", 100)  # more: served by SQL
+# The SQL feed reads a top-n per followee up to this many followees (tweets.feed.rules),
+# and scans the newest posts filtered by author beyond (most recent posts qualify).
+FEED_SQL_LATERAL_MAX_FOLLOWS = env_int("FEED_SQL_LATERAL_MAX_FOLLOWS", 1000)
 # Readers also merge the lists of accounts they followed this recently: their posts
 # show in the very next read, before the follow's backfill (a worker) has run.
 FEED_FOLLOW_MERGE_SECONDS = env_int("FEED_FOLLOW_MERGE_SECONDS", 600)

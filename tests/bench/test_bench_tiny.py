@@ -23,7 +23,7 @@ from bench.broker import QUEUES, vhost_of
 from bench.dataset import admin_url
 
 ROOT = Path(__file__).resolve().parents[2]
-PHASES = ("baseline", "feed", "posting", "fanout", "seed", "websockets", "memory")
+PHASES = ("baseline", "feed", "feed_sql", "posting", "fanout", "seed", "websockets", "memory")
 
 pytestmark = pytest.mark.integration
 
@@ -147,11 +147,20 @@ def test_the_measured_phases_have_sane_numbers(report):
         posting["max_rate"]["rps"] / base["rps"], rel=0.01
     )
     assert report["redis_ceiling"]["zadd_per_second"] > 0
-    feed = phases["feed"]
-    assert feed["status"] == "ok", feed["status"]
-    for reader in feed["readers"].values():
-        assert reader["rps"] > 0
-        assert reader["errors"] == {}
+    hello = base["hello"]
+    assert hello["rps"] > 0
+    assert hello["errors"] == {}
+    assert base["ping_vs_hello"] == pytest.approx(base["rps"] / hello["rps"], rel=0.01)
+    for name in ("feed", "feed_sql"):
+        feed = phases[name]
+        assert feed["status"] == "ok", feed["status"]
+        assert set(feed["readers"]) == {"10", "300", "5000"}
+        for reader in feed["readers"].values():
+            assert reader["rps"] > 0
+            assert reader["errors"] == {}
+    targets = {row["target"] for row in report["targets"]}
+    assert "ping requests/s ÷ unauthenticated DRF hello" in targets
+    assert "feed, FEED_BACKEND=sql, requests/s ÷ baseline (worst reader)" in targets
 
 
 def test_the_seed_workload_posted_everything_and_lost_nothing(report):
@@ -189,6 +198,6 @@ def test_the_fan_out_writes_into_timelines(report):
 
 
 def test_every_target_is_measured(report):
-    assert len(report["targets"]) == 8
+    assert len(report["targets"]) == 10
     for row in report["targets"]:
         assert row["status"] in ("pass", "miss"), row

@@ -130,8 +130,15 @@ def test_query_count_is_constant_with_page_size_and_followees(settings, backend)
         cache.delete_pattern("pp:*")  # no cached payloads: the misses query runs
         cold[(followees, limit)] = feed_queries(client, limit)
         warm[(followees, limit)] = feed_queries(client, limit)
-    assert len(set(cold.values())) == 1, cold
-    assert len(set(warm.values())) == 1, warm
+    # Constant in the page size and the number of followees. With the Redis backend,
+    # a reader who followed more than FEED_MAX_MERGED_AUTHORS accounts in the last
+    # FEED_FOLLOW_MERGE_SECONDS (the 300 here) is served by the pull feed, whose
+    # page is one query more than the Redis read's: the per-followee candidates
+    # before the same two re-check queries (tweets.feed.rules._lateral_entries).
+    extra = 1 if backend == "redis" else 0
+    for counts in (cold, warm):
+        assert counts[(3, 5)] == counts[(3, 50)] == counts[(300, 5)] - extra, counts
+        assert counts[(300, 5)] == counts[(300, 50)], counts
     # Warm: the payloads come from one MGET; the misses query and the query of their
     # media are gone.
-    assert set(warm.values()) == {next(iter(cold.values())) - 2}
+    assert {cold[key] - warm[key] for key in cold} == {2}

@@ -1,0 +1,183 @@
+"""The SQL pull feed read as a top-n per followee (tweets.feed.rules._lateral_entries):
+the same entries as the scan of every post by author, and a query plan that probes
+indexes instead of scanning posts."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from relationships.models import Follow
+from tests.factories import (
+    BlockFactory,
+    FollowFactory,
+    MuteFactory,
+    PostFactory,
+    RetweetFactory,
+    UserFactory,
+)
+from tweets.feed import rules
+
+pytestmark = pytest.mark.django_db
+
+
+def scanned(viewer, *, lo=0, hi=None, n, probe=False):
+    entries = rules._scanned_entries(viewer, lo=lo, hi=hi, ascending=False, n=n, q="", probe=probe)
+    return [r.id for r in entries]
+
+
+def lateral(viewer, *, lo=0, hi=None, n, per_followee=True):
+    entries = rules._lateral_entries(viewer, lo=lo, hi=hi, n=n, per_followee=per_followee)
+    return [r.id for r in entries]
+
+
+@pytest.fixture
+def world():
+    """A viewer following three authors, with every kind of entry the rule drops."""
+    viewer = UserFactory()
+    friend, muted, other, stranger = UserFactory.create_batch(4)
+    suspended = UserFactory()
+    for followee in (friend, muted, other, suspended):
+        FollowFactory(follower=viewer, followee=followee)
+    MuteFactory(muter=viewer, muted=muted)
+    blocker = UserFactory()
+    FollowFactory(follower=viewer, followee=blocker)
+    BlockFactory(blocker=blocker, blocked=viewer)
+    for i in range(6):
+        PostFactory(author=friend)
+        PostFactory(author=muted)  # muted: dropped, many in a row
+        PostFactory(author=muted)
+        PostFactory(author=blocker)  # blocks the viewer: dropped
+        PostFactory(author=suspended)
+        PostFactory(author=stranger)  # not followed: never a candidate
+        PostFactory(author=other, hidden_at=timezone.now() if i % 2 else None)
+        PostFactory(author=friend, deleted_at=timezone.now())
+        PostFactory(author=viewer)
+        RetweetFactory(user=other, post=PostFactory(author=stranger))
+        RetweetFactory(user=friend, post=PostFactory(author=muted))  # of a muted author
+        PostFactory(author=stranger, reply_to=PostFactory(author=stranger))
+        PostFactory(author=friend, reply_to=PostFactory(author=stranger))  # reply to a stranger
+        PostFactory(author=friend, reply_to=PostFactory(author=other))
+    type(suspended).objects.filter(pk=suspended.pk).update(is_active=False)
+    return viewer
+
+
+@pytest.mark.parametrize("per_followee", [True, False], ids=["per followee", "probed"])
+@pytest.mark.parametrize("n", [1, 3, 8, 21, 200])
+def test_the_candidate_reads_equal_the_scan_at_every_page_size(world, n, per_followee):
+    everything = scanned(world, n=1000)
+    assert len(everything) > 20  # the rule keeps some of each kind
+    assert lateral(world, n=n, per_followee=per_followee) == everything[:n]
+    # Windows inside the feed, as cursors cut them.
+    for hi in everything[::4]:
+        for lo in (0, everything[-1], everything[len(everything) // 2]):
+            expected = scanned(world, lo=lo, hi=hi, n=n)
+            assert lateral(world, lo=lo, hi=hi, n=n, per_followee=per_followee) == expected
+
+
+def test_batches_dropped_by_the_rule_are_read_past_then_the_scan_takes_over(world, monkeypatch):
+    """A page whose candidates the rule keeps few of takes more batches, and after
+    LATERAL_MAX_ROUNDS the scan serves the rest: the entries stay those of the scan."""
+    everything = scanned(world, n=1000)
+    calls = []
+    real = rules.candidate_entry_ids
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs["n"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "candidate_entry_ids", counting)
+    monkeypatch.setattr(rules, "LATERAL_MAX_ROUNDS", 2)
+    assert lateral(world, n=30) == everything[:30]
+    assert len(calls) == 2  # two batches, then the scan
+
+
+def test_the_readers_own_posts_and_nothing_else_without_follows():
+    viewer, stranger = UserFactory.create_batch(2)
+    mine = PostFactory(author=viewer)
+    PostFactory(author=stranger)
+    assert lateral(viewer, n=20) == [mine.id]
+
+
+def test_readers_following_many_get_the_probed_candidates(world, settings, monkeypatch):
+    everything = scanned(world, n=1000)
+    for n in (1, 3, 21):  # the scan's probing form (after the last batch) is the same rule
+        for hi in [None, *everything[::5]]:
+            assert scanned(world, hi=hi, n=n, probe=True) == scanned(world, hi=hi, n=n)
+    kinds = []
+    real = rules.candidate_entry_ids
+
+    def recording(*args, **kwargs):
+        kinds.append(kwargs["per_followee"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rules, "candidate_entry_ids", recording)
+    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 5
+    world.following_count = 5
+    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
+    world.following_count = 6  # now following "many"
+    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
+    assert kinds[0] is True
+    assert kinds[-1] is False
+
+
+def test_readers_following_many_accounts_get_the_scan(settings):
+    """The strategy goes by the following counter (the per-followee probes cost
+    more than the scan for a reader following thousands)."""
+    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 2
+    few, many = UserFactory(following_count=2), UserFactory(following_count=3)
+    assert rules._few_followees(few)
+    assert not rules._few_followees(many)
+    assert rules._few_followees(rules.SignedInViewer(pk=few.pk))  # the counter is read
+
+
+def _plan(sql: str, params) -> dict:
+    with connection.cursor() as cursor:
+        # The test tables are tiny: a sequential scan would be cheapest whatever
+        # the indexes. With seqscan off, one is chosen only where no index can serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()
+        cursor.execute("RESET enable_seqscan")
+    return json.loads(plan)[0]["Plan"] if isinstance(plan, str) else plan[0]["Plan"]
+
+
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN of PostgreSQL")
+def test_the_plan_for_a_reader_following_5000_probes_indexes(settings):
+    """The SQL feed of a reader following 5,000 accounts: every access to posts (and
+    retweets) is an index scan, for both strategies (per followee, and the scan)."""
+    viewer = UserFactory()
+    authors = UserFactory.create_batch(50)
+    fillers = type(viewer).objects.bulk_create(UserFactory.build() for _ in range(4950))
+    followees = [*authors, *fillers]
+    Follow.objects.bulk_create(Follow(follower=viewer, followee=u) for u in followees)
+    for author in authors:
+        RetweetFactory(user=author, post=PostFactory(author=author))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+    posts_table = "tweets_post"
+    params = {"viewer": viewer.pk, "lo": 0, "hi": 2**63 - 1, "n": 20}
+    lateral_plan = _plan(rules._candidates_sql(), params)
+    # A reader past FEED_SQL_LATERAL_MAX_FOLLOWS: the newest entries, probing follows.
+    probed_plan = _plan(rules._probed_candidates_sql(), params)
+    for plan in (lateral_plan, probed_plan):
+        on_posts = [
+            node
+            for node in _nodes(plan)
+            if node.get("Relation Name") in (posts_table, "tweets_retweet")
+        ]
+        assert on_posts, plan
+        # Index accesses only (a bitmap heap scan is fed by a bitmap index scan).
+        index_access = {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
+        assert {node["Node Type"] for node in on_posts} <= index_access, plan
+        assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, plan
+    # The per-followee read descends the (author, -id) index once per followee.
+    assert "post_author_recent" in {node.get("Index Name") for node in _nodes(lateral_plan)}

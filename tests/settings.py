@@ -31,7 +31,9 @@ if "MASTODON_API_HOSTS" not in _os.environ:
     MASTODON_API_HOSTS = ["mastodon.localhost"]
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, *MASTODON_API_HOSTS]  # noqa: F405
 
-# Authentication without its cached verdicts: the suite's query counts include the
-# user query of every request, warm or cold (tests/accounts/test_auth_cache.py
-# turns the cache on and checks it, revocations included).
-AUTH_CACHE_SECONDS = 0
+# Authentication without its cached verdicts in the test process: the suite's query
+# counts include the user query of every request, warm or cold
+# (tests/accounts/test_auth_cache.py turns the cache on and checks it, revocations
+# included). The servers the integration tests start use it as production does
+# (tests.integration.celery_workers.TEST_WORKER_ENV).
+AUTH_CACHE_SECONDS = int(_os.environ.get("AUTH_CACHE_SECONDS") or 0)

@@ -25,6 +25,9 @@ QUEUES = ("default", "fanout", "media")
 
 # Failed pairs retry after ~0.05 s, 3 attempts (production: 5 s doubling, 8).
 TEST_WORKER_ENV = {
+    # Cached authentication verdicts, as production runs (tests/settings.py turns
+    # them off in the test process only).
+    "AUTH_CACHE_SECONDS": "30",
     "EVENTS_MAX_ATTEMPTS": "3",
     "EVENTS_RETRY_BASE_SECONDS": "0.05",
 }

@@ -7,6 +7,11 @@ from django.db.models.functions import Lower
 from accounts.models import RevokedSession, User
 
 
+def active_user_count() -> int:
+    """Accounts that can sign in and be seen (the instance's statistics)."""
+    return User.objects.filter(is_active=True, deactivated_at__isnull=True).count()
+
+
 def session_is_revoked(*, session_id: str | None) -> bool:
     """Whether the session (a token's "sid" claim) signed out. None: a token issued
     before sessions existed, never revoked this way."""

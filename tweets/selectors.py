@@ -85,6 +85,14 @@ class PostRenderContext:
     bookmarked: set[int] = field(default_factory=set)
 
 
+def post_count() -> int:
+    """Posts that exist for readers: not deleted or hidden, by active accounts (the
+    instance's statistics)."""
+    return Post.objects.filter(
+        deleted_at__isnull=True, hidden_at__isnull=True, author__is_active=True
+    ).count()
+
+
 def visible_posts(*, viewer: Viewer) -> PostQuerySet:
     return Post.objects.visible_to(viewer).select_related("author")
 

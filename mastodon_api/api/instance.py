@@ -2,19 +2,50 @@
 /nodeinfo/2.0. Limits come from the rules' own constants and the media settings."""
 
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts import selectors as account_selectors
+from core.degrade import cache_breaker
 from mastodon_api.entities import base_url
 from mastodon_api.paging import MAX_LIMIT
 from mastodon_api.views import MastodonView
 from media import imaging
 from media import services as media_services
+from tweets import selectors as tweet_selectors
 from tweets.text import MAX_GRAPHEMES
 
 WARBLE_VERSION = "0.1.0"
 # What Mastodon version clients should assume (feature detection by version).
 COMPATIBLE_VERSION = f"4.2.0 (compatible; Warble {WARBLE_VERSION})"
+
+
+USAGE_KEY = "mastodon:instance:usage"
+USAGE_SECONDS = 600  # counting every account and post is not for each client start
+
+
+def _usage() -> dict[str, int]:
+    """How many accounts and posts there are, counted at most every USAGE_SECONDS
+    (counted every time while Redis is down)."""
+
+    def count() -> dict[str, int]:
+        return {
+            "users": account_selectors.active_user_count(),
+            "posts": tweet_selectors.post_count(),
+        }
+
+    found = cache_breaker.call(
+        "instance usage is counted", lambda: cache.get(USAGE_KEY), lambda: None
+    )
+    if found is None:
+        found = count()
+        cache_breaker.call(
+            "instance usage is counted",
+            lambda: cache.set(USAGE_KEY, found, USAGE_SECONDS),
+            lambda: None,
+        )
+    return found
 
 
 def _media_limits() -> dict:
@@ -62,6 +93,7 @@ def streaming_url(base: str) -> str:
 class InstanceV1View(_Public):
     def get(self, request):
         base = base_url(request)
+        usage = _usage()
         return Response(
             {
                 "uri": _domain(request),
@@ -71,7 +103,11 @@ class InstanceV1View(_Public):
                 "email": settings.MASTODON_CONTACT_EMAIL,
                 "version": COMPATIBLE_VERSION,
                 "urls": {"streaming_api": streaming_url(base)},
-                "stats": {"user_count": 0, "status_count": 0, "domain_count": 1},
+                "stats": {
+                    "user_count": usage["users"],
+                    "status_count": usage["posts"],
+                    "domain_count": 1,
+                },
                 "thumbnail": None,
                 "languages": ["en"],
                 "registrations": False,
@@ -99,7 +135,7 @@ class InstanceV2View(_Public):
                 "version": COMPATIBLE_VERSION,
                 "source_url": "https://github.com/warble/warble",
                 "description": "A Warble server: an X/Twitter-style social network.",
-                "usage": {"users": {"active_month": 0}},
+                "usage": {"users": {"active_month": _usage()["users"]}},
                 "thumbnail": {"url": f"{base}/static/mastodon_api/missing.png"},
                 "languages": ["en"],
                 "configuration": {
@@ -139,13 +175,14 @@ class NodeInfoLinksView(_Public):
 
 class NodeInfoView(_Public):
     def get(self, request):
+        usage = _usage()
         return Response(
             {
                 "version": "2.0",
                 "software": {"name": "warble", "version": WARBLE_VERSION},
                 "protocols": [],
                 "services": {"outbound": [], "inbound": []},
-                "usage": {"users": {}, "localPosts": 0},
+                "usage": {"users": {"total": usage["users"]}, "localPosts": usage["posts"]},
                 "openRegistrations": False,
                 "metadata": {"nodeName": settings.MASTODON_INSTANCE_TITLE},
             }

@@ -251,7 +251,30 @@ def test_markers(alice):
     assert masto_client(UserFactory()).get("/api/v1/markers").json() == {}  # per user
 
 
-def test_instance_and_nodeinfo():
+def test_instance_counts_accounts_and_posts_readers_can_see_once_per_interval(db):
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from mastodon_api.api.instance import USAGE_KEY
+
+    author, other = UserFactory.create_batch(2)
+    suspended = UserFactory(is_active=False)
+    PostFactory.create_batch(2, author=author)
+    PostFactory(author=author, deleted_at=timezone.now())
+    PostFactory(author=author, hidden_at=timezone.now())
+    PostFactory(author=suspended)
+    client = masto_api_client()
+    assert client.get("/api/v1/instance").json()["stats"]["user_count"] == 2
+    assert client.get("/api/v1/instance").json()["stats"]["status_count"] == 2
+    assert client.get("/api/v2/instance").json()["usage"]["users"]["active_month"] == 2
+    assert client.get("/nodeinfo/2.0").json()["usage"] == {"users": {"total": 2}, "localPosts": 2}
+    PostFactory(author=other)
+    assert client.get("/api/v1/instance").json()["stats"]["status_count"] == 2  # counted before
+    cache.delete(USAGE_KEY)  # as when the interval ends
+    assert client.get("/api/v1/instance").json()["stats"]["status_count"] == 3
+
+
+def test_instance_and_nodeinfo(db):
     client = masto_api_client()
     v1 = client.get("/api/v1/instance").json()
     assert v1["uri"] == "mastodon.localhost"

@@ -18,7 +18,7 @@ if SECRET_KEY == DEVELOPMENT_SECRET_KEY:
 
 # Commits need not wait for the WAL flush in tests (durability after a server
 # crash is not what they test), and a good part of the suite commits for real.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "core.postgresql":  # noqa: F405
     _options = DATABASES["default"].setdefault("OPTIONS", {})  # noqa: F405
     _options["options"] = _options.get("options", "") + " -c synchronous_commit=off"
 

@@ -110,7 +110,7 @@ def test_the_deploy_check_would_catch_debug_in_production():
 def test_production_hardening():
     values = show(production())
     assert values["DEBUG"] is False
-    assert values["db"] == "django.db.backends.postgresql"
+    assert values["db"] == "core.postgresql"  # Django's, with a cheaper health check
     assert values["cache"] == "django_redis.cache.RedisCache"
     assert values["eager"] is False
     assert values["layer"] == "channels_redis.core.RedisChannelLayer"
@@ -133,7 +133,7 @@ def test_embedded_mode_needs_nothing(tmp_path):
 def test_services_mode_uses_postgres_and_redis():
     values = show(services())
     assert values["DEBUG"] is False
-    assert values["db"] == "django.db.backends.postgresql"
+    assert values["db"] == "core.postgresql"  # Django's, with a cheaper health check
     assert values["cache"] == "django_redis.cache.RedisCache"
     assert values["eager"] is False
     assert values["broker"] == "amqp://guest:guest@127.0.0.1:5672//"  # RabbitMQ, not Redis

@@ -25,6 +25,7 @@ the event stream is `bearer_token`: the scheme name is case-insensitive (RFC
 7235 §2.1), so `bearer <token>` works everywhere `Bearer <token>` does.
 """
 
+import functools
 import time
 import uuid
 from collections.abc import Mapping
@@ -33,9 +34,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists
+from django.dispatch import receiver
+from django.test.signals import setting_changed
 from rest_framework_simplejwt import authentication
-from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import RevokedSession, User
 from core.degrade import cache_breaker
@@ -207,5 +212,35 @@ class JWTAuthentication(authentication.JWTAuthentication):
         token = bearer_token(header)
         return None if token is None else token.encode("latin-1")
 
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        """simplejwt's check, done once per token and process: a client sends the same
+        access token with every request until it expires, and what its bytes alone
+        decide (signature, claims, type) cannot change. Only the expiry is checked
+        again; an expired token goes through simplejwt's check for its usual 401.
+        Revocation is not decided here but by `authenticated_user`, every time."""
+        try:
+            token = _verified_token(raw_token)
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            return super().get_validated_token(raw_token)
+        return token
+
     def get_user(self, validated_token):
         return authenticated_user(validated_token.payload)
+
+
+@functools.lru_cache(maxsize=4096)
+def _verified_token(raw_token: bytes) -> Token:
+    """A token whose signature, claims and type passed (failures are not kept)."""
+    for token_class in api_settings.AUTH_TOKEN_CLASSES:
+        try:
+            return token_class(raw_token)
+        except TokenError:
+            continue
+    raise TokenError("not valid for any token type")
+
+
+@receiver(setting_changed)
+def _forget_verified_tokens(*, setting: str, **kwargs) -> None:
+    if setting == "SIMPLE_JWT":  # another key or algorithm decides differently
+        _verified_token.cache_clear()

@@ -17,8 +17,10 @@ save of the user row: deactivation, erasure, suspension...) writes a new
 generation, now and after commit, so no cached verdict of that user counts any
 more: revocation stays immediate. Only valid verdicts are cached, so a revoked
 session always goes to PostgreSQL. The user it gives has only the fields the
-verdict needs loaded (id, token_version, is_active, deactivated_at); any other
-field is loaded from the row, all at once, when first read (User.refresh_from_db).
+verdict needs loaded (id, token_version, is_active, deactivated_at) and those of
+the user's summary (SUMMARY_FIELDS: a new post renders its author from them); any
+other field is loaded from the row, all at once, when first read
+(User.refresh_from_db).
 
 The one reader of `Authorization` headers for HTTP, the WebSocket handshake and
 the event stream is `bearer_token`: the scheme name is case-insensitive (RFC
@@ -34,6 +36,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists
+from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 from django.test.signals import setting_changed
 from rest_framework_simplejwt import authentication
@@ -43,6 +46,7 @@ from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from accounts.models import RevokedSession, User
+from accounts.rendering import USER_SUMMARY_FIELDS
 from core.degrade import cache_breaker
 
 TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name, not a secret
@@ -121,8 +125,13 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
             generation = found.get(keys[0])
             verdict = found.get(keys[1])
             version = payload.get(TOKEN_VERSION_CLAIM)
-            if generation is not None and verdict == (generation, version):
-                user = _verdict_user(user_id, version)
+            if (
+                generation is not None
+                and isinstance(verdict, tuple)
+                and len(verdict) == 3
+                and verdict[:2] == (generation, version)
+            ):
+                user = _verdict_user(user_id, version, verdict[2])
                 user.token_session_id = sid  # type: ignore[attr-defined]
                 return user
     else:
@@ -131,18 +140,18 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
     if found is not None:  # under the generation read before the row: a revocation since wins
         cache_breaker.call(
             "authentication reads PostgreSQL",
-            lambda: _remember(keys, found.get(keys[0]), user.token_version, ttl),
+            lambda: _remember(keys, found.get(keys[0]), user, ttl),
             lambda: None,
         )
     return user
 
 
-def _remember(keys: list[str], generation: int | None, version: int, ttl: int) -> None:
+def _remember(keys: list[str], generation: int | None, user: User, ttl: int) -> None:
     if generation is None:  # none yet (or expired, evicted): start one, unless one appeared
         generation = time.time_ns()
         if not cache.add(keys[0], generation, timeout=_GENERATION_SECONDS):
             return
-    cache.set(keys[1], (generation, version), timeout=ttl)
+    cache.set(keys[1], (generation, user.token_version, _summary_values(user)), timeout=ttl)
 
 
 def _checked_user(payload: Mapping[str, object], user_id: int, sid: str | None) -> User:
@@ -164,9 +173,22 @@ def _checked_user(payload: Mapping[str, object], user_id: int, sid: str | None) 
     return user
 
 
-def _verdict_user(user_id: int, version: object) -> User:
+# Also kept in a verdict: what shows the signed-in user in what they write (a new
+# post's author), so rendering it costs no query. Every change of them saves the
+# row or calls forget_authentication, which retires the verdict.
+SUMMARY_FIELDS = tuple(name for name in USER_SUMMARY_FIELDS if name != "id")
+
+
+def _summary_values(user: User) -> tuple:
+    """The summary fields as stored in the row (a file's name, not the file)."""
+    values = (getattr(user, name) for name in SUMMARY_FIELDS)
+    return tuple(value.name if isinstance(value, FieldFile) else value for value in values)
+
+
+def _verdict_user(user_id: int, version: object, summary: tuple) -> User:
     """The user a valid verdict stands for: these fields loaded, the rest deferred."""
     known = {"id": user_id, "token_version": version, "is_active": True, "deactivated_at": None}
+    known.update(zip(SUMMARY_FIELDS, summary, strict=True))
     # from_db takes the values in the model's field order.
     names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
     return User.from_db(connection.alias, names, [known[name] for name in names])

@@ -260,6 +260,7 @@ def user_images_set(*, user_id: int, avatar: str | None = None, banner: str | No
     changes = {name: value for name, value in (("avatar", avatar), ("banner", banner)) if value}
     if changes:
         User.objects.filter(pk=user_id).update(**changes)
+        forget_authentication(user_id)  # a cached verdict carries the avatar
 
 
 # --- staff (the admin) ------------------------------------------------------------

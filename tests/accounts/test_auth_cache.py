@@ -57,12 +57,44 @@ def test_the_cached_user_has_the_verdicts_fields_and_the_rest_from_the_row(alice
     with CaptureQueriesContext(connection) as queries:
         user = auth.authenticated_user(payload)
         state = (user.pk, user.token_version, user.is_active, user.deactivated_at)
+        summary = (user.username, user.display_name, user.avatar.name, user.is_private)
     assert len(queries) == 0
     assert state == (alice.pk, alice.token_version, True, None)
-    assert user.get_deferred_fields() >= {"username", "is_staff", "followers_count"}
+    assert summary == (alice.username, alice.display_name, alice.avatar.name, alice.is_private)
+    assert user.get_deferred_fields() >= {"email", "is_staff", "followers_count"}
     with CaptureQueriesContext(connection) as queries:
-        assert (user.username, user.is_staff, user.email) == (alice.username, False, alice.email)
+        assert (user.is_staff, user.email) == (False, alice.email)
     assert len(queries) == 1
+
+
+def test_a_new_post_renders_its_author_from_the_verdict_without_a_user_query(alice):
+    access = obtain_tokens(APIClient(), "alice")["access"]
+    get(access)  # caches the verdict
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/posts", {"text": "hello"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["author"]["username"] == "alice"
+    user_reads = [q["sql"] for q in queries if q["sql"].startswith('SELECT "accounts_user"')]
+    assert user_reads == []
+
+
+@pytest.mark.parametrize("change", ["profile", "avatar"])
+def test_a_changed_summary_shows_in_the_authors_very_next_post(alice, change):
+    access = obtain_tokens(APIClient(), "alice")["access"]
+    get(access)  # caches the verdict, with alice's summary as it is now
+    if change == "profile":
+        services.user_update_profile(user=alice, display_name="Alice Liddell")
+        expected = ("display_name", "Alice Liddell")
+    else:
+        services.user_images_set(user_id=alice.pk, avatar="avatars/new.webp")
+        expected = ("avatar", "avatars/new.webp")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    author = client.post("/api/v1/posts", {"text": "hi"}, format="json").json()["author"]
+    name, value = expected
+    assert (author[name] or "").endswith(value), author
 
 
 def test_the_signed_in_users_other_fields_load_in_one_query_when_read(alice):

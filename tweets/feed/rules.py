@@ -221,19 +221,29 @@ class Compiled:
             raise RuntimeError("feed query markers lost in compilation")
         return sql, slots
 
+    def template(self) -> tuple[str, list]:
+        """The SQL (PostgreSQL) and its parameter slots: "viewer", "ids" or a value."""
+        if self._sql is None:
+            self._sql = self._compile()
+        return self._sql
+
     def rows(self, viewer_id: int, ids: list[int] | None = None) -> list[tuple]:
         if connection.vendor != "postgresql":
             # `= ANY(array)` and prepared statements are PostgreSQL's; elsewhere (the
             # embedded SQLite mode) the queryset is built per call, with an IN list.
             viewer = SignedInViewer(pk=viewer_id)
             return list(self.build(viewer, Q(pk__in=ids) if self.with_ids else Q()))
-        if self._sql is None:
-            self._sql = self._compile()
-        sql, slots = self._sql
-        params = [ids if s == "ids" else viewer_id if s == "viewer" else s for s in slots]
-        with _prepared_cursor() if self.prepared else connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
+        sql, slots = self.template()
+        return run_template(sql, slots, viewer_id, ids, prepared=self.prepared)
+
+
+def run_template(
+    sql: str, slots: list, viewer_id: int, ids: list[int] | None, *, prepared: bool = True
+) -> list[tuple]:
+    params = [ids if s == "ids" else viewer_id if s == "viewer" else s for s in slots]
+    with _prepared_cursor() if prepared else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _prepared_cursor():
@@ -281,25 +291,45 @@ _RETWEETS_AMONG = Compiled(
 )
 
 
+@functools.cache
+def _among_template() -> tuple[str, list]:
+    """The two queries of entries_among as one statement (one round trip): the posts'
+    rows padded to the retweets' columns (post_id and the retweeter are NULL)."""
+    posts_sql, posts_slots = _POSTS_AMONG.template()
+    retweets_sql, retweets_slots = _RETWEETS_AMONG.template()
+    no_user = ", ".join(["NULL"] * len(_USER_SUMMARY))
+    sql = (
+        f"SELECT p.id, NULL, p.created_at, {no_user} FROM ({posts_sql}) p"  # noqa: S608
+        f" UNION ALL SELECT * FROM ({retweets_sql}) r"
+    )
+    return sql, [*posts_slots, *retweets_slots]
+
+
 def entries_among(viewer: Reader, ids: Iterable[int]) -> list[EntryRow]:
-    """Which of `ids` (read from Redis) are in the viewer's feed, newest first. Two
-    queries: the pull feed's querysets restricted to `ids` (compiled once, see Compiled)."""
+    """Which of `ids` (read from Redis) are in the viewer's feed, newest first: the
+    pull feed's querysets restricted to `ids` (compiled once, see Compiled), as one
+    query on PostgreSQL (two elsewhere)."""
     ids = list(ids)
     if not ids:
         return []
+    if connection.vendor == "postgresql":
+        sql, slots = _among_template()
+        found = run_template(sql, slots, viewer.pk, ids)
+    else:
+        no_user = [None] * len(_USER_SUMMARY)
+        found = [(i, None, at, *no_user) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]
+        found += _RETWEETS_AMONG.rows(viewer.pk, ids)
     rows = [
         EntryRow(id=i, type="post", post_id=i, created_at=at)
-        for i, at in _POSTS_AMONG.rows(viewer.pk, ids)
-    ]
-    rows += [
-        EntryRow(
+        if post_id is None
+        else EntryRow(
             id=i,
             type="retweet",
             post_id=post_id,
             created_at=at,
             retweeted_by=User.from_db(connection.alias, _USER_SUMMARY, user),
         )
-        for i, post_id, at, *user in _RETWEETS_AMONG.rows(viewer.pk, ids)
+        for i, post_id, at, *user in found
     ]
     rows.sort(key=lambda row: row.id, reverse=True)
     return rows

@@ -47,6 +47,12 @@ def body_limit_for(path: str) -> int:
     return max(limits, default=default)
 
 
+def smallest_body_limit() -> int:
+    """No route's cap is below this: a body this small needs no route lookup."""
+    by_route: dict[str, int] = settings.REQUEST_BODY_MAX_BYTES_BY_ROUTE
+    return min(settings.REQUEST_BODY_MAX_BYTES, *by_route.values())
+
+
 def too_large(limit: int) -> JsonResponse:
     return error_response(
         status_code=PayloadTooLarge.status_code,
@@ -74,7 +80,8 @@ class RequestBodyLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         length = _declared_length(request.META.get("CONTENT_LENGTH"))
-        if length:
+        # Most bodies are small: the route is looked up only for a larger one.
+        if length and length > smallest_body_limit():
             limit = body_limit_for(request.path_info)
             if length > limit:
                 return too_large(limit)

@@ -153,7 +153,14 @@ def test_a_broker_crash_loses_no_queued_task_and_the_worker_and_beat_come_back(w
     worker_pid, beat_pid = worker.pid, beat.pid
 
     ids = write_effects_elsewhere(300, rabbitmq.url)
-    wait_until(lambda: len(applied()) >= 20, timeout=60, what="the worker to get going")
+    # Tasks applied and tasks waiting, at the same moment: how many wait depends on
+    # how fast the worker dispatches and consumes (28 once on a loaded machine, when
+    # a single look after 20 applied wanted 50), so the test waits for the moment.
+    wait_until(
+        lambda: len(applied()) >= 20 and sum(queues.ready().values()) >= 30,
+        timeout=60,
+        what="the worker to get going with tasks still waiting",
+    )
     # Hold the worker where it is, so that tasks are still waiting when the broker
     # dies (on a quiet machine it drained the queue before the kill); it finds its
     # connection dead when it goes on.
@@ -161,7 +168,7 @@ def test_a_broker_crash_loses_no_queued_task_and_the_worker_and_beat_come_back(w
     waiting = sum(queues.ready().values())
     rabbitmq.kill()  # mid-stream, with handler tasks confirmed and waiting in the queue
     worker.thaw()
-    assert waiting >= 50
+    assert waiting >= 10
     wait_until(lambda: LOST in worker.log(), timeout=30, what="the worker to notice")
     before_restart = len(applied())
     assert before_restart < len(ids)

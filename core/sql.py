@@ -1,7 +1,15 @@
-"""Names for the few raw SQL statements (INSERT ... ON CONFLICT) the ORM cannot write."""
+"""The few SQL statements the ORM cannot write: names for INSERT ... ON CONFLICT, and
+several writes as one statement (`write_together`)."""
 
-from django.db import connection
-from django.db.models import Field, Model
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Field, Model, QuerySet
+from django.db.models.sql import InsertQuery, UpdateQuery
+
+# One SQL statement and its parameters, as the ORM compiles them.
+Statement = tuple[str, tuple[Any, ...]]
 
 
 def quoted_column(model: type[Model], name: str) -> str:
@@ -10,3 +18,38 @@ def quoted_column(model: type[Model], name: str) -> str:
     if not isinstance(field, Field) or field.column is None:
         raise ValueError(f"{model.__name__}.{name} is not a concrete field with a column")
     return connection.ops.quote_name(field.column)
+
+
+def insert_sql(obj: Model) -> Statement:
+    """The INSERT the ORM would run to save the new `obj` (defaults and auto_now
+    values applied; generated columns left to the database)."""
+    fields = [f for f in obj._meta.local_concrete_fields if not f.generated]
+    query = InsertQuery(type(obj))
+    query.insert_values(fields, [obj])
+    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
+
+
+def update_sql(queryset: QuerySet[Any], values: Mapping[str, Any]) -> Statement:
+    """The UPDATE `queryset.update(**values)` would run (a plain filter, F() values)."""
+    query = queryset.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)  # narrows the type for mypy
+    query.add_update_values(dict(values))
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params)
+
+
+def write_together(*statements: Statement) -> None:
+    """INSERTs and UPDATEs (insert_sql, update_sql) run as one statement of
+    data-modifying CTEs on PostgreSQL: one round trip, and outside a transaction
+    one implicit transaction, so all or none of them happen. Elsewhere (SQLite)
+    one after the other, in a transaction."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+        return
+    parts = [f"w{i} AS ({sql})" for i, (sql, _) in enumerate(statements)]
+    params = tuple(p for _, statement_params in statements for p in statement_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} SELECT 1", params)

@@ -24,10 +24,10 @@ from django.utils import timezone
 from accounts.models import User
 from core.counters import decrement
 from core.errors import Invalid, NotAllowed, NotFound
-from core.events import publish, publish_many
+from core.events import publish, publish_many, publish_with
 from core.ids import new_id
 from core.results import CreateResult
-from core.sql import quoted_column
+from core.sql import insert_sql, quoted_column, update_sql
 from media import services as media_services
 from tweets.events import (
     PostCreated,
@@ -115,7 +115,6 @@ def _references(post: Post) -> list[tuple[int, str]]:
 # --- posts -----------------------------------------------------------------
 
 
-@transaction.atomic
 def post_create(
     *,
     author: User,
@@ -125,6 +124,49 @@ def post_create(
     media_ids: Iterable[int] = (),
 ) -> Post:
     text = _clean_text(text)
+    media_ids = list(media_ids)
+    if reply_to_id is None and quote_of_id is None and not media_ids:
+        return _plain_post_create(author=author, text=text)
+    return _post_create(
+        author=author,
+        text=text,
+        reply_to_id=reply_to_id,
+        quote_of_id=quote_of_id,
+        media_ids=media_ids,
+    )
+
+
+def _plain_post_create(*, author: User, text: str) -> Post:
+    """A post that is no reply or quote and has no media (most posts) in one
+    statement: the post, the author's counter and the event (core.events.publish_with),
+    instead of a transaction of five round trips (BEGIN, two INSERTs, an UPDATE, COMMIT)."""
+    post = Post(author=author, text=text)
+    post.conversation_id = post.id
+    publish_with(
+        PostCreated(
+            post_id=post.id,
+            author_id=author.pk,
+            reply_to_id=None,
+            quote_of_id=None,
+            conversation_id=post.conversation_id,
+        ),
+        insert_sql(post),
+        update_sql(User.objects.filter(pk=author.pk), {"posts_count": F("posts_count") + 1}),
+    )
+    post._state.adding = False  # written: a later save() updates, as after the ORM's insert
+    transaction.on_commit(lambda: add_own_entry(actor_id=author.pk, entry_id=post.id))
+    return post
+
+
+@transaction.atomic
+def _post_create(
+    *,
+    author: User,
+    text: str,
+    reply_to_id: int | None,
+    quote_of_id: int | None,
+    media_ids: list[int],
+) -> Post:
     # `is not None`: a post 0 is a post that does not exist (404), not "no post".
     parent = _target_post(actor=author, post_id=reply_to_id) if reply_to_id is not None else None
     quoted = _target_post(actor=author, post_id=quote_of_id) if quote_of_id is not None else None

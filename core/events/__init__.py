@@ -26,7 +26,7 @@ outbox, dispatch, retries and dead letters behind it, and core.checks makes
 disagree.
 """
 
-from core.events.outbox import publish, publish_many
+from core.events.outbox import publish, publish_many, publish_with
 from core.events.registry import handler, registry
 from core.events.types import Delivered, DomainEvent, catalogue
 
@@ -37,5 +37,6 @@ __all__ = [
     "handler",
     "publish",
     "publish_many",
+    "publish_with",
     "registry",
 ]

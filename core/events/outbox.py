@@ -11,6 +11,7 @@ from core.events.dispatch import dispatch_after_commit
 from core.events.types import SCALARS, DomainEvent, catalogue
 from core.ids import new_id
 from core.models import OutboxEvent
+from core.sql import Statement, insert_sql, write_together
 
 MAX_PAYLOAD_BYTES = 8192  # ids and a few scalars; handlers load the rest themselves
 
@@ -48,6 +49,19 @@ def publish(event: DomainEvent) -> int:
     _require_transaction()
     payload, _ = _encoded(event)
     row = OutboxEvent.objects.create(id=new_id(), name=event.name, payload=payload)
+    dispatch_after_commit(row.id)
+    return row.id
+
+
+def publish_with(event: DomainEvent, *writes: Statement) -> int:
+    """Run `writes` (core.sql.insert_sql, update_sql) and write the outbox row of
+    `event` as one statement (core.sql.write_together): one round trip, and the
+    change and its event commit together even outside a transaction. Then, as
+    `publish`, send the event after commit and return its id. Pass the constructor
+    call itself, as to `publish`."""
+    payload, _ = _encoded(event)
+    row = OutboxEvent(id=new_id(), name=event.name, payload=payload)
+    write_together(*writes, insert_sql(row))
     dispatch_after_commit(row.id)
     return row.id
 

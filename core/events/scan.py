@@ -20,7 +20,14 @@ from django.utils.module_loading import import_string
 
 from core.events.types import DomainEvent
 
-PUBLISH = frozenset({"core.events.publish", "core.events.outbox.publish"})
+PUBLISH = frozenset(
+    {
+        "core.events.publish",
+        "core.events.outbox.publish",
+        "core.events.publish_with",
+        "core.events.outbox.publish_with",
+    }
+)
 # publish_many takes a comprehension: its element is read like publish's argument.
 PUBLISH_MANY = frozenset({"core.events.publish_many", "core.events.outbox.publish_many"})
 COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.SetComp)

@@ -32,9 +32,12 @@ def assert_new_post_flags(data: dict) -> None:
 def test_a_plain_post_costs_its_writes_and_nothing_else(alice):
     data, sql = create(client_for(alice), "/api/v1/posts", {"text": "hello"})
 
-    # savepoint; INSERT post; UPDATE posts_count; INSERT outbox row; release
-    assert len(sql) == 5, sql
-    assert [q.split()[0] for q in sql[1:4]] == ["INSERT", "UPDATE", "INSERT"]
+    # One statement (core.sql.write_together): INSERT post, UPDATE posts_count and
+    # INSERT the outbox row as data-modifying CTEs; no transaction around it.
+    assert len(sql) == 1, sql
+    assert sql[0].startswith('WITH w0 AS (INSERT INTO "tweets_post"')
+    assert 'UPDATE "accounts_user"' in sql[0]
+    assert 'INSERT INTO "core_outboxevent"' in sql[0]
     assert_new_post_flags(data)
     assert data["author"]["username"] == "alice"
     assert (data["reply_to"], data["quote_of"], data["mentions"]) == (None, None, [])

@@ -1,0 +1,53 @@
+"""core.sql.write_together: several writes as one statement, all or nothing."""
+
+import pytest
+from django.db import IntegrityError, connection
+from django.db.models import F
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from core.ids import new_id
+from core.models import OutboxEvent
+from core.sql import insert_sql, update_sql, write_together
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # autocommit: no test transaction around
+
+
+def row(event_id: int) -> OutboxEvent:
+    return OutboxEvent(id=event_id, name="test.written", payload={"n": event_id})
+
+
+def test_inserts_and_an_update_are_one_statement_and_all_happen():
+    user = UserFactory()
+    first, second = new_id(), new_id()
+    with CaptureQueriesContext(connection) as queries:
+        write_together(
+            insert_sql(row(first)),
+            update_sql(User.objects.filter(pk=user.pk), {"posts_count": F("posts_count") + 2}),
+            insert_sql(row(second)),
+        )
+    assert len(queries) == 1
+    assert set(OutboxEvent.objects.filter(name="test.written").values_list("id", flat=True)) == {
+        first,
+        second,
+    }
+    assert OutboxEvent.objects.get(id=first).created_at is not None  # auto_now_add applied
+    user.refresh_from_db()
+    assert user.posts_count == 2
+
+
+def test_one_failing_write_leaves_none_of_them():
+    user = UserFactory()
+    taken = new_id()
+    OutboxEvent.objects.create(id=taken, name="test.taken", payload={})
+    fresh = new_id()
+    with pytest.raises(IntegrityError):
+        write_together(
+            insert_sql(row(fresh)),
+            update_sql(User.objects.filter(pk=user.pk), {"posts_count": F("posts_count") + 1}),
+            insert_sql(row(taken)),  # the primary key is taken: the statement fails
+        )
+    assert not OutboxEvent.objects.filter(id=fresh).exists()
+    user.refresh_from_db()
+    assert user.posts_count == 0

@@ -189,9 +189,15 @@ def _verdict_user(user_id: int, version: object, summary: tuple) -> User:
     """The user a valid verdict stands for: these fields loaded, the rest deferred."""
     known = {"id": user_id, "token_version": version, "is_active": True, "deactivated_at": None}
     known.update(zip(SUMMARY_FIELDS, summary, strict=True))
-    # from_db takes the values in the model's field order.
-    names = [f.attname for f in User._meta.concrete_fields if f.attname in known]
+    names = _verdict_field_names()
     return User.from_db(connection.alias, names, [known[name] for name in names])
+
+
+@functools.cache
+def _verdict_field_names() -> list[str]:
+    """The fields a verdict loads, in the model's field order (from_db takes that)."""
+    known = {"id", "token_version", "is_active", "deactivated_at", *SUMMARY_FIELDS}
+    return [f.attname for f in User._meta.concrete_fields if f.attname in known]
 
 
 # A generation only needs to be new when written: an expired or evicted one is

@@ -1,9 +1,12 @@
 """core.sql.write_together: several writes as one statement, all or nothing."""
 
+from unittest import mock
+
 import pytest
 from django.db import IntegrityError, connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.models import User
 from core.ids import new_id
@@ -51,3 +54,20 @@ def test_one_failing_write_leaves_none_of_them():
     assert not OutboxEvent.objects.filter(id=fresh).exists()
     user.refresh_from_db()
     assert user.posts_count == 0
+
+
+@pytest.mark.parametrize("model", ["post", "outbox"])
+def test_the_insert_built_once_per_model_is_the_one_the_orm_compiles(model):
+    from core.sql import compiled_insert_sql
+    from tweets.models import Post
+
+    user = UserFactory()
+    obj = row(new_id()) if model == "outbox" else Post(author=user, text="same SQL")
+    if model == "post":
+        obj.conversation_id = obj.id
+    # auto_now_add reads the clock on each build: one instant for both.
+    with mock.patch("django.utils.timezone.now", return_value=timezone.now()):
+        built, compiled = insert_sql(obj), compiled_insert_sql(obj)
+    assert built[0] == compiled[0]
+    # psycopg's Jsonb wrapper has no equality of its own: compare what it wraps.
+    assert [getattr(p, "obj", p) for p in built[1]] == [getattr(p, "obj", p) for p in compiled[1]]

@@ -81,6 +81,30 @@ def report(tmp_path_factory) -> dict:
             timeout=300,
             check=False,
         )
+        # The in-process probe (bench/inprocess.py) on the database the run loaded.
+        inprocess = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.inprocess",
+                "--database-url",
+                _bench_database_url(),
+                "--redis-url",
+                os.environ["REDIS_URL"],
+                "--requests",
+                "20",
+                "--rounds",
+                "2",
+                "GET",
+                "/api/v1/ping",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
     finally:
         drop_database(_bench_database_url())  # the stack has stopped: nothing holds it
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
@@ -88,7 +112,17 @@ def report(tmp_path_factory) -> dict:
     assert len(reports) == 1, list(out.iterdir())
     data = json.loads(reports[0].read_text())
     data["_dir"] = out
+    data["_inprocess"] = inprocess
     return data
+
+
+def test_the_in_process_probe_measures_a_request_on_the_loaded_database(report):
+    probe = report["_inprocess"]
+    assert probe.returncode == 0, probe.stdout[-3000:] + probe.stderr[-3000:]
+    line = probe.stdout.strip().splitlines()[-1]
+    assert line.startswith("GET /api/v1/ping (reader following ~300): CPU per request min "), line
+    low, median = (float(part.split()[-2]) for part in line.split(":")[1].split(","))
+    assert 0 < low <= median
 
 
 def statuses(section, where: str = "") -> dict[str, str]:

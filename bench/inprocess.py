@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="the profile's order (pstats key)")
     args = parser.parse_args(argv)
 
     os.environ.update(
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
             call(n)
         profile.disable()
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(40)
         print(out.getvalue())
 
 

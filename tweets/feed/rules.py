@@ -264,14 +264,36 @@ def _prepared_cursor():
 @functools.cache
 def _preparing_cursor_class():
     import psycopg
+    from psycopg import _queries
+
+    # psycopg caches the parsing of a statement's placeholders only for statements
+    # under 4 KB (against ORMs' one-off bulk INSERTs); the feed templates are longer,
+    # few and run on every read, so these cursors keep their own cache (parsing one
+    # cost ~0.1 ms a run). psycopg is pinned: tests/tweets/feed/test_prepared_cursor.py
+    # checks these internals still fit.
+    parsed = functools.lru_cache(maxsize=64)(_queries._query2pg_nocache)
+
+    class TemplateQuery(_queries.PostgresQuery):
+        def convert(self, query, vars):
+            if vars is None or not isinstance(query, str | bytes):
+                return super().convert(query, vars)
+            query = self._ensure_bytes(query)
+            self.query, self._want_formats, self._order, self._parts = parsed(
+                query, self._tx.encoding
+            )
+            self.dump(vars)
 
     class PreparingCursor(psycopg.Cursor):
+        _query_cls = TemplateQuery
+
         def execute(self, query, params=None, **kwargs):
             super().execute(query, params, **{**kwargs, "prepare": True})
-            if self._query is None:  # a prepared run keeps no text for Django's query log
+            if self._query is None and connection.queries_logged:
+                # A prepared run keeps no text; Django's query log (DEBUG, tests) wants it.
                 self._query = self._convert_query(query, params)
             return self
 
+    PreparingCursor.parsed = parsed  # type: ignore[attr-defined]  # for the tests
     return PreparingCursor
 
 

@@ -343,3 +343,30 @@ def test_the_compiled_recheck_is_planned_once_per_connection_and_still_logged():
         plans = [(g, c) for statement, g, c in cursor.fetchall() if "= ANY($" in statement]
     assert len(plans) == 1  # prepared once on this connection
     assert all(generic >= 3 and custom == 0 for generic, custom in plans)
+
+
+def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
+    """psycopg caches placeholder parsing only for statements under 4 KB; the feed's
+    templates are longer, so the preparing cursor keeps its own cache (parsed once per
+    process), and rebuilds the statement text for Django's log only while it logs
+    (tests do; production does not)."""
+    viewer, author = UserFactory.create_batch(2)
+    FollowFactory(follower=viewer, followee=author)
+    post = PostFactory(author=author)
+    parsed = rules._preparing_cursor_class().parsed
+    sql, _ = rules._among_template()
+    assert len(sql.encode()) > 4096  # past psycopg's own cache: the case this is for
+    rules.entries_among(viewer, [post.id])
+    before = parsed.cache_info()
+    for _ in range(3):
+        assert [row.id for row in rules.entries_among(viewer, [post.id])] == [post.id]
+    after = parsed.cache_info()
+    assert (after.misses, after.hits) == (before.misses, before.hits + 3)
+
+    with CaptureQueriesContext(connection) as queries:
+        rules.entries_among(viewer, [post.id])
+    assert queries.captured_queries[0]["sql"].startswith("SELECT p.id")  # logged
+    with rules._prepared_cursor() as cursor:
+        cursor.execute("SELECT %s::int", [7])
+        assert cursor.fetchone() == (7,)
+        assert connection.queries_logged or cursor.cursor._query is None

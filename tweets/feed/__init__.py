@@ -2,6 +2,8 @@
 
 - `rules`: which entries belong to whose feed: the one definition the SQL pull
   feed, the Redis read filter, fan-out and rebuilds all apply.
+- `compiled`: feed querysets compiled once per process, run as prepared statements.
+- `states`: a post's counters, author and the viewer's flags, read with the page.
 - `store`: Redis timelines (`tl:<user>`) and author lists (`ul:<author>`).
 - `fanout`: what the event handlers (tweets/handlers.py) do to the store.
 - `rebuild`: a timeline or author list rebuilt from PostgreSQL.

@@ -3,8 +3,10 @@
 The feed renders with the one post renderer (`tweets.rendering.EntryRenderer`),
 feeding it attributes it gathered more cheaply than the renderer's own loaders:
 
-1. state: the posts' version, counters, reply/quote ids, author summary, and the
-   viewer's liked/retweeted/bookmarked flags (EXISTS subqueries): one query;
+1. state (tweets.feed.states): the posts' version, counters, reply/quote ids,
+   author summary, and the viewer's liked/retweeted/bookmarked flags: no query of
+   its own for rows that came with it (entries_among reads both in one
+   statement), else one query;
 2. references: the replied-to and quoted posts the viewer may see: at most one;
 3. contents (`tweets.rendering.post_content`: text, times, conversation, media),
    the part of a post only an edit, a deletion or a media change changes, cached under
@@ -19,22 +21,17 @@ posts API renders for the same entries (tests/tweets/feed/test_hydrate.py,
 tests/tweets/test_rendering.py).
 """
 
-from types import SimpleNamespace
-
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import Exists, OuterRef
 
-from accounts.models import User
 from core.degrade import cache_breaker
-from tweets.feed.rules import Compiled, EntryRow
-from tweets.models import Bookmark, Like, Post, Retweet
-from tweets.rendering import CONTENT_FIELDS, COUNTERS, EntryRenderer, post_contents
+from tweets.feed.rules import EntryRow
+from tweets.feed.states import AUTHOR_NAMES, post_states
+from tweets.models import Post
+from tweets.rendering import CONTENT_FIELDS, EntryRenderer, post_contents
 from tweets.selectors import PostRenderContext
 
-_AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
-_AUTHOR = [f"author__{name}" for name in _AUTHOR_NAMES]
+_AUTHOR = [f"author__{name}" for name in AUTHOR_NAMES]
 
 
 def payload_key(post_id: int, version: int) -> str:
@@ -65,41 +62,6 @@ def payloads(posts) -> dict[int, dict]:
     return result
 
 
-def _flag(model, viewer_id: int):
-    return Exists(model.objects.filter(user_id=viewer_id, post_id=OuterRef("pk")))
-
-
-_STATE_FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *COUNTERS]
-_FLAGS = ["liked", "retweeted", "bookmarked"]
-_STATES = Compiled(
-    Post,
-    lambda viewer, ids_q: (
-        Post.objects.filter(ids_q)
-        .annotate(
-            liked=_flag(Like, viewer.pk),
-            retweeted=_flag(Retweet, viewer.pk),
-            bookmarked=_flag(Bookmark, viewer.pk),
-        )
-        .values_list(*_STATE_FIELDS, *_AUTHOR, *_FLAGS)
-    ),
-)
-
-
-def _states(viewer, post_ids) -> dict[int, SimpleNamespace]:
-    """The posts' state (one query, compiled once: see tweets.feed.rules.Compiled), as
-    objects with the Post attributes rendering reads and `author` a User."""
-    states = {}
-    n_state, n_author = len(_STATE_FIELDS), len(_AUTHOR)
-    for row in _STATES.rows(viewer.pk, list(post_ids)):
-        post = SimpleNamespace(**dict(zip(_STATE_FIELDS, row[:n_state], strict=True)))
-        post.author = User.from_db(
-            connection.alias, _AUTHOR_NAMES, row[n_state : n_state + n_author]
-        )
-        post.__dict__.update(zip(_FLAGS, row[n_state + n_author :], strict=True))
-        states[post.id] = post
-    return states
-
-
 def _visible_refs(viewer, ref_ids) -> dict[int, Post]:
     if not ref_ids:
         return {}
@@ -115,7 +77,11 @@ def _visible_refs(viewer, ref_ids) -> dict[int, Post]:
 def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
     if not rows:
         return []
-    states = _states(viewer, {row.post_id for row in rows})
+    # Rows from entries_among come with their post's state (same statement).
+    states = {row.post_id: row.post for row in rows if row.post is not None}
+    unknown = {row.post_id for row in rows} - states.keys()
+    if unknown:
+        states.update(post_states(viewer, unknown))
     wanted = {ref for p in states.values() for ref in (p.reply_to_id, p.quote_of_id) if ref}
     # Posts of the page are visible to the viewer (they passed the feed rule).
     refs = {ref: states[ref] for ref in wanted if ref in states}

@@ -20,19 +20,21 @@ exactly, which tests/tweets/feed/test_property.py checks.
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from accounts.models import User
 from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
+from tweets.feed import states
+from tweets.feed.compiled import Compiled, run_template
 from tweets.models import Post, Retweet, post_visibility_q
 from tweets.textsearch import text_search_q
 
@@ -49,6 +51,8 @@ class EntryRow:
     post_id: int
     created_at: datetime
     retweeted_by: User | None = None
+    # The post's state (tweets.feed.states), when the query that found the row read it.
+    post: Any = field(default=None, compare=False, repr=False)
 
 
 def _followed(viewer_id: int):
@@ -186,117 +190,6 @@ def _scanned_entries(
     return rows[:n]
 
 
-class Compiled:
-    """A queryset compiled to SQL once per process, run with a viewer's id and a list
-    of entry ids. Building and compiling the feed querysets (nested EXISTS, joins)
-    cost ~25 ms of Python per request, the SQL itself ~1 ms; the template is compiled
-    from the very querysets the pull feed uses, so both modes still share one rule.
-
-    `build(viewer, ids_q)` gets a stand-in viewer whose pk is a marker and a filter
-    `ids_q` restricting the base table's id to a marker array parameter; the markers
-    are found in the compiled parameters and replaced on each run."""
-
-    _VIEWER = -(2**62) + 7  # no real id or value: ids are positive
-    _IDS = ["ids"]  # found by identity
-
-    def __init__(self, model, build, *, with_ids: bool = True, prepared: bool = True):
-        # prepared=False: planned on each run, for a query whose best plan depends
-        # on the viewer (a generic plan cannot know how many accounts they follow).
-        self.model, self.build = model, build
-        self.with_ids, self.prepared = with_ids, prepared
-        self._sql: tuple[str, list] | None = None
-
-    def _compile(self) -> tuple[str, list]:
-        viewer = SignedInViewer(pk=self._VIEWER)
-        # The table name comes from the model and the ids are a parameter: no input in SQL.
-        ids_q = RawSQL(  # noqa: S611
-            f'"{self.model._meta.db_table}"."id" = ANY(%s)',
-            (self._IDS,),
-            output_field=BooleanField(),
-        )
-        queryset = self.build(viewer, ids_q)
-        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
-        slots = ["ids" if p is self._IDS else "viewer" if p == self._VIEWER else p for p in params]
-        if slots.count("ids") != int(self.with_ids) or "viewer" not in slots:
-            raise RuntimeError("feed query markers lost in compilation")
-        return sql, slots
-
-    def template(self) -> tuple[str, list]:
-        """The SQL (PostgreSQL) and its parameter slots: "viewer", "ids" or a value."""
-        if self._sql is None:
-            self._sql = self._compile()
-        return self._sql
-
-    def rows(self, viewer_id: int, ids: list[int] | None = None) -> list[tuple]:
-        if connection.vendor != "postgresql":
-            # `= ANY(array)` and prepared statements are PostgreSQL's; elsewhere (the
-            # embedded SQLite mode) the queryset is built per call, with an IN list.
-            viewer = SignedInViewer(pk=viewer_id)
-            return list(self.build(viewer, Q(pk__in=ids) if self.with_ids else Q()))
-        sql, slots = self.template()
-        return run_template(sql, slots, viewer_id, ids, prepared=self.prepared)
-
-
-def run_template(
-    sql: str, slots: list, viewer_id: int, ids: list[int] | None, *, prepared: bool = True
-) -> list[tuple]:
-    params = [ids if s == "ids" else viewer_id if s == "viewer" else s for s in slots]
-    with _prepared_cursor() if prepared else connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _prepared_cursor():
-    """A PostgreSQL cursor whose statements are planned once per connection.
-
-    Planning these queries (nested EXISTS, joins) cost PostgreSQL 0.5-0.9 ms each,
-    more than running them. Django binds parameters on the client and turns
-    psycopg's automatic preparing off, so nothing is ever prepared; this cursor
-    binds on the server and prepares every statement, and `plan_cache_mode=
-    force_generic_plan` (config/settings/base.py; it only concerns prepared
-    statements, i.e. these) keeps one plan per connection instead of planning
-    each run. Wrapped by Django, so logging and query counts see it as usual.
-    """
-    connection.ensure_connection()
-    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
-
-
-@functools.cache
-def _preparing_cursor_class():
-    import psycopg
-    from psycopg import _queries
-
-    # psycopg caches the parsing of a statement's placeholders only for statements
-    # under 4 KB (against ORMs' one-off bulk INSERTs); the feed templates are longer,
-    # few and run on every read, so these cursors keep their own cache (parsing one
-    # cost ~0.1 ms a run). psycopg is pinned: tests/tweets/feed/test_prepared_cursor.py
-    # checks these internals still fit.
-    parsed = functools.lru_cache(maxsize=64)(_queries._query2pg_nocache)
-
-    class TemplateQuery(_queries.PostgresQuery):
-        def convert(self, query, vars):
-            if vars is None or not isinstance(query, str | bytes):
-                return super().convert(query, vars)
-            query = self._ensure_bytes(query)
-            self.query, self._want_formats, self._order, self._parts = parsed(
-                query, self._tx.encoding
-            )
-            self.dump(vars)
-
-    class PreparingCursor(psycopg.Cursor):
-        _query_cls = TemplateQuery
-
-        def execute(self, query, params=None, **kwargs):
-            super().execute(query, params, **{**kwargs, "prepare": True})
-            if self._query is None and connection.queries_logged:
-                # A prepared run keeps no text; Django's query log (DEBUG, tests) wants it.
-                self._query = self._convert_query(query, params)
-            return self
-
-    PreparingCursor.parsed = parsed  # type: ignore[attr-defined]  # for the tests
-    return PreparingCursor
-
-
 _POSTS_AMONG = Compiled(
     Post,
     lambda viewer, ids_q: (
@@ -315,46 +208,60 @@ _RETWEETS_AMONG = Compiled(
 
 @functools.cache
 def _among_template() -> tuple[str, list]:
-    """The two queries of entries_among as one statement (one round trip): the posts'
-    rows padded to the retweets' columns (post_id and the retweeter are NULL)."""
+    """entries_among as one statement (one round trip): the posts' rows padded to the
+    retweets' columns (the retweeted post and the retweeter are NULL), the newest
+    `limit` of them as `feed_page`, each joined to its post's state."""
     posts_sql, posts_slots = _POSTS_AMONG.template()
     retweets_sql, retweets_slots = _RETWEETS_AMONG.template()
+    states_sql, states_slots = states.PAGE_STATES.template()
+    user = [f"u{i}" for i in range(len(_USER_SUMMARY))]
     no_user = ", ".join(["NULL"] * len(_USER_SUMMARY))
     sql = (
-        f"SELECT p.id, NULL, p.created_at, {no_user} FROM ({posts_sql}) p"  # noqa: S608
-        f" UNION ALL SELECT * FROM ({retweets_sql}) r"
+        f"WITH among (id, retweeted, created_at, {', '.join(user)}) AS ("  # noqa: S608
+        f"SELECT p.id, NULL::bigint, p.created_at, {no_user} FROM ({posts_sql}) p"
+        f" UNION ALL SELECT * FROM ({retweets_sql}) r),"
+        " feed_page AS (SELECT *, COALESCE(retweeted, id) AS post_id FROM among"
+        " ORDER BY id DESC LIMIT %s)"
+        f" SELECT feed_page.id, feed_page.retweeted, feed_page.created_at, {', '.join(user)},"
+        f" s.* FROM feed_page JOIN ({states_sql}) s ON s.id = feed_page.post_id"
+        " ORDER BY feed_page.id DESC"
     )
-    return sql, [*posts_slots, *retweets_slots]
+    return sql, [*posts_slots, *retweets_slots, "limit", *states_slots]
 
 
-def entries_among(viewer: Reader, ids: Iterable[int]) -> list[EntryRow]:
-    """Which of `ids` (read from Redis) are in the viewer's feed, newest first: the
-    pull feed's querysets restricted to `ids` (compiled once, see Compiled), as one
-    query on PostgreSQL (two elsewhere)."""
+def entries_among(
+    viewer: Reader, ids: Iterable[int], *, limit: int | None = None
+) -> list[EntryRow]:
+    """Which of `ids` (read from Redis, or the pull feed's candidates) are in the
+    viewer's feed, newest first, at most `limit`: the pull feed's querysets
+    restricted to `ids` (compiled once, see tweets.feed.compiled). On PostgreSQL one
+    statement that also reads each row's post state (what rendering the page needs
+    next); elsewhere two queries, and rendering reads the states."""
     ids = list(ids)
-    if not ids:
+    if not ids or limit == 0:
         return []
+    n_user = len(_USER_SUMMARY)
     if connection.vendor == "postgresql":
         sql, slots = _among_template()
-        found = run_template(sql, slots, viewer.pk, ids)
-    else:
-        no_user = [None] * len(_USER_SUMMARY)
-        found = [(i, None, at, *no_user) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]
-        found += _RETWEETS_AMONG.rows(viewer.pk, ids)
-    rows = [
-        EntryRow(id=i, type="post", post_id=i, created_at=at)
-        if post_id is None
-        else EntryRow(
-            id=i,
-            type="retweet",
-            post_id=post_id,
-            created_at=at,
-            retweeted_by=User.from_db(connection.alias, _USER_SUMMARY, user),
-        )
-        for i, post_id, at, *user in found
-    ]
+        limit = len(ids) if limit is None else limit
+        return [
+            _entry_row(i, post_id, at, rest[:n_user], states.state_of(rest[n_user:]))
+            for i, post_id, at, *rest in run_template(sql, slots, viewer.pk, ids, limit=limit)
+        ]
+    found = [(i, None, at, None) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]
+    found += [(i, post, at, user) for i, post, at, *user in _RETWEETS_AMONG.rows(viewer.pk, ids)]
+    rows = [_entry_row(*row) for row in found]
     rows.sort(key=lambda row: row.id, reverse=True)
-    return rows
+    return rows[:limit]
+
+
+def _entry_row(i: int, post_id: int | None, at: datetime, user, state=None) -> EntryRow:
+    if post_id is None:
+        return EntryRow(id=i, type="post", post_id=i, created_at=at, post=state)
+    retweeter = User.from_db(connection.alias, _USER_SUMMARY, user)
+    return EntryRow(
+        id=i, type="retweet", post_id=post_id, created_at=at, retweeted_by=retweeter, post=state
+    )
 
 
 # --- the pull feed for readers following few accounts ---------------------------
@@ -456,7 +363,7 @@ def _lateral_entries(
     for _ in range(LATERAL_MAX_ROUNDS):
         batch = n - len(found)
         ids = candidate_entry_ids(viewer.pk, lo=lo, hi=hi, n=batch, per_followee=per_followee)
-        found += entries_among(viewer, ids)
+        found += entries_among(viewer, ids, limit=batch)
         if len(ids) < batch or len(found) >= n:
             return found[:n]
         hi = ids[-1]

@@ -28,7 +28,8 @@ from accounts.viewer import SignedInViewer
 from core.pagination import KeysetWindow
 from relationships.models import Follow
 from tweets.feed import rebuild, rules, store
-from tweets.feed.rules import Compiled, EntryRow
+from tweets.feed.compiled import Compiled
+from tweets.feed.rules import EntryRow
 
 MAX_ROUNDS = 4  # Redis reads per page before the rest comes from SQL
 
@@ -58,7 +59,7 @@ def home_timeline(
 
 def merged_authors(viewer_id: int) -> list[int]:
     """Followed authors whose lists are merged at read time (one query, compiled once
-    per process and settings: tweets.feed.rules.Compiled), at most cap + 1: those
+    per process and settings: tweets.feed.compiled.Compiled), at most cap + 1: those
     with many followers (not fanned out), and those followed in the last
     FEED_FOLLOW_MERGE_SECONDS, so a new followee's posts are in the follower's very
     next read, before the backfill handler has rebuilt the timeline.
@@ -148,7 +149,8 @@ def redis_entries(viewer: User, *, lo: int, hi: int | None, n: int) -> list[Entr
                 floor = floor if hi is None else min(floor, hi)
                 if floor > horizon:
                     horizon, exhausted = floor, True
-        found += rules.entries_among(viewer, sorted((i for i in ids if i >= horizon), reverse=True))
+        wanted = sorted((i for i in ids if i >= horizon), reverse=True)
+        found += rules.entries_among(viewer, wanted, limit=n - len(found))
         if len(found) >= n or horizon <= lo + 1:
             return found[:n]
         hi = horizon

@@ -13,6 +13,7 @@ from relationships.models import Follow
 from tests.factories import (
     BlockFactory,
     FollowFactory,
+    LikeFactory,
     MuteFactory,
     PostFactory,
     RetweetFactory,
@@ -21,7 +22,8 @@ from tests.factories import (
 from tests.tweets.conftest import client_for
 from tests.tweets.feed.conftest import feed_ids, timeline, walk
 from tweets import services as posts
-from tweets.feed import rules, store
+from tweets.feed import compiled, rules, states, store
+from tweets.models import Post
 
 pytestmark = pytest.mark.django_db
 
@@ -353,7 +355,7 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
     viewer, author = UserFactory.create_batch(2)
     FollowFactory(follower=viewer, followee=author)
     post = PostFactory(author=author)
-    parsed = rules._preparing_cursor_class().parsed
+    parsed = compiled._preparing_cursor_class().parsed
     sql, _ = rules._among_template()
     assert len(sql.encode()) > 4096  # past psycopg's own cache: the case this is for
     rules.entries_among(viewer, [post.id])
@@ -365,8 +367,33 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
 
     with CaptureQueriesContext(connection) as queries:
         rules.entries_among(viewer, [post.id])
-    assert queries.captured_queries[0]["sql"].startswith("SELECT p.id")  # logged
-    with rules._prepared_cursor() as cursor:
+    assert queries.captured_queries[0]["sql"].startswith("WITH among")  # logged
+    with compiled._prepared_cursor() as cursor:
         cursor.execute("SELECT %s::int", [7])
         assert cursor.fetchone() == (7,)
         assert connection.queries_logged or cursor.cursor._query is None
+
+
+def test_entries_among_reads_the_newest_up_to_the_limit_with_their_posts_states():
+    """On PostgreSQL the page and its posts' states (counters, author, the viewer's
+    flags) are one statement; the states equal what the separate query reads."""
+    viewer, author, retweeter = UserFactory.create_batch(3)
+    FollowFactory(follower=viewer, followee=author)
+    FollowFactory(follower=viewer, followee=retweeter)
+    old, liked = PostFactory(author=author), PostFactory(author=author)
+    LikeFactory(user=viewer, post=liked)
+    Post.objects.filter(pk=liked.pk).update(like_count=1)
+    retweet = RetweetFactory(user=retweeter, post=liked)
+    ids = [retweet.id, liked.id, old.id]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows = rules.entries_among(viewer, ids, limit=2)
+    assert len(queries) == 1
+    assert [(row.id, row.post_id) for row in rows] == [(retweet.id, liked.id), (liked.id, liked.id)]
+    expected = states.post_states(viewer, [liked.id])[liked.id]
+    for row in rows:
+        assert vars(row.post) | {"author": None} == vars(expected) | {"author": None}
+        assert row.post.author.username == author.username
+        assert (row.post.liked, row.post.like_count, row.post.retweeted) == (True, 1, False)
+    assert [row.id for row in rules.entries_among(viewer, ids)] == ids
+    assert rules.entries_among(viewer, ids, limit=0) == []

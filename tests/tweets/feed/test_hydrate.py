@@ -142,3 +142,6 @@ def test_query_count_is_constant_with_page_size_and_followees(settings, backend)
     # Warm: the payloads come from one MGET; the misses query and the query of their
     # media are gone.
     assert {cold[key] - warm[key] for key in cold} == {2}
+    # Warm, with references on the page: the merged authors (Redis) or the candidates
+    # (SQL), the page's entries with their posts' states (one statement), the references.
+    assert warm[(3, 5)] == 3

@@ -1,0 +1,62 @@
+"""A feed post's *state*: what changes without its version changing (counters,
+author summary, the viewer's liked/retweeted/bookmarked flags), read fresh on every
+read, beside the version that keys its cached contents (tweets.feed.hydrate).
+
+One template, compiled once (tweets.feed.compiled), in two forms: for a list of
+post ids (`post_states`), and for the posts of the `feed_page` rows of the
+statement that also picks the page (tweets.feed.rules.entries_among), so a Redis
+or pull feed read gets its entries and their states in one round trip.
+"""
+
+from types import SimpleNamespace
+
+from django.db import connection
+from django.db.models import Exists, OuterRef
+
+from accounts.models import User
+from tweets.feed.compiled import Compiled
+from tweets.models import Bookmark, Like, Post, Retweet
+from tweets.rendering import COUNTERS
+
+AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
+FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *COUNTERS]
+FLAGS = ["liked", "retweeted", "bookmarked"]
+# The state template's columns, in order.
+COLUMNS = [*FIELDS, *(f"author__{name}" for name in AUTHOR_NAMES), *FLAGS]
+
+
+def _flag(model, viewer_id: int):
+    return Exists(model.objects.filter(user_id=viewer_id, post_id=OuterRef("pk")))
+
+
+def _build(viewer, ids_q):
+    return (
+        Post.objects.filter(ids_q)
+        .annotate(
+            liked=_flag(Like, viewer.pk),
+            retweeted=_flag(Retweet, viewer.pk),
+            bookmarked=_flag(Bookmark, viewer.pk),
+        )
+        .values_list(*COLUMNS)
+    )
+
+
+STATES = Compiled(Post, _build)
+# The same, for the posts of the enclosing statement's `feed_page` rows.
+PAGE_STATES = Compiled(Post, _build, ids_in="SELECT post_id FROM feed_page")
+
+
+def state_of(row) -> SimpleNamespace:
+    """A state row (COLUMNS) as an object with the Post attributes rendering reads
+    and `author` a User."""
+    n_fields, n_author = len(FIELDS), len(AUTHOR_NAMES)
+    post = SimpleNamespace(**dict(zip(FIELDS, row[:n_fields], strict=True)))
+    post.author = User.from_db(connection.alias, AUTHOR_NAMES, row[n_fields : n_fields + n_author])
+    post.__dict__.update(zip(FLAGS, row[n_fields + n_author :], strict=True))
+    return post
+
+
+def post_states(viewer, post_ids) -> dict[int, SimpleNamespace]:
+    """The posts' states by id (one query)."""
+    states = (state_of(row) for row in STATES.rows(viewer.pk, list(post_ids)))
+    return {post.id: post for post in states}

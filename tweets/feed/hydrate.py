@@ -9,8 +9,10 @@ feeding it attributes it gathered more cheaply than the renderer's own loaders:
    statement), else one query;
 2. references: the replied-to and quoted posts the viewer may see: at most one;
 3. contents (`tweets.rendering.post_content`: text, times, conversation, media),
-   the part of a post only an edit, a deletion or a media change changes, cached under
-   `pp:<post_id>:<version>`: one cache MGET for the posts and references, one
+   the part of a post only an edit, a deletion or a media change changes. A post
+   without media (most) is rendered from the columns its state row brought: no
+   round trip. One with media (whose items cost a query) is cached under
+   `pp:<post_id>:<version>`: one cache MGET for those posts and references, one
    query for the misses. `Post.version` is bumped by both, so a stale content is
    never read and nothing has to be found and invalidated. With Redis
    unavailable the cache is skipped: the contents come from the query.
@@ -28,7 +30,7 @@ from core.degrade import cache_breaker
 from tweets.feed.rules import EntryRow
 from tweets.feed.states import AUTHOR_NAMES, post_states
 from tweets.models import Post
-from tweets.rendering import CONTENT_FIELDS, EntryRenderer, post_contents
+from tweets.rendering import CONTENT_FIELDS, EntryRenderer, post_content, post_contents
 from tweets.selectors import PostRenderContext
 
 _AUTHOR = [f"author__{name}" for name in AUTHOR_NAMES]
@@ -62,6 +64,15 @@ def payloads(posts) -> dict[int, dict]:
     return result
 
 
+def _contents(posts) -> dict[int, dict]:
+    """Contents by post id: a post without media from its own columns (read with
+    its state: no round trip), one with media from its cached payload."""
+    with_media = [post for post in posts if post.media_ids]
+    contents = {p.id: post_content(p, media={}) for p in posts if not p.media_ids}
+    contents.update(payloads(with_media) if with_media else {})
+    return contents
+
+
 def _visible_refs(viewer, ref_ids) -> dict[int, Post]:
     if not ref_ids:
         return {}
@@ -69,7 +80,7 @@ def _visible_refs(viewer, ref_ids) -> dict[int, Post]:
         Post.objects.visible_to(viewer)
         .filter(pk__in=ref_ids)
         .select_related("author")
-        .only("id", "version", "author_id", *_AUTHOR)
+        .only("id", "version", "author_id", *CONTENT_FIELDS, *_AUTHOR)
     )
     return {ref.id: ref for ref in refs}
 
@@ -92,7 +103,7 @@ def render_entries(*, viewer, rows: list[EntryRow], request=None) -> list[dict]:
         retweeted={p.id for p in states.values() if p.retweeted},
         bookmarked={p.id for p in states.values() if p.bookmarked},
     )
-    contents = payloads([*states.values(), *refs.values()])
+    contents = _contents([*states.values(), *refs.values()])
     # A post gone since the rows were read has no state: its entries drop out.
     return EntryRenderer(viewer=viewer, request=request).render(
         rows, posts=states.values(), context=context, contents=contents

@@ -1,6 +1,7 @@
 """A feed post's *state*: what changes without its version changing (counters,
 author summary, the viewer's liked/retweeted/bookmarked flags), read fresh on every
-read, beside the version that keys its cached contents (tweets.feed.hydrate).
+read, beside the version that keys its cached contents (tweets.feed.hydrate) and
+the content's own columns.
 
 One template, compiled once (tweets.feed.compiled), in two forms: for a list of
 post ids (`post_states`), and for the posts of the `feed_page` rows of the
@@ -16,10 +17,12 @@ from django.db.models import Exists, OuterRef
 from accounts.models import User
 from tweets.feed.compiled import Compiled
 from tweets.models import Bookmark, Like, Post, Retweet
-from tweets.rendering import COUNTERS
+from tweets.rendering import CONTENT_FIELDS, COUNTERS
 
 AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
-FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *COUNTERS]
+# With the content's columns: the row is read anyway, and a post without media is
+# rendered from them (tweets.feed.hydrate) without its cached payload.
+FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *COUNTERS, *CONTENT_FIELDS]
 FLAGS = ["liked", "retweeted", "bookmarked"]
 # The state template's columns, in order.
 COLUMNS = [*FIELDS, *(f"author__{name}" for name in AUTHOR_NAMES), *FLAGS]
@@ -41,6 +44,7 @@ def _build(viewer, ids_q):
     )
 
 
+_MEDIA_IDS = Post._meta.get_field("media_ids")
 STATES = Compiled(Post, _build)
 # The same, for the posts of the enclosing statement's `feed_page` rows.
 PAGE_STATES = Compiled(Post, _build, ids_in="SELECT post_id FROM feed_page")
@@ -53,6 +57,8 @@ def state_of(row) -> SimpleNamespace:
     post = SimpleNamespace(**dict(zip(FIELDS, row[:n_fields], strict=True)))
     post.author = User.from_db(connection.alias, AUTHOR_NAMES, row[n_fields : n_fields + n_author])
     post.__dict__.update(zip(FLAGS, row[n_fields + n_author :], strict=True))
+    if isinstance(post.media_ids, str):  # raw SQL's JSON text (the ORM's rows are decoded)
+        post.media_ids = _MEDIA_IDS.from_db_value(post.media_ids, None, connection)
     return post
 
 

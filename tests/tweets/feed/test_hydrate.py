@@ -95,9 +95,19 @@ def test_rendering_equals_the_posts_api_and_a_cached_payload_equals_a_fresh_one(
     assert hydrate.render_entries(viewer=viewer, rows=rows) == expected  # from the cache
 
 
+def test_a_post_without_media_is_rendered_from_its_row_without_the_payload_cache(monkeypatch):
+    viewer = UserFactory()
+    post = PostFactory(text="plain #tag")
+    monkeypatch.setattr(cache, "get_many", lambda keys: pytest.fail(f"payloads read: {keys}"))
+    (entry,) = hydrate.render_entries(viewer=viewer, rows=as_rows([post]))
+    assert entry["post"]["text"] == "plain #tag"
+    assert entry["post"]["media"] == []
+    assert entry["post"]["hashtags"] == [{"tag": "tag", "start": 6, "end": 10}]
+
+
 def test_payload_cache_keys_carry_the_version_so_edits_are_never_stale():
     viewer = UserFactory()
-    post = PostFactory(text="before")
+    post = PostFactory(text="before", media_ids=[MediaFactory().id])
     rows = as_rows([post])
     hydrate.render_entries(viewer=viewer, rows=rows)
     assert cache.get(hydrate.payload_key(post.id, 0))["text"] == "before"

@@ -6,6 +6,7 @@ selector makes, so moving them off DRF's exceptions changes nothing a client see
 """
 
 import ast
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -464,11 +465,27 @@ def test_iso_datetime_renders_as_drf_does(settings, zone):
     values = [
         timezone.now(),
         datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC),
+        datetime(2024, 1, 2, 3, 4, 5, 120, tzinfo=ZoneInfo("UTC")),
+        datetime(2024, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("Europe/London")),  # +00:00 in winter
         datetime(2024, 7, 1, 23, 59, 59, 999_999, tzinfo=ZoneInfo("Asia/Kolkata")),
         datetime(2024, 3, 31, 12, 0),  # naive: read in the current zone
     ]
     for value in values:
         assert iso_datetime(value) == field.to_representation(value), value
+
+
+def test_no_module_activates_a_time_zone():
+    """iso_datetime's fast path renders UTC values as "Z" under TIME_ZONE = "UTC"; it
+    equals DRF only while no request runs in another zone (a scan: fails if one does)."""
+    root = Path(__file__).resolve().parents[2]
+    found = [
+        str(path.relative_to(root))
+        for path in root.glob("*/**/*.py")
+        if not path.is_relative_to(root / ".venv")
+        and not path.is_relative_to(root / "tests")
+        and re.search(r"timezone\.(activate|override)\(", path.read_text())
+    ]
+    assert found == []
 
 
 # --- no HTTP in domain code: a scan that fails when it comes back ----------------

@@ -181,3 +181,13 @@ def test_the_plan_for_a_reader_following_5000_probes_indexes(settings):
         assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, plan
     # The per-followee read descends the (author, -id) index once per followee.
     assert "post_author_recent" in {node.get("Index Name") for node in _nodes(lateral_plan)}
+
+    # The second statement: the rule on those candidates, with the page's post states.
+    ids = rules.candidate_entry_ids(viewer.pk, lo=0, hi=None, n=20)
+    assert len(ids) == 20
+    sql, slots = rules._among_template()
+    marks = {"viewer": viewer.pk, "ids": ids, "limit": 20}
+    among_plan = _plan(sql, [marks[s] if isinstance(s, str) and s in marks else s for s in slots])
+    on_posts = [n for n in _nodes(among_plan) if n.get("Relation Name") == posts_table]
+    assert on_posts, among_plan
+    assert {n["Node Type"] for n in on_posts} <= {"Index Scan", "Index Only Scan"}, among_plan

@@ -244,8 +244,9 @@ def entries_among(
     if connection.vendor == "postgresql":
         sql, slots = _among_template()
         limit = len(ids) if limit is None else limit
+        state_of = states.StateRows()
         return [
-            _entry_row(i, post_id, at, rest[:n_user], states.state_of(rest[n_user:]))
+            _entry_row(i, post_id, at, rest[:n_user], state_of(rest[n_user:]))
             for i, post_id, at, *rest in run_template(sql, slots, viewer.pk, ids, limit=limit)
         ]
     found = [(i, None, at, None) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]

@@ -50,19 +50,35 @@ STATES = Compiled(Post, _build)
 PAGE_STATES = Compiled(Post, _build, ids_in="SELECT post_id FROM feed_page")
 
 
-def state_of(row) -> SimpleNamespace:
-    """A state row (COLUMNS) as an object with the Post attributes rendering reads
-    and `author` a User."""
-    n_fields, n_author = len(FIELDS), len(AUTHOR_NAMES)
-    post = SimpleNamespace(**dict(zip(FIELDS, row[:n_fields], strict=True)))
-    post.author = User.from_db(connection.alias, AUTHOR_NAMES, row[n_fields : n_fields + n_author])
-    post.__dict__.update(zip(FLAGS, row[n_fields + n_author :], strict=True))
-    if isinstance(post.media_ids, str):  # raw SQL's JSON text (the ORM's rows are decoded)
-        post.media_ids = _MEDIA_IDS.from_db_value(post.media_ids, None, connection)
-    return post
+_N_FIELDS, _N_AUTHOR = len(FIELDS), len(AUTHOR_NAMES)
+
+
+class StateRows:
+    """Decodes the state rows (COLUMNS) of one statement into objects with the Post
+    attributes rendering reads and `author` a User: the connection alias is read
+    once (a thread-local lookup) and each author is built once."""
+
+    def __init__(self) -> None:
+        self.alias = connection.alias
+        self.authors: dict[int, User] = {}
+
+    def __call__(self, row) -> SimpleNamespace:
+        post = SimpleNamespace(**dict(zip(FIELDS, row[:_N_FIELDS], strict=True)))
+        author = self.authors.get(post.author_id)
+        if author is None:
+            values = row[_N_FIELDS : _N_FIELDS + _N_AUTHOR]
+            author = self.authors[post.author_id] = User.from_db(self.alias, AUTHOR_NAMES, values)
+        post.author = author
+        post.liked, post.retweeted, post.bookmarked = row[_N_FIELDS + _N_AUTHOR :]
+        media_ids = post.media_ids
+        if isinstance(media_ids, str):  # raw SQL's JSON text (the ORM's rows are decoded)
+            post.media_ids = (
+                [] if media_ids == "[]" else _MEDIA_IDS.from_db_value(media_ids, None, connection)
+            )
+        return post
 
 
 def post_states(viewer, post_ids) -> dict[int, SimpleNamespace]:
     """The posts' states by id (one query)."""
-    states = (state_of(row) for row in STATES.rows(viewer.pk, list(post_ids)))
+    states = map(StateRows(), STATES.rows(viewer.pk, list(post_ids)))
     return {post.id: post for post in states}

@@ -17,9 +17,7 @@ from accounts.viewer import SignedInViewer
 
 class Compiled:
     """A queryset compiled to SQL once per process, run with a viewer's id and a list
-    of entry ids. Building and compiling the feed querysets (nested EXISTS, joins)
-    cost ~25 ms of Python per request, the SQL itself ~1 ms; the template is compiled
-    from the very querysets the pull feed uses, so both modes still share one rule.
+    of entry ids.
 
     `build(viewer, ids_q)` gets a stand-in viewer whose pk is a marker and a filter
     `ids_q` restricting the base table's id to a marker array parameter; the markers
@@ -118,8 +116,8 @@ def _preparing_cursor_class():
     # psycopg caches the parsing of a statement's placeholders only for statements
     # under 4 KB (against ORMs' one-off bulk INSERTs); the feed templates are longer,
     # few and run on every read, so these cursors keep their own cache (parsing one
-    # cost ~0.1 ms a run). psycopg is pinned: tests/tweets/feed/test_prepared_cursor.py
-    # checks these internals still fit.
+    # cost ~0.1 ms a run). psycopg is pinned; tests/tweets/feed/test_feed.py
+    # (test_the_compiled_templates_are_parsed_once...) checks these internals still fit.
     parsed = functools.lru_cache(maxsize=64)(_queries._query2pg_nocache)
 
     class TemplateQuery(_queries.PostgresQuery):

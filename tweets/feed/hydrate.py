@@ -28,12 +28,10 @@ from django.core.cache import cache
 
 from core.degrade import cache_breaker
 from tweets.feed.rules import EntryRow
-from tweets.feed.states import AUTHOR_NAMES, post_states
+from tweets.feed.states import AUTHOR_COLUMNS, post_states
 from tweets.models import Post
 from tweets.rendering import CONTENT_FIELDS, EntryRenderer, post_content, post_contents
 from tweets.selectors import PostRenderContext
-
-_AUTHOR = [f"author__{name}" for name in AUTHOR_NAMES]
 
 
 def payload_key(post_id: int, version: int) -> str:
@@ -67,6 +65,7 @@ def payloads(posts) -> dict[int, dict]:
 def _contents(posts) -> dict[int, dict]:
     """Contents by post id: a post without media from its own columns (read with
     its state: no round trip), one with media from its cached payload."""
+    posts = list({post.id: post for post in posts}.values())  # a page's post and a reference
     with_media = [post for post in posts if post.media_ids]
     contents = {p.id: post_content(p, media={}) for p in posts if not p.media_ids}
     contents.update(payloads(with_media) if with_media else {})
@@ -80,7 +79,7 @@ def _visible_refs(viewer, ref_ids) -> dict[int, Post]:
         Post.objects.visible_to(viewer)
         .filter(pk__in=ref_ids)
         .select_related("author")
-        .only("id", "version", "author_id", *CONTENT_FIELDS, *_AUTHOR)
+        .only("id", "version", "author_id", *CONTENT_FIELDS, *AUTHOR_COLUMNS)
     )
     return {ref.id: ref for ref in refs}
 

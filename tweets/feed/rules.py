@@ -30,6 +30,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 
 from accounts.models import User
+from accounts.rendering import USER_SUMMARY_FIELDS
 from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
@@ -121,7 +122,7 @@ def search_filter(posts, retweets, q: str):
     )
 
 
-_USER_SUMMARY = ("id", "username", "display_name", "avatar", "is_private")
+_USER_SUMMARY = USER_SUMMARY_FIELDS
 
 
 def rows_of(post_rows, retweets) -> list[EntryRow]:

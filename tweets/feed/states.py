@@ -15,17 +15,19 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 
 from accounts.models import User
+from accounts.rendering import USER_SUMMARY_FIELDS
 from tweets.feed.compiled import Compiled
 from tweets.models import Bookmark, Like, Post, Retweet
 from tweets.rendering import CONTENT_FIELDS, COUNTERS
 
-AUTHOR_NAMES = ("id", "username", "display_name", "avatar", "is_private")
+AUTHOR_NAMES = USER_SUMMARY_FIELDS  # what a post's author summary renders
+AUTHOR_COLUMNS = [f"author__{name}" for name in AUTHOR_NAMES]
 # With the content's columns: the row is read anyway, and a post without media is
 # rendered from them (tweets.feed.hydrate) without its cached payload.
 FIELDS = ["id", "version", "author_id", "reply_to_id", "quote_of_id", *COUNTERS, *CONTENT_FIELDS]
 FLAGS = ["liked", "retweeted", "bookmarked"]
 # The state template's columns, in order.
-COLUMNS = [*FIELDS, *(f"author__{name}" for name in AUTHOR_NAMES), *FLAGS]
+COLUMNS = [*FIELDS, *AUTHOR_COLUMNS, *FLAGS]
 
 
 def _flag(model, viewer_id: int):

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
+from tweets.feed import merged
 
 
 def pytest_configure(config):
@@ -52,6 +53,7 @@ def _isolated_environment(settings):
 
     app.conf.task_always_eager = True
     cache.clear()
+    merged.forget()  # the feed's per-process memory of readers' merged authors
     yield
     cache.clear()
 

@@ -4,6 +4,7 @@
   feed, the Redis read filter, fan-out and rebuilds all apply.
 - `compiled`: feed querysets compiled once per process, run as prepared statements.
 - `states`: a post's counters, author and the viewer's flags, read with the page.
+- `merged`: the authors a reader's Redis read merges, remembered per process.
 - `store`: Redis timelines (`tl:<user>`) and author lists (`ul:<author>`).
 - `fanout`: what the event handlers (tweets/handlers.py) do to the store.
 - `rebuild`: a timeline or author list rebuilt from PostgreSQL.

@@ -34,7 +34,7 @@ from accounts.rendering import USER_SUMMARY_FIELDS
 from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
-from tweets.feed import states
+from tweets.feed import merged, states
 from tweets.feed.compiled import Compiled, run_template
 from tweets.models import Post, Retweet, post_visibility_q
 from tweets.textsearch import text_search_q
@@ -208,13 +208,19 @@ _RETWEETS_AMONG = Compiled(
 
 
 @functools.cache
-def _among_template() -> tuple[str, list]:
+def _among_template(merged_key: merged.Key | None = None) -> tuple[str, list]:
     """entries_among as one statement (one round trip): the posts' rows padded to the
     retweets' columns (the retweeted post and the retweeter are NULL), the newest
-    `limit` of them as `feed_page`, each joined to its post's state."""
+    `limit` of them as `feed_page`, each joined to its post's state. `merged_key`:
+    each row also carries the reader's merged authors now (tweets.feed.merged;
+    computed once per statement)."""
     posts_sql, posts_slots = _POSTS_AMONG.template()
     retweets_sql, retweets_slots = _RETWEETS_AMONG.template()
     states_sql, states_slots = states.PAGE_STATES.template()
+    merged_sql, merged_slots = ("", [])
+    if merged_key is not None:
+        merged_sql, merged_slots = merged.query(merged_key).template()
+        merged_sql = f", ARRAY({merged_sql})"
     user = [f"u{i}" for i in range(len(_USER_SUMMARY))]
     no_user = ", ".join(["NULL"] * len(_USER_SUMMARY))
     sql = (
@@ -223,11 +229,11 @@ def _among_template() -> tuple[str, list]:
         f" UNION ALL SELECT * FROM ({retweets_sql}) r),"
         " feed_page AS (SELECT *, COALESCE(retweeted, id) AS post_id FROM among"
         " ORDER BY id DESC LIMIT %s)"
-        f" SELECT feed_page.id, feed_page.retweeted, feed_page.created_at, {', '.join(user)},"
-        f" s.* FROM feed_page JOIN ({states_sql}) s ON s.id = feed_page.post_id"
+        f" SELECT feed_page.id, feed_page.retweeted, feed_page.created_at, {', '.join(user)}"
+        f"{merged_sql}, s.* FROM feed_page JOIN ({states_sql}) s ON s.id = feed_page.post_id"
         " ORDER BY feed_page.id DESC"
     )
-    return sql, [*posts_slots, *retweets_slots, "limit", *states_slots]
+    return sql, [*posts_slots, *retweets_slots, "limit", *merged_slots, *states_slots]
 
 
 def entries_among(
@@ -238,23 +244,41 @@ def entries_among(
     restricted to `ids` (compiled once, see tweets.feed.compiled). On PostgreSQL one
     statement that also reads each row's post state (what rendering the page needs
     next); elsewhere two queries, and rendering reads the states."""
-    ids = list(ids)
+    return _among(viewer, list(ids), limit=limit, with_merged=False)[0]
+
+
+def entries_and_merged(
+    viewer: Reader, ids: Iterable[int], *, limit: int | None = None
+) -> tuple[list[EntryRow], tuple[int, ...] | None]:
+    """entries_among, and the reader's merged authors as the same statement saw
+    them (tweets.feed.merged), or None when no row carried them (an empty page, or
+    not on PostgreSQL)."""
+    return _among(viewer, list(ids), limit=limit, with_merged=True)
+
+
+def _among(
+    viewer: Reader, ids: list[int], *, limit: int | None, with_merged: bool
+) -> tuple[list[EntryRow], tuple[int, ...] | None]:
     if not ids or limit == 0:
-        return []
+        return [], None
     n_user = len(_USER_SUMMARY)
     if connection.vendor == "postgresql":
-        sql, slots = _among_template()
+        sql, slots = _among_template(merged.settings_key() if with_merged else None)
         limit = len(ids) if limit is None else limit
+        rows = run_template(sql, slots, viewer.pk, ids, limit=limit)
+        skip = n_user + with_merged
         state_of = states.StateRows()
-        return [
-            _entry_row(i, post_id, at, rest[:n_user], state_of(rest[n_user:]))
-            for i, post_id, at, *rest in run_template(sql, slots, viewer.pk, ids, limit=limit)
+        entries = [
+            _entry_row(i, post_id, at, rest[:n_user], state_of(rest[skip:]))
+            for i, post_id, at, *rest in rows
         ]
+        authors = merged.distinct(rows[0][3 + n_user]) if with_merged and rows else None
+        return entries, authors
     found = [(i, None, at, None) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]
     found += [(i, post, at, user) for i, post, at, *user in _RETWEETS_AMONG.rows(viewer.pk, ids)]
-    rows = [_entry_row(*row) for row in found]
-    rows.sort(key=lambda row: row.id, reverse=True)
-    return rows[:limit]
+    entries = [_entry_row(*row) for row in found]
+    entries.sort(key=lambda row: row.id, reverse=True)
+    return entries[:limit], None
 
 
 def _entry_row(i: int, post_id: int | None, at: datetime, user, state=None) -> EntryRow:

@@ -5,9 +5,9 @@ Two ways to compute the same list (tweets.feed.rules defines it):
 - SQL (embedded mode, `q` searches, pages walking back toward newer entries):
   the keyset pull query, two queries.
 - Redis (services mode): ids from the viewer's timeline `tl:<viewer>` merged with
-  the author lists `ul:<author>` of the followed authors that are not fanned out,
-  then filtered through the same rule in two queries (deleted, blocked, muted,
-  unfollowed... drop out). Each list is exact only from its floor up
+  the author lists `ul:<author>` of the followed authors that are not fanned out
+  (tweets.feed.merged), then filtered through the same rule in one statement
+  (deleted, blocked, muted, unfollowed... drop out). Each list is exact only from its floor up
   (tweets.feed.store), so a page takes the ids down to the highest "horizon"
   where every list is still exact, reads further if filtering left it short, and
   continues with the SQL query below the floor of a list (deep pages past the
@@ -17,18 +17,11 @@ Two ways to compute the same list (tweets.feed.rules defines it):
 Both honour the same window (lo < id < hi), so cursors are the entry ids either way.
 """
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.db.models import DateTimeField, ExpressionWrapper, Q, QuerySet
-from django.db.models.functions import Now
 
 from accounts.models import User
-from accounts.viewer import SignedInViewer
 from core.pagination import KeysetWindow
-from relationships.models import Follow
-from tweets.feed import rebuild, rules, store
-from tweets.feed.compiled import Compiled
+from tweets.feed import merged, rebuild, rules, store
 from tweets.feed.rules import EntryRow
 
 MAX_ROUNDS = 4  # Redis reads per page before the rest comes from SQL
@@ -57,50 +50,39 @@ def home_timeline(
     )
 
 
-def merged_authors(viewer_id: int) -> list[int]:
-    """Followed authors whose lists are merged at read time (one query, compiled once
-    per process and settings: tweets.feed.compiled.Compiled), at most cap + 1: those
-    with many followers (not fanned out), and those followed in the last
-    FEED_FOLLOW_MERGE_SECONDS, so a new followee's posts are in the follower's very
-    next read, before the backfill handler has rebuilt the timeline.
-
-    The two kinds are a UNION ALL of two index scans: one OR over both made
-    PostgreSQL hash-join all of a big reader's follows (7.5 ms for 5,000, against
-    0.13 ms)."""
-    key = (
-        settings.FEED_MERGE_MIN_FOLLOWERS,
-        settings.FEED_MAX_MERGED_AUTHORS,
-        settings.FEED_FOLLOW_MERGE_SECONDS,
-    )
-    if key not in _MERGED_AUTHORS:
-        min_followers, cap, recent_seconds = key
-        recently = ExpressionWrapper(
-            Now() - timedelta(seconds=recent_seconds), output_field=DateTimeField()
-        )
-
-        def build(viewer: SignedInViewer, _ids_q: Q) -> QuerySet[Follow, tuple[int]]:
-            follows = Follow.objects.filter(follower_id=viewer.pk).order_by()
-            big = follows.filter(followee__followers_count__gt=min_followers)
-            recent = follows.filter(created_at__gt=recently)
-            return big.values_list("followee_id")[: cap + 1].union(
-                recent.values_list("followee_id")[: cap + 1], all=True
-            )
-
-        _MERGED_AUTHORS[key] = Compiled(
-            Follow,
-            build,
-            with_ids=False,
-            prepared=False,  # a generic plan took 6.3 ms for a reader following 5,000
-        )
-    authors = [author for (author,) in _MERGED_AUTHORS[key].rows(viewer_id)]
-    return list(dict.fromkeys(authors))
-
-
-_MERGED_AUTHORS: dict[tuple[int, int, int], Compiled] = {}
-
-
 def redis_entries(viewer: User, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
-    authors = merged_authors(viewer.pk)
+    """The page from the reader's timeline and the merged authors' lists: those
+    remembered from their last read, checked by the page statement itself
+    (tweets.feed.merged); a read that missed one is done again."""
+    authors = merged.known(viewer.pk)
+    checked = authors is None
+    if authors is None:
+        authors = merged.merged_authors(viewer.pk)
+    while True:
+        try:
+            return _merged_read(viewer, authors, lo=lo, hi=hi, n=n, check=not checked)
+        except _MissedAuthors as missed:
+            authors, checked = missed.authors, True
+
+
+class _MissedAuthors(Exception):
+    def __init__(self, authors: tuple[int, ...]):
+        self.authors = authors
+
+
+def _check(viewer: User, used: tuple[int, ...], seen: tuple[int, ...] | None) -> None:
+    """What the page statement saw (`seen`; None: no row carried it, so ask) against
+    the authors the read merged: remember any change, redo a read that missed one."""
+    current = merged.merged_authors(viewer.pk) if seen is None else seen
+    if current != used:
+        merged.remember(viewer.pk, current)
+        if not set(current) <= set(used):
+            raise _MissedAuthors(current)
+
+
+def _merged_read(
+    viewer: User, authors: tuple[int, ...], *, lo: int, hi: int | None, n: int, check: bool
+) -> list[EntryRow]:
     if len(authors) > settings.FEED_MAX_MERGED_AUTHORS:
         # Too many lists to merge per read: this viewer gets the pull query (the
         # timeline is kept active, as every read does).
@@ -150,7 +132,13 @@ def redis_entries(viewer: User, *, lo: int, hi: int | None, n: int) -> list[Entr
                 if floor > horizon:
                     horizon, exhausted = floor, True
         wanted = sorted((i for i in ids if i >= horizon), reverse=True)
-        found += rules.entries_among(viewer, wanted, limit=n - len(found))
+        if check:  # the first page statement also reads the merged authors now
+            page, seen = rules.entries_and_merged(viewer, wanted, limit=n - len(found))
+            _check(viewer, authors, seen)
+            check = False
+        else:
+            page = rules.entries_among(viewer, wanted, limit=n - len(found))
+        found += page
         if len(found) >= n or horizon <= lo + 1:
             return found[:n]
         hi = horizon

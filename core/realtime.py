@@ -16,11 +16,14 @@ presence alive with `akeep_joined` and close when the layer fails
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import os
+import threading
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.db import transaction
 
@@ -50,13 +53,67 @@ def send_to_group(*, group: str, message: dict[str, Any]) -> None:
             # by every request that pushes: core.degrade).
             layer_breaker.call(
                 "realtime pushes are dropped",
-                lambda: async_to_sync(layer.group_send)(group, message),
+                lambda: run_layer_call(layer, layer.group_send(group, message)),
                 lambda: None,
             )
         except Exception:  # a lost push is recovered by the client's resync
             logger.warning("realtime send to %s failed", group, exc_info=True)
 
     transaction.on_commit(send)
+
+
+class _LayerLoop:
+    """One event loop per process, in a daemon thread, that sync code (request
+    threads, Celery tasks) sends channel-layer messages on.
+
+    channels-redis keeps its Redis connections per event loop, and `async_to_sync`
+    outside an event loop makes a new loop (and thread) for each call: every push
+    opened, and dropped, a Redis connection (a fifth of the default worker's time
+    while posting, bench/README.md). Made again after a fork (prefork workers)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid():
+                self._loop, self._pid = asyncio.new_event_loop(), os.getpid()
+                threading.Thread(
+                    target=self._loop.run_forever, name="channel-layer-sends", daemon=True
+                ).start()
+            return self._loop
+
+
+_layer_loop = _LayerLoop()
+
+
+def run_layer_call(layer: BaseChannelLayer, call: Coroutine[Any, Any, Any]) -> Any:
+    """Run a channel-layer coroutine from sync code and return its result.
+
+    The Redis layer's calls run on this process's one layer loop (connections
+    kept). Any other layer (the in-memory one of embedded mode and tests, whose
+    queues belong to the loop of the consumers reading them) goes through
+    `async_to_sync`, which runs it on that loop when called from a consumer's
+    sync code."""
+    if not isinstance(layer, RedisChannelLayer):
+
+        async def awaited() -> Any:
+            return await call
+
+        return async_to_sync(awaited)()
+    future = asyncio.run_coroutine_threadsafe(call, _layer_loop.loop())
+    try:
+        return future.result(timeout=LAYER_CALL_TIMEOUT_SECONDS)
+    except TimeoutError:
+        future.cancel()
+        raise
+
+
+# Longer than the layer's Redis socket timeout (config/settings/tasks.py), which
+# fails a call first: only a bound for a loop that stopped.
+LAYER_CALL_TIMEOUT_SECONDS = getattr(settings, "CHANNELS_REDIS_SOCKET_TIMEOUT", 15) + 5
 
 
 def push_to_group(*, group: str, payload: dict[str, Any]) -> None:

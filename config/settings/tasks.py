@@ -26,6 +26,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker reserves no task it cannot start now
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered anyway
+# Celery closes a worker's database connections around every task unless this is
+# set; config/celery.py applies Django's rule (CONN_MAX_AGE, health checks) instead.
+# Celery still closes them after this many tasks.
+CELERY_DB_REUSE_MAX = env_int("CELERY_DB_REUSE_MAX", 1000)
 # A worker (and beat) whose broker went away keeps reconnecting, for ever (the
 # default gives up after 100 tries and exits).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

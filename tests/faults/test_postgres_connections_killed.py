@@ -4,7 +4,7 @@ Web processes keep their database connections between requests
 (`CONN_MAX_AGE`), so a connection PostgreSQL dropped (a restart, a failover, an
 idle-session killer, an operator) is found dead by the next request that uses
 it; `conn_health_checks` makes Django test it first and reconnect. Celery
-workers close theirs after every task. Here gunicorn (4 threads, each with its
+workers keep theirs under the same rule (config/celery.py). Here gunicorn (4 threads, each with its
 connection), daphne and a Celery worker serve a warm-up, every backend of the
 test database but this process's own is terminated, and then every kind of
 request succeeds (the first query of a request outside a transaction, inside

@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.events import publish
@@ -112,3 +112,31 @@ def test_an_always_failing_handler_becomes_one_dead_letter_and_replays_after_the
 
     assert applied("flaky") == [event_id]
     assert not EventDelivery.objects.exists()
+
+
+def _backends() -> set[tuple[int, str]]:
+    """(pid, start) of every connection to the test database but this one."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, backend_start::text FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_worker_keeps_its_database_connection_from_task_to_task(workers):
+    """Celery closed a worker's connections around every task (a new PostgreSQL
+    backend for each); config/celery.py keeps them as Django keeps a web request's."""
+    workers.start_worker("keeper", EVENTS_BATCH_SIZE="1")
+    with transaction.atomic():
+        publish(Effect())
+    workers.wait_idle()
+    kept = _backends()
+    assert kept, "the worker's connection was closed after its task"
+
+    with transaction.atomic():
+        ids = [publish(Effect()) for _ in range(10)]
+    workers.wait_idle()
+
+    assert set(ids) <= set(applied())  # ten handler tasks (a batch each) and dispatches
+    assert _backends() == kept  # the same backend served them all

@@ -116,7 +116,7 @@ def targets(report: dict) -> list[dict]:
         if seed.get("status") == "ok" and check.get("status") == "ok"
         else None,
         "<=",
-        75,
+        _get(report, "meta", "scale_config", "seed_target", default=75),
         seed if seed.get("status") != "ok" else check,  # unchecked: no "delivery" to time
         "s",
     )

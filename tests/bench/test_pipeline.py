@@ -1,12 +1,15 @@
 """bench.pipeline charges CPU time to the right group: a stack process group's
 processes, the children they waited for included, and this process."""
 
+import os
 import subprocess
 import sys
 import time
 
 from bench import pipeline
 
+# /proc counts CPU in clock ticks, sampled: each reading can be a tick or two off.
+SLACK = 3 / os.sysconf("SC_CLK_TCK")
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n"
 
 
@@ -28,5 +31,5 @@ def test_cpu_is_charged_to_the_process_group_and_to_this_process():
     finally:
         leader.kill()
         leader.wait()
-    assert used["worker"] >= 0.29  # the exited child's 0.3 s
-    assert used["client"] - mine >= 0.19
+    assert used["worker"] >= 0.3 - SLACK  # the exited child's 0.3 s
+    assert used["client"] - mine >= 0.2 - SLACK

@@ -84,9 +84,10 @@ def run_template(
     *,
     prepared: bool = True,
     limit: int | None = None,
+    **named: object,
 ) -> list[tuple]:
-    """Run a template with its slots filled: "viewer", "ids" and "limit"."""
-    marks = {"viewer": viewer_id, "ids": ids, "limit": limit}
+    """Run a template with its slots filled: "viewer", "ids", "limit" and `named`."""
+    marks = {"viewer": viewer_id, "ids": ids, "limit": limit, **named}
     params = [marks[s] if isinstance(s, str) and s in marks else s for s in slots]
     with _prepared_cursor() if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -160,12 +160,12 @@ def sql_entries(
     n: int,
     q: str = "",
 ) -> list[EntryRow]:
-    """The pull feed: at most n entries with lo < id < hi, in window order. Two queries;
-    newest first on PostgreSQL (no `q`), candidates then the compiled re-check: see
-    `_lateral_entries`. Building and compiling the scan's querysets per request
-    cost more than running them."""
+    """The pull feed: at most n entries with lo < id < hi, in window order. Newest
+    first on PostgreSQL (no `q`), one statement: candidates, then the compiled rule
+    over them, see `_pulled_entries`. Building and compiling the scan's querysets
+    per request cost more than running them; elsewhere two queries."""
     if not ascending and not q and connection.vendor == "postgresql":
-        return _lateral_entries(viewer, lo=lo, hi=hi, n=n, per_followee=_few_followees(viewer))
+        return _pulled_entries(viewer, lo=lo, hi=hi, n=n)
     return _scanned_entries(viewer, lo=lo, hi=hi, ascending=ascending, n=n, q=q)
 
 
@@ -207,33 +207,50 @@ _RETWEETS_AMONG = Compiled(
 )
 
 
-@functools.cache
-def _among_template(merged_key: merged.Key | None = None) -> tuple[str, list]:
-    """entries_among as one statement (one round trip): the posts' rows padded to the
-    retweets' columns (the retweeted post and the retweeter are NULL), the newest
-    `limit` of them as `feed_page`, each joined to its post's state. `merged_key`:
-    each row also carries the reader's merged authors now (tweets.feed.merged;
-    computed once per statement)."""
-    posts_sql, posts_slots = _POSTS_AMONG.template()
-    retweets_sql, retweets_slots = _RETWEETS_AMONG.template()
+# The same, over the candidates of the pull feed's statement (`_pull_template`).
+_POSTS_PULLED = Compiled(Post, _POSTS_AMONG.build, ids_in="SELECT id FROM candidates")
+_RETWEETS_PULLED = Compiled(Retweet, _RETWEETS_AMONG.build, ids_in="SELECT id FROM candidates")
+
+
+def _page_parts(posts: Compiled, retweets: Compiled, merged_sql: str = "") -> tuple[str, str, list]:
+    """The rule over some entry ids as SQL parts: the CTEs `among` (the posts' rows
+    padded to the retweets' columns: the retweeted post and the retweeter are NULL)
+    and `feed_page` (the newest `limit` of them), then the select list and FROM of
+    the page's rows, each joined to its post's state; and the parameter slots."""
+    posts_sql, posts_slots = posts.template()
+    retweets_sql, retweets_slots = retweets.template()
     states_sql, states_slots = states.PAGE_STATES.template()
-    merged_sql, merged_slots = ("", [])
-    if merged_key is not None:
-        merged_sql, merged_slots = merged.query(merged_key).template()
-        merged_sql = f", ARRAY({merged_sql})"
     user = [f"u{i}" for i in range(len(_USER_SUMMARY))]
     no_user = ", ".join(["NULL"] * len(_USER_SUMMARY))
-    sql = (
-        f"WITH among (id, retweeted, created_at, {', '.join(user)}) AS ("  # noqa: S608
+    ctes = (
+        f"among (id, retweeted, created_at, {', '.join(user)}) AS ("  # noqa: S608
         f"SELECT p.id, NULL::bigint, p.created_at, {no_user} FROM ({posts_sql}) p"
         f" UNION ALL SELECT * FROM ({retweets_sql}) r),"
         " feed_page AS (SELECT *, COALESCE(retweeted, id) AS post_id FROM among"
         " ORDER BY id DESC LIMIT %s)"
-        f" SELECT feed_page.id, feed_page.retweeted, feed_page.created_at, {', '.join(user)}"
-        f"{merged_sql}, s.* FROM feed_page JOIN ({states_sql}) s ON s.id = feed_page.post_id"
-        " ORDER BY feed_page.id DESC"
     )
-    return sql, [*posts_slots, *retweets_slots, "limit", *merged_slots, *states_slots]
+    page = (
+        "feed_page.id AS entry_id, feed_page.retweeted, feed_page.created_at,"
+        f" {', '.join(user)}{merged_sql}, s.* FROM feed_page"
+        f" JOIN ({states_sql}) s ON s.id = feed_page.post_id"
+    )
+    return ctes, page, [*posts_slots, *retweets_slots, "limit", *states_slots]
+
+
+@functools.cache
+def _among_template(merged_key: merged.Key | None = None) -> tuple[str, list]:
+    """entries_among as one statement (one round trip): `_page_parts` over the ids
+    parameter. `merged_key`: each row also carries the reader's merged authors now
+    (tweets.feed.merged; computed once per statement)."""
+    merged_sql, merged_slots = ("", [])
+    if merged_key is not None:
+        merged_sql, merged_slots = merged.query(merged_key).template()
+        merged_sql = f", ARRAY({merged_sql})"
+    ctes, page, slots = _page_parts(_POSTS_AMONG, _RETWEETS_AMONG, merged_sql)
+    states_at = len(slots) - len(states.PAGE_STATES.template()[1])
+    # The merged authors' column comes before the states' in the select list.
+    slots[states_at:states_at] = merged_slots
+    return f"WITH {ctes} SELECT {page} ORDER BY feed_page.id DESC", slots
 
 
 def entries_among(
@@ -266,19 +283,24 @@ def _among(
         sql, slots = _among_template(merged.settings_key() if with_merged else None)
         limit = len(ids) if limit is None else limit
         rows = run_template(sql, slots, viewer.pk, ids, limit=limit)
-        skip = n_user + with_merged
-        state_of = states.StateRows()
-        entries = [
-            _entry_row(i, post_id, at, rest[:n_user], state_of(rest[skip:]))
-            for i, post_id, at, *rest in rows
-        ]
         authors = merged.distinct(rows[0][3 + n_user]) if with_merged and rows else None
-        return entries, authors
+        return _page_rows(rows, with_merged=with_merged), authors
     found = [(i, None, at, None) for i, at in _POSTS_AMONG.rows(viewer.pk, ids)]
     found += [(i, post, at, user) for i, post, at, *user in _RETWEETS_AMONG.rows(viewer.pk, ids)]
     entries = [_entry_row(*row) for row in found]
     entries.sort(key=lambda row: row.id, reverse=True)
     return entries[:limit], None
+
+
+def _page_rows(rows, *, with_merged: bool = False) -> list[EntryRow]:
+    """EntryRows, with their posts' states, from the rows of `_page_parts`."""
+    n_user = len(_USER_SUMMARY)
+    skip = n_user + with_merged
+    state_of = states.StateRows()
+    return [
+        _entry_row(i, post_id, at, rest[:n_user], state_of(rest[skip:]))
+        for i, post_id, at, *rest in rows
+    ]
 
 
 def _entry_row(i: int, post_id: int | None, at: datetime, user, state=None) -> EntryRow:
@@ -290,112 +312,139 @@ def _entry_row(i: int, post_id: int | None, at: datetime, user, state=None) -> E
     )
 
 
-# --- the pull feed for readers following few accounts ---------------------------
+# --- the pull feed: candidates and the rule in one statement ---------------------
 
-LATERAL_MAX_ROUNDS = 4  # candidate batches before the rest comes from the scan above
+PULL_MAX_ROUNDS = 4  # candidate batches before the rest comes from the scan above
 _ID_MAX = 2**63 - 1
 
 
-def _few_followees(viewer: Reader) -> bool:
-    """Whether the per-followee query suits this reader: up to
-    FEED_SQL_LATERAL_MAX_FOLLOWS followees (the counter on the user row; a reader
-    known by id only reads it)."""
-    limit = settings.FEED_SQL_LATERAL_MAX_FOLLOWS
-    count = getattr(viewer, "following_count", None)
-    if count is None:
-        count = User.objects.filter(pk=viewer.pk).values_list("following_count", flat=True).first()
-    return count is not None and count <= limit
+@dataclass(frozen=True)
+class Pulled:
+    """One statement of the pull feed: the entries the rule kept, how many candidates
+    there were and the oldest of them, and which way they were read."""
+
+    entries: list[EntryRow]
+    candidates: int
+    last: int | None
+    per_followee: bool
 
 
 @functools.cache
-def _candidates_sql() -> str:
+def _candidates_ctes() -> tuple[str, list]:
+    """CTEs ending in `candidates`: the newest n ids in (lo, hi) of posts (not deleted)
+    and retweets by the viewer or a followee, newest first: a superset of the feed's
+    entries there.
+
+    Two ways, and the statement takes one by the reader's following counter (`few`,
+    a one-time filter: the other branch never runs):
+    - up to FEED_SQL_LATERAL_MAX_FOLLOWS followees, a top-n per followee over the
+      (author, -id) and (user, -id) indexes. One `author IN (followees)` scan let
+      PostgreSQL walk the primary key backward filtering every post by its author
+      (11,931 rows removed for a reader following 10, 25 ms); per followee it reads
+      at most n index entries of each, whatever everyone else posted;
+    - past it (one index descent per followee cost 70 ms for 5,000), the newest
+      posts and retweets, each probed against the (follower, followee) index: most
+      of such a reader's newest entries qualify."""
     # Table names come from the models; every value is a parameter.
-    follow, post, retweet = (m._meta.db_table for m in (Follow, Post, Retweet))
-    return f"""
-        WITH circle AS (
-            SELECT followee_id AS id FROM "{follow}" WHERE follower_id = %(viewer)s
-            UNION SELECT %(viewer)s
-        )
-        SELECT e.id FROM circle CROSS JOIN LATERAL (
-            SELECT p.id FROM "{post}" p
-            WHERE p.author_id = circle.id AND p.id > %(lo)s AND p.id < %(hi)s
-              AND p.deleted_at IS NULL
-            ORDER BY p.id DESC LIMIT %(n)s
-        ) e
-        UNION ALL
-        SELECT e.id FROM circle CROSS JOIN LATERAL (
-            SELECT r.id FROM "{retweet}" r
-            WHERE r.user_id = circle.id AND r.id > %(lo)s AND r.id < %(hi)s
-            ORDER BY r.id DESC LIMIT %(n)s
-        ) e
-        ORDER BY id DESC LIMIT %(n)s
+    follow, post, retweet, user = (m._meta.db_table for m in (Follow, Post, Retweet, User))
+    window = ["pull_lo", "pull_hi"]
+    sql = f"""
+        few AS (SELECT COALESCE(
+            (SELECT following_count <= %s FROM "{user}" WHERE id = %s), true) AS yes),
+        circle AS (
+            SELECT followee_id AS id FROM "{follow}" WHERE follower_id = %s UNION SELECT %s
+        ),
+        candidates AS MATERIALIZED (SELECT id FROM (
+            SELECT e.id FROM circle CROSS JOIN LATERAL (
+                SELECT p.id FROM "{post}" p
+                WHERE p.author_id = circle.id AND p.id > %s AND p.id < %s
+                  AND p.deleted_at IS NULL
+                ORDER BY p.id DESC LIMIT %s
+            ) e WHERE (SELECT yes FROM few)
+            UNION ALL
+            SELECT e.id FROM circle CROSS JOIN LATERAL (
+                SELECT r.id FROM "{retweet}" r
+                WHERE r.user_id = circle.id AND r.id > %s AND r.id < %s
+                ORDER BY r.id DESC LIMIT %s
+            ) e WHERE (SELECT yes FROM few)
+            UNION ALL
+            (SELECT p.id FROM "{post}" p
+             WHERE NOT (SELECT yes FROM few) AND p.id > %s AND p.id < %s
+               AND p.deleted_at IS NULL
+               AND (p.author_id = %s OR EXISTS (
+                   SELECT 1 FROM "{follow}" f
+                   WHERE f.follower_id = %s AND f.followee_id = p.author_id))
+             ORDER BY p.id DESC LIMIT %s)
+            UNION ALL
+            (SELECT r.id FROM "{retweet}" r
+             WHERE NOT (SELECT yes FROM few) AND r.id > %s AND r.id < %s
+               AND (r.user_id = %s OR EXISTS (
+                   SELECT 1 FROM "{follow}" f
+                   WHERE f.follower_id = %s AND f.followee_id = r.user_id))
+             ORDER BY r.id DESC LIMIT %s)
+        ) c ORDER BY id DESC LIMIT %s)
     """  # noqa: S608
+    slots = [
+        *["pull_few", "viewer", "viewer", "viewer"],
+        *[*window, "limit"] * 2,
+        *[*window, "viewer", "viewer", "limit"] * 2,
+        "limit",
+    ]
+    return sql, slots
 
 
 @functools.cache
-def _probed_candidates_sql() -> str:
-    follow, post, retweet = (m._meta.db_table for m in (Follow, Post, Retweet))
-    return f"""
-        (SELECT p.id FROM "{post}" p
-         WHERE p.id > %(lo)s AND p.id < %(hi)s AND p.deleted_at IS NULL
-           AND (p.author_id = %(viewer)s OR EXISTS (
-               SELECT 1 FROM "{follow}" f
-               WHERE f.follower_id = %(viewer)s AND f.followee_id = p.author_id))
-         ORDER BY p.id DESC LIMIT %(n)s)
-        UNION ALL
-        (SELECT r.id FROM "{retweet}" r
-         WHERE r.id > %(lo)s AND r.id < %(hi)s
-           AND (r.user_id = %(viewer)s OR EXISTS (
-               SELECT 1 FROM "{follow}" f
-               WHERE f.follower_id = %(viewer)s AND f.followee_id = r.user_id))
-         ORDER BY r.id DESC LIMIT %(n)s)
-        ORDER BY id DESC LIMIT %(n)s
-    """  # noqa: S608
+def _pull_template() -> tuple[str, list]:
+    """The pull feed's page as one statement (one round trip): the candidates, the
+    rule over them (`_page_parts`) with the page's post states, and a first row
+    that is always there: which way the candidates were read, their count, the
+    oldest of them (NULL page columns when the rule kept none)."""
+    candidates, candidate_slots = _candidates_ctes()
+    ctes, page, page_slots = _page_parts(_POSTS_PULLED, _RETWEETS_PULLED)
+    sql = (
+        f"WITH {candidates}, {ctes}"  # noqa: S608
+        " SELECT meta.*, page.* FROM (SELECT (SELECT yes FROM few), count(*), min(id)"
+        f" FROM candidates) meta LEFT JOIN (SELECT {page}) page ON true"
+        " ORDER BY page.entry_id DESC"
+    )
+    return sql, [*candidate_slots, *page_slots]
 
 
-def candidate_entry_ids(
-    viewer_id: int, *, lo: int, hi: int | None, n: int, per_followee: bool = True
-) -> list[int]:
-    """The newest n ids in (lo, hi) of posts (not deleted) and retweets by the viewer
-    or a followee, newest first: a superset of the feed's entries there, read as a
-    top-n per followee over the (author, -id) and (user, -id) indexes. One query.
-
-    The pull feed as one `author IN (followees)` scan let PostgreSQL walk the
-    primary key backward filtering every post by its author (11,931 rows removed
-    for a reader following 10, 25 ms); per followee it reads at most n index
-    entries of each, whatever everyone else posted.
-
-    `per_followee=False`, for readers following many (past
-    FEED_SQL_LATERAL_MAX_FOLLOWS; one index descent per followee cost 70 ms for
-    5,000): the same superset read as the newest posts and retweets, each probed
-    against the (follower, followee) index; most of such a reader's newest
-    entries qualify."""
-    params = {"viewer": viewer_id, "lo": lo, "hi": _ID_MAX if hi is None else hi, "n": n}
-    sql = _candidates_sql() if per_followee else _probed_candidates_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [i for (i,) in cursor.fetchall()]
+def _pull(viewer: Reader, *, lo: int, hi: int | None, n: int) -> Pulled:
+    """The newest n candidates in (lo, hi) and the feed's entries among them."""
+    sql, slots = _pull_template()
+    rows = run_template(
+        sql,
+        slots,
+        viewer.pk,
+        None,
+        limit=n,
+        pull_few=settings.FEED_SQL_LATERAL_MAX_FOLLOWS,
+        pull_lo=lo,
+        pull_hi=_ID_MAX if hi is None else hi,
+    )
+    per_followee, count, last = rows[0][:3]
+    page = [row[3:] for row in rows if row[3] is not None]
+    return Pulled(_page_rows(page), count, last, per_followee)
 
 
-def _lateral_entries(
-    viewer: Reader, *, lo: int, hi: int | None, n: int, per_followee: bool = True
-) -> list[EntryRow]:
-    """Newest first: the top candidates (above), kept when the one rule keeps them
-    (entries_among: the same filters as the scan). Exact: the candidates are a
-    superset of the feed, and a batch of n candidates covers every entry down to
-    its last id; a batch short of n is all there is. Filtering that drops many
-    (mutes) takes more batches; after LATERAL_MAX_ROUNDS the scan serves the rest."""
+def _pulled_entries(viewer: Reader, *, lo: int, hi: int | None, n: int) -> list[EntryRow]:
+    """Newest first: the top candidates kept when the one rule keeps them (the same
+    filters as the scan). Exact: the candidates are a superset of the feed, and a
+    batch of n candidates covers every entry down to its last id; a batch short of
+    n is all there is. Filtering that drops many (mutes) takes more batches; after
+    PULL_MAX_ROUNDS the scan serves the rest."""
     found: list[EntryRow] = []
-    for _ in range(LATERAL_MAX_ROUNDS):
+    for _ in range(PULL_MAX_ROUNDS):
         batch = n - len(found)
-        ids = candidate_entry_ids(viewer.pk, lo=lo, hi=hi, n=batch, per_followee=per_followee)
-        found += entries_among(viewer, ids, limit=batch)
-        if len(ids) < batch or len(found) >= n:
+        pulled = _pull(viewer, lo=lo, hi=hi, n=batch)
+        found += pulled.entries
+        if pulled.candidates < batch or len(found) >= n:
             return found[:n]
-        hi = ids[-1]
+        hi = pulled.last
     rest = n - len(found)
     return found + _scanned_entries(
-        viewer, lo=lo, hi=hi, ascending=False, n=rest, q="", probe=not per_followee
+        viewer, lo=lo, hi=hi, ascending=False, n=rest, q="", probe=not pulled.per_followee
     )
 
 

@@ -1,6 +1,7 @@
-"""The SQL pull feed read as a top-n per followee (tweets.feed.rules._lateral_entries):
-the same entries as the scan of every post by author, and a query plan that probes
-indexes instead of scanning posts."""
+"""The SQL pull feed read from its candidates (tweets.feed.rules._pulled_entries: a
+top-n per followee, or the newest entries probed against the follows): the same
+entries as the scan of every post by author, in one statement per batch, and a
+query plan that probes indexes instead of scanning posts."""
 
 import json
 import re
@@ -8,8 +9,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.viewer import SignedInViewer
 from relationships.models import Follow
 from tests.factories import (
     BlockFactory,
@@ -29,9 +33,28 @@ def scanned(viewer, *, lo=0, hi=None, n, probe=False):
     return [r.id for r in entries]
 
 
-def lateral(viewer, *, lo=0, hi=None, n, per_followee=True):
-    entries = rules._lateral_entries(viewer, lo=lo, hi=hi, n=n, per_followee=per_followee)
-    return [r.id for r in entries]
+def pulled(viewer, *, lo=0, hi=None, n):
+    return [r.id for r in rules._pulled_entries(viewer, lo=lo, hi=hi, n=n)]
+
+
+@pytest.fixture
+def ways(monkeypatch):
+    """Which way each statement read its candidates: True per followee, False probed."""
+    seen = []
+    real = rules._pull
+
+    def recording(*args, **kwargs):
+        result = real(*args, **kwargs)
+        seen.append(result.per_followee)
+        return result
+
+    monkeypatch.setattr(rules, "_pull", recording)
+    return seen
+
+
+def read_per_followee(settings, per_followee: bool) -> None:
+    # The statement compares the reader's following counter with the setting.
+    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 10**6 if per_followee else -1
 
 
 @pytest.fixture
@@ -67,71 +90,83 @@ def world():
 
 @pytest.mark.parametrize("per_followee", [True, False], ids=["per followee", "probed"])
 @pytest.mark.parametrize("n", [1, 3, 8, 21, 200])
-def test_the_candidate_reads_equal_the_scan_at_every_page_size(world, n, per_followee):
+def test_the_candidate_reads_equal_the_scan_at_every_page_size(
+    world, n, per_followee, settings, ways
+):
+    read_per_followee(settings, per_followee)
     everything = scanned(world, n=1000)
     assert len(everything) > 20  # the rule keeps some of each kind
-    assert lateral(world, n=n, per_followee=per_followee) == everything[:n]
+    assert pulled(world, n=n) == everything[:n]
     # Windows inside the feed, as cursors cut them.
     for hi in everything[::4]:
         for lo in (0, everything[-1], everything[len(everything) // 2]):
             expected = scanned(world, lo=lo, hi=hi, n=n)
-            assert lateral(world, lo=lo, hi=hi, n=n, per_followee=per_followee) == expected
+            assert pulled(world, lo=lo, hi=hi, n=n) == expected
+    assert set(ways) == {per_followee}
 
 
-def test_batches_dropped_by_the_rule_are_read_past_then_the_scan_takes_over(world, monkeypatch):
+@pytest.mark.parametrize("per_followee", [True, False], ids=["per followee", "probed"])
+def test_batches_dropped_by_the_rule_are_read_past_then_the_scan_takes_over(
+    world, monkeypatch, settings, ways, per_followee
+):
     """A page whose candidates the rule keeps few of takes more batches, and after
-    LATERAL_MAX_ROUNDS the scan serves the rest: the entries stay those of the scan."""
+    PULL_MAX_ROUNDS the scan serves the rest: the entries stay those of the scan."""
+    read_per_followee(settings, per_followee)
     everything = scanned(world, n=1000)
-    calls = []
-    real = rules.candidate_entry_ids
+    monkeypatch.setattr(rules, "PULL_MAX_ROUNDS", 2)
+    scans = []
+    real_scan = rules._scanned_entries
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs["n"])
-        return real(*args, **kwargs)
+    def scanning(*args, **kwargs):
+        scans.append(kwargs["probe"])
+        return real_scan(*args, **kwargs)
 
-    monkeypatch.setattr(rules, "candidate_entry_ids", counting)
-    monkeypatch.setattr(rules, "LATERAL_MAX_ROUNDS", 2)
-    assert lateral(world, n=30) == everything[:30]
-    assert len(calls) == 2  # two batches, then the scan
+    monkeypatch.setattr(rules, "_scanned_entries", scanning)
+    assert pulled(world, n=30) == everything[:30]
+    assert ways == [per_followee] * 2  # two batches, then the scan in the same way
+    assert scans == [not per_followee]
 
 
 def test_the_readers_own_posts_and_nothing_else_without_follows():
     viewer, stranger = UserFactory.create_batch(2)
     mine = PostFactory(author=viewer)
     PostFactory(author=stranger)
-    assert lateral(viewer, n=20) == [mine.id]
+    assert pulled(viewer, n=20) == [mine.id]
 
 
-def test_readers_following_many_get_the_probed_candidates(world, settings, monkeypatch):
+def test_the_way_goes_by_the_following_counter_read_in_the_same_statement(world, settings, ways):
+    """Per followee up to FEED_SQL_LATERAL_MAX_FOLLOWS, probed past it (the per-followee
+    descents cost more than the probes for a reader following thousands), as the
+    statement reads the counter on the row."""
     everything = scanned(world, n=1000)
     for n in (1, 3, 21):  # the scan's probing form (after the last batch) is the same rule
         for hi in [None, *everything[::5]]:
             assert scanned(world, hi=hi, n=n, probe=True) == scanned(world, hi=hi, n=n)
-    kinds = []
-    real = rules.candidate_entry_ids
-
-    def recording(*args, **kwargs):
-        kinds.append(kwargs["per_followee"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(rules, "candidate_entry_ids", recording)
     settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 5
-    world.following_count = 5
-    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
-    world.following_count = 6  # now following "many"
-    assert [r.id for r in rules.sql_entries(world, n=7)] == everything[:7]
-    assert kinds[0] is True
-    assert kinds[-1] is False
+    reader = SignedInViewer(pk=world.pk)
+    for following, per_followee in [(5, True), (6, False)]:
+        User.objects.filter(pk=world.pk).update(following_count=following)
+        ways.clear()
+        assert [r.id for r in rules.sql_entries(reader, n=7)] == everything[:7]
+        assert set(ways) == {per_followee}
 
 
-def test_readers_following_many_accounts_get_the_scan(settings):
-    """The strategy goes by the following counter (the per-followee probes cost
-    more than the scan for a reader following thousands)."""
-    settings.FEED_SQL_LATERAL_MAX_FOLLOWS = 2
-    few, many = UserFactory(following_count=2), UserFactory(following_count=3)
-    assert rules._few_followees(few)
-    assert not rules._few_followees(many)
-    assert rules._few_followees(rules.SignedInViewer(pk=few.pk))  # the counter is read
+@pytest.mark.parametrize("per_followee", [True, False], ids=["per followee", "probed"])
+def test_a_page_is_one_statement_for_a_reader_known_by_id(settings, per_followee):
+    """Candidates, the rule, the posts' states and the following counter that picks
+    the way: one round trip, and no user row loaded for the counter."""
+    read_per_followee(settings, per_followee)
+    viewer, author = UserFactory.create_batch(2)
+    FollowFactory(follower=viewer, followee=author)
+    posts = [PostFactory(author=author) for _ in range(3)]
+    RetweetFactory(user=author, post=PostFactory())
+    with CaptureQueriesContext(connection) as queries:
+        entries = rules.sql_entries(SignedInViewer(pk=viewer.pk), n=20)
+    assert len(queries) == 1
+    assert [e.type for e in entries] == ["retweet", "post", "post", "post"]
+    assert [e.post_id for e in entries[1:]] == [p.id for p in reversed(posts)]
+    assert entries[0].retweeted_by.pk == author.pk
+    assert all(e.post is not None for e in entries)  # the states came along
 
 
 def _plan(sql: str, params) -> dict:
@@ -166,26 +201,36 @@ def test_the_plan_for_a_reader_following_5000_probes_indexes(settings):
         cursor.execute("ANALYZE")
 
     posts_table = "tweets_post"
-    params = {"viewer": viewer.pk, "lo": 0, "hi": 2**63 - 1, "n": 20}
-    lateral_plan = _plan(rules._candidates_sql(), params)
-    # A reader past FEED_SQL_LATERAL_MAX_FOLLOWS: the newest entries, probing follows.
-    probed_plan = _plan(rules._probed_candidates_sql(), params)
-    for plan in (lateral_plan, probed_plan):
-        on_posts = [
-            node
-            for node in _nodes(plan)
-            if node.get("Relation Name") in (posts_table, "tweets_retweet")
-        ]
-        assert on_posts, plan
-        # Index accesses only (a bitmap heap scan is fed by a bitmap index scan).
-        index_access = {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
-        assert {node["Node Type"] for node in on_posts} <= index_access, plan
-        assert "Seq Scan" not in {node["Node Type"] for node in _nodes(plan)}, plan
-    # The per-followee read descends the (author, -id) index once per followee.
-    assert "post_author_recent" in {node.get("Index Name") for node in _nodes(lateral_plan)}
+    index_access = {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}
+    # The pull statement runs prepared, so with its generic plan: both ways of
+    # reading the candidates are in it (the reader's counter picks one at run time).
+    marks = {
+        "viewer": viewer.pk,
+        "limit": 20,
+        "pull_few": settings.FEED_SQL_LATERAL_MAX_FOLLOWS,
+        "pull_lo": 0,
+        "pull_hi": 2**63 - 1,
+    }
+    sql, slots = rules._pull_template()
+    pull_plan = _generic_plan(
+        sql, [marks[s] if isinstance(s, str) and s in marks else s for s in slots]
+    )
+    on_posts = [
+        node
+        for node in _nodes(pull_plan)
+        if node.get("Relation Name") in (posts_table, "tweets_retweet")
+    ]
+    assert on_posts, pull_plan
+    # Index accesses only (a bitmap heap scan is fed by a bitmap index scan).
+    assert {node["Node Type"] for node in on_posts} <= index_access, pull_plan
+    assert "Seq Scan" not in {node["Node Type"] for node in _nodes(pull_plan)}, pull_plan
+    indexes = {node.get("Index Name") for node in _nodes(pull_plan)}
+    # Per followee: the (author, -id) index, once per followee; probed: the newest
+    # posts by primary key, each probed against the (follower, followee) pair.
+    assert {"post_author_recent", "tweets_post_pkey", "follow_unique_pair"} <= indexes, pull_plan
 
-    # The second statement: the rule on those candidates, with the page's post states.
-    ids = rules.candidate_entry_ids(viewer.pk, lo=0, hi=None, n=20)
+    # The rule over the Redis read's ids, with the page's post states.
+    ids = [row.id for row in rules.sql_entries(viewer, n=20)]
     assert len(ids) == 20
     sql, slots = rules._among_template()
     marks = {"viewer": viewer.pk, "ids": ids, "limit": 20}

@@ -127,6 +127,30 @@ def test_batches_dropped_by_the_rule_are_read_past_then_the_scan_takes_over(
     assert scans == [not per_followee]
 
 
+@pytest.mark.parametrize("n", [1, 2, 5, 8])
+def test_per_followee_reads_only_followees_with_an_entry_above_the_nth_newest(settings, n):
+    """The per-followee way reads each followee's newest entry, then further entries
+    only of followees whose newest is among the n newest of all (`floor`): the page
+    is the same whether one followee wrote all of it or many wrote one each."""
+    read_per_followee(settings, True)
+    viewer, prolific = UserFactory.create_batch(2)
+    quiet = UserFactory.create_batch(6)
+    for author in [prolific, *quiet]:
+        FollowFactory(follower=viewer, followee=author)
+    for author in quiet:
+        PostFactory(author=author)
+    RetweetFactory(user=quiet[0], post=PostFactory())
+    for _ in range(4):
+        PostFactory(author=prolific)
+    PostFactory(author=quiet[1])
+    RetweetFactory(user=prolific, post=PostFactory())
+    PostFactory(author=prolific, deleted_at=timezone.now())  # newest, deleted: not a top
+    everything = scanned(viewer, n=100)
+    assert len(everything) == 13
+    for hi in [None, *everything]:
+        assert pulled(viewer, hi=hi, n=n) == scanned(viewer, hi=hi, n=n)
+
+
 def test_the_readers_own_posts_and_nothing_else_without_follows():
     viewer, stranger = UserFactory.create_batch(2)
     mine = PostFactory(author=viewer)

@@ -347,7 +347,9 @@ def _candidates_ctes() -> tuple[str, list]:
       300 twice as much;
     - past it (one index descent per followee cost 70 ms for 5,000), the newest
       posts and retweets, each probed against the (follower, followee) index: most
-      of such a reader's newest entries qualify."""
+      of such a reader's newest entries qualify. `OFFSET 0` keeps the probe one
+      index lookup per row: the generic plan expected a few follows and hashed all
+      5,000 first instead (0.8 ms of the read's 1.9)."""
     # Table names come from the models; every value is a parameter.
     follow, post, retweet, user = (m._meta.db_table for m in (Follow, Post, Retweet, User))
     window = ["pull_lo", "pull_hi"]
@@ -393,14 +395,14 @@ def _candidates_ctes() -> tuple[str, list]:
                AND p.deleted_at IS NULL
                AND (p.author_id = %s OR EXISTS (
                    SELECT 1 FROM "{follow}" f
-                   WHERE f.follower_id = %s AND f.followee_id = p.author_id))
+                   WHERE f.follower_id = %s AND f.followee_id = p.author_id OFFSET 0))
              ORDER BY p.id DESC LIMIT %s)
             UNION ALL
             (SELECT r.id FROM "{retweet}" r
              WHERE NOT (SELECT yes FROM few) AND r.id > %s AND r.id < %s
                AND (r.user_id = %s OR EXISTS (
                    SELECT 1 FROM "{follow}" f
-                   WHERE f.follower_id = %s AND f.followee_id = r.user_id))
+                   WHERE f.follower_id = %s AND f.followee_id = r.user_id OFFSET 0))
              ORDER BY r.id DESC LIMIT %s)
         ) c ORDER BY id DESC LIMIT %s)
     """  # noqa: S608

@@ -6,11 +6,12 @@
 that dispatch and handle its events, PostgreSQL, Redis and RabbitMQ, on the same
 cores. This starts the bench's stack (bench/stack.py) on a database the bench
 loaded (`python -m bench`, which leaves it there), sends each path's requests
-one at a time, waits for the workers to settle, and divides the CPU time each
-process group used (from /proc) by the number of requests, after subtracting
-what the group uses idle. Each line: the path, its wall time per request, and
-CPU ms per request by group (web, worker-fanout, worker-default, beat, ws,
-postgres, redis, rabbitmq, client: this process).
+one at a time (or `--concurrency` at a time: the cost per request at load,
+where the dispatcher's window batches events), waits for the workers to settle,
+and divides the CPU time each process group used (from /proc) by the number of
+requests, after subtracting what the group uses idle. Each line: the path, its
+wall time per request, and CPU ms per request by group (web, worker-fanout,
+worker-default, beat, ws, postgres, redis, rabbitmq, client: this process).
 """
 
 import argparse
@@ -19,6 +20,7 @@ import os
 import time
 import urllib.request
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.broker import DEFAULT_BROKER_URL
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--settle", type=float, default=60, help="the most seconds to wait for the workers"
     )
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight (1: one at a time)"
+    )
     parser.add_argument("paths", nargs="*", default=PATHS, help='e.g. "POST /api/v1/posts"')
     args = parser.parse_args(argv)
 
@@ -110,9 +115,15 @@ def main(argv: list[str] | None = None) -> None:
         for spec in args.paths:
             method, path = spec.split()
             before, started = cpu_by_group(groups), time.perf_counter()
-            for n in range(args.requests):
-                token = tokens[users[n % len(users)]]
-                _call(stack.base_url + path, method, token, n)
+            with ThreadPoolExecutor(args.concurrency) as pool:
+                calls = [
+                    pool.submit(
+                        _call, stack.base_url + path, method, tokens[users[n % len(users)]], n
+                    )
+                    for n in range(args.requests)
+                ]
+                for call in calls:
+                    call.result()
             wall = (time.perf_counter() - started) / args.requests
             _settle(groups, idle, deadline=time.perf_counter() + args.settle)
             elapsed = time.perf_counter() - started

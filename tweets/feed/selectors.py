@@ -3,7 +3,8 @@
 Two ways to compute the same list (tweets.feed.rules defines it):
 
 - SQL (embedded mode, `q` searches, pages walking back toward newer entries):
-  the keyset pull query, two queries.
+  the keyset pull query (one statement for newest-first pages without `q` on
+  PostgreSQL, otherwise two queries).
 - Redis (services mode): ids from the viewer's timeline `tl:<viewer>` merged with
   the author lists `ul:<author>` of the followed authors that are not fanned out
   (tweets.feed.merged), then filtered through the same rule in one statement

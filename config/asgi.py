@@ -17,6 +17,7 @@ from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from accounts.websocket_auth import JWTAuthMiddleware  # noqa: E402
+from config.heap import freeze_startup_objects  # noqa: E402
 from config.secret_key import refuse_development_key  # noqa: E402
 from core.request_limits import ASGIBodyLimit  # noqa: E402
 from core.websocket_origin import BrowserOriginValidator  # noqa: E402
@@ -50,3 +51,4 @@ application = ProtocolTypeRouter(
         "websocket": websocket_routes,
     }
 )
+freeze_startup_objects()  # last: what is loaded by now lives as long as the process

@@ -212,11 +212,15 @@ _POSTS_PULLED = Compiled(Post, _POSTS_AMONG.build, ids_in="SELECT id FROM candid
 _RETWEETS_PULLED = Compiled(Retweet, _RETWEETS_AMONG.build, ids_in="SELECT id FROM candidates")
 
 
-def _page_parts(posts: Compiled, retweets: Compiled, merged_sql: str = "") -> tuple[str, str, list]:
+def _page_parts(
+    posts: Compiled, retweets: Compiled, merged: tuple[str, list] = ("", [])
+) -> tuple[str, str, list]:
     """The rule over some entry ids as SQL parts: the CTEs `among` (the posts' rows
     padded to the retweets' columns: the retweeted post and the retweeter are NULL)
     and `feed_page` (the newest `limit` of them), then the select list and FROM of
-    the page's rows, each joined to its post's state; and the parameter slots."""
+    the page's rows, each joined to its post's state (after the `merged` column, if
+    any); and the parameter slots."""
+    merged_sql, merged_slots = merged
     posts_sql, posts_slots = posts.template()
     retweets_sql, retweets_slots = retweets.template()
     states_sql, states_slots = states.PAGE_STATES.template()
@@ -234,7 +238,7 @@ def _page_parts(posts: Compiled, retweets: Compiled, merged_sql: str = "") -> tu
         f" {', '.join(user)}{merged_sql}, s.* FROM feed_page"
         f" JOIN ({states_sql}) s ON s.id = feed_page.post_id"
     )
-    return ctes, page, [*posts_slots, *retweets_slots, "limit", *states_slots]
+    return ctes, page, [*posts_slots, *retweets_slots, "limit", *merged_slots, *states_slots]
 
 
 @functools.cache
@@ -242,14 +246,11 @@ def _among_template(merged_key: merged.Key | None = None) -> tuple[str, list]:
     """entries_among as one statement (one round trip): `_page_parts` over the ids
     parameter. `merged_key`: each row also carries the reader's merged authors now
     (tweets.feed.merged; computed once per statement)."""
-    merged_sql, merged_slots = ("", [])
+    authors: tuple[str, list] = ("", [])
     if merged_key is not None:
         merged_sql, merged_slots = merged.query(merged_key).template()
-        merged_sql = f", ARRAY({merged_sql})"
-    ctes, page, slots = _page_parts(_POSTS_AMONG, _RETWEETS_AMONG, merged_sql)
-    states_at = len(slots) - len(states.PAGE_STATES.template()[1])
-    # The merged authors' column comes before the states' in the select list.
-    slots[states_at:states_at] = merged_slots
+        authors = (f", ARRAY({merged_sql})", merged_slots)
+    ctes, page, slots = _page_parts(_POSTS_AMONG, _RETWEETS_AMONG, authors)
     return f"WITH {ctes} SELECT {page} ORDER BY feed_page.id DESC", slots
 
 

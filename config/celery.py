@@ -34,6 +34,19 @@ def _refuse_development_key_in_beat(**kwargs: object) -> None:
     _refuse_development_key("Celery beat")
 
 
+@worker_init.connect
+def _freeze_startup_objects(**kwargs: object) -> None:
+    """Django, the apps and the task modules are loaded by now, and the prefork
+    pool's processes are forked after it: they inherit the frozen generation.
+    Unfrozen, the fan-out pool processes' full collections walked all they
+    inherited: 141-704 ms each while fanning out to 5,000 followers, about 2 s
+    per process in a small bench run; frozen, 2-88 ms (config/heap.py,
+    bench/README.md, issue 18, sixth pass)."""
+    from config.heap import freeze_startup_objects
+
+    freeze_startup_objects()
+
+
 @task_prerun.connect
 @task_postrun.connect
 def _recycle_database_connections(sender=None, **kwargs: object) -> None:

@@ -106,7 +106,9 @@ class Workers(Procs):
         super().__init__()
         self.names: dict[str, Proc] = {}
 
-    def start_worker(self, name: str, **env: str) -> Proc:
+    def start_worker(self, name: str, *, include: str | None = None, **env: str) -> Proc:
+        """A worker of one prefork process on every queue; `include` names a module
+        it imports beside the project's tasks (a probe)."""
         argv = [
             sys.executable,
             "-m",
@@ -126,6 +128,7 @@ class Workers(Procs):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *(["--include", include] if include else []),
         ]
         proc = self.start(name, argv, env=process_env(**env), ready=rf"{name}@\S+ ready\.")
         self.names[f"{name}@{socket.gethostname()}"] = proc

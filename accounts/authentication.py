@@ -16,7 +16,9 @@ revocation *generation*, read in one MGET with `authg:<user>`. Every revocation
 save of the user row: deactivation, erasure, suspension...) writes a new
 generation, now and after commit, so no cached verdict of that user counts any
 more: revocation stays immediate. Only valid verdicts are cached, so a revoked
-session always goes to PostgreSQL. The user it gives has only the fields the
+session always goes to PostgreSQL. A web process keeps the valid verdicts it
+read, and uses them without asking Redis while its subscription to revocations
+says none came (accounts.local_verdicts). The user it gives has only the fields the
 verdict needs loaded (id, token_version, is_active, deactivated_at) and those of
 the user's summary (SUMMARY_FIELDS: a new post renders its author from them); any
 other field is loaded from the row, all at once, when first read
@@ -45,6 +47,8 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
+from accounts.local_verdicts import enabled as local_verdicts_enabled
+from accounts.local_verdicts import local_verdicts, publish_revocation
 from accounts.models import RevokedSession, User
 from accounts.rendering import USER_SUMMARY_FIELDS
 from core.degrade import cache_breaker
@@ -116,26 +120,29 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
     user_id = token_user_id(payload)  # before querying with it
     sid = token_session_id(payload)
     ttl = settings.AUTH_CACHE_SECONDS
-    if ttl:
-        keys = [_generation_key(user_id), _verdict_key(user_id, sid)]
-        found = cache_breaker.call(
-            "authentication reads PostgreSQL", lambda: cache.get_many(keys), lambda: None
-        )
-        if found is not None:
-            generation = found.get(keys[0])
-            verdict = found.get(keys[1])
-            version = payload.get(TOKEN_VERSION_CLAIM)
-            if (
-                generation is not None
-                and isinstance(verdict, tuple)
-                and len(verdict) == 3
-                and verdict[:2] == (generation, version)
-            ):
-                user = _verdict_user(user_id, version, verdict[2])
-                user.token_session_id = sid  # type: ignore[attr-defined]
-                return user
-    else:
-        found = None
+    if not ttl:
+        return _checked_user(payload, user_id, sid)
+    version = payload.get(TOKEN_VERSION_CLAIM)
+    kept, mark = (
+        local_verdicts.lookup(user_id, sid, version) if local_verdicts_enabled() else (None, None)
+    )
+    if kept is not None:
+        return _verdict_user(user_id, sid, version, kept)
+    keys = [_generation_key(user_id), _verdict_key(user_id, sid)]
+    found = cache_breaker.call(
+        "authentication reads PostgreSQL", lambda: cache.get_many(keys), lambda: None
+    )
+    if found is not None:
+        generation = found.get(keys[0])
+        verdict = found.get(keys[1])
+        if (
+            generation is not None
+            and isinstance(verdict, tuple)
+            and len(verdict) == 3
+            and verdict[:2] == (generation, version)
+        ):
+            local_verdicts.keep(user_id, sid, version, verdict[2], mark=mark)
+            return _verdict_user(user_id, sid, version, verdict[2])
     user = _checked_user(payload, user_id, sid)
     if found is not None:  # under the generation read before the row: a revocation since wins
         cache_breaker.call(
@@ -143,6 +150,7 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
             lambda: _remember(keys, found.get(keys[0]), user, ttl),
             lambda: None,
         )
+        local_verdicts.keep(user_id, sid, version, _summary_values(user), mark=mark)
     return user
 
 
@@ -185,12 +193,14 @@ def _summary_values(user: User) -> tuple:
     return tuple(value.name if isinstance(value, FieldFile) else value for value in values)
 
 
-def _verdict_user(user_id: int, version: object, summary: tuple) -> User:
+def _verdict_user(user_id: int, sid: str | None, version: object, summary: tuple) -> User:
     """The user a valid verdict stands for: these fields loaded, the rest deferred."""
     known = {"id": user_id, "token_version": version, "is_active": True, "deactivated_at": None}
     known.update(zip(SUMMARY_FIELDS, summary, strict=True))
     names = _verdict_field_names()
-    return User.from_db(connection.alias, names, [known[name] for name in names])
+    user = User.from_db(connection.alias, names, [known[name] for name in names])
+    user.token_session_id = sid  # type: ignore[attr-defined]
+    return user
 
 
 @functools.cache
@@ -225,14 +235,25 @@ def forget_authentication(user_id: int) -> None:
     def bump() -> None:
         cache_breaker.call(
             "a cached authentication verdict may outlive a revocation",
-            lambda: cache.set(
-                _generation_key(user_id), time.time_ns(), timeout=_GENERATION_SECONDS
-            ),
+            lambda: _bump_generation(user_id),
             lambda: None,
         )
 
     bump()
     transaction.on_commit(bump)
+
+
+def _bump_generation(user_id: int) -> None:
+    key, generation = _generation_key(user_id), time.time_ns()
+    if local_verdicts_enabled():
+        publish_revocation(
+            user_id,
+            generation_key=cache.make_key(key),
+            generation=generation,
+            timeout=_GENERATION_SECONDS,
+        )
+    else:
+        cache.set(key, generation, timeout=_GENERATION_SECONDS)
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

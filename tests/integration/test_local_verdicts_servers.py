@@ -1,0 +1,86 @@
+"""Verdicts kept in the web processes (accounts.local_verdicts), across real
+servers: two gunicorn processes on a private redis-server.
+
+Warm, they authenticate without asking Redis (its own count of MGETs says so).
+A sign-out through one is refused by both at the very next request. With Redis
+killed, a sign-out (which Redis cannot carry then) is still refused everywhere,
+and once Redis is back the servers keep verdicts again.
+"""
+
+import httpx
+import pytest
+
+from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.faults.injectors import PrivateRedis
+from tests.integration.procs import wait_until
+from tests.integration.servers import start_wsgi
+
+pytestmark = pytest.mark.integration
+
+PING = "/api/v1/ping"
+
+
+def sign_in(base: str) -> dict[str, str]:
+    response = httpx.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": "alice", "password": DEFAULT_PASSWORD},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ping(base: str, tokens: dict[str, str]) -> int:
+    headers = {"Authorization": f"Bearer {tokens['access']}"}
+    return httpx.get(f"{base}{PING}", headers=headers, timeout=30).status_code
+
+
+def sign_out(base: str, tokens: dict[str, str]) -> None:
+    response = httpx.post(
+        f"{base}/api/v1/auth/logout", json={"refresh": tokens["refresh"]}, timeout=30
+    )
+    assert response.status_code == 204, response.text
+
+
+def mgets(redis: PrivateRedis) -> int:
+    return int(redis.client().info("commandstats").get("cmdstat_mget", {}).get("calls", 0))
+
+
+def warm(servers: list[str], tokens: dict[str, str], redis: PrivateRedis) -> None:
+    """Until a round of pings on every server reads no verdict from Redis."""
+
+    def served_from_the_process() -> bool:
+        before = mgets(redis)
+        for base in servers:
+            for _ in range(8):  # every thread of the process
+                assert ping(base, tokens) == 200
+        return mgets(redis) == before
+
+    wait_until(served_from_the_process, timeout=30, interval=0.05, what="kept verdicts")
+
+
+def test_servers_keep_verdicts_and_refuse_a_signed_out_token_at_the_next_request(workers):
+    redis = PrivateRedis(workers).start()
+    env = {"REDIS_URL": redis.url, "THROTTLE_ENABLED": "0", "REDIS_RETRY_AFTER_SECONDS": "0"}
+    servers = [start_wsgi(workers, "wsgi-a", **env), start_wsgi(workers, "wsgi-b", **env)]
+    UserFactory(username="alice")
+    this, other = sign_in(servers[0]), sign_in(servers[1])
+    warm(servers, this, redis)
+    warm(servers, other, redis)
+
+    sign_out(servers[0], this)
+    assert [ping(base, this) for base in servers * 5] == [401] * 10
+    before = mgets(redis)
+    assert [ping(base, other) for base in servers * 5] == [200] * 10
+    assert mgets(redis) - before <= 2  # read again once per server, then kept
+
+    redis.kill()
+    assert [ping(base, other) for base in servers] == [200, 200]  # from PostgreSQL
+    sign_out(servers[1], other)  # no Redis to carry it: recorded in PostgreSQL
+    assert [ping(base, other) for base in servers * 5] == [401] * 10
+
+    redis.start()  # empty, as after a crash
+    again = sign_in(servers[0])
+    warm(servers, again, redis)
+    sign_out(servers[1], again)
+    assert [ping(base, again) for base in servers * 5] == [401] * 10

@@ -123,9 +123,8 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
     if not ttl:
         return _checked_user(payload, user_id, sid)
     version = payload.get(TOKEN_VERSION_CLAIM)
-    kept, mark = (
-        local_verdicts.lookup(user_id, sid, version) if local_verdicts_enabled() else (None, None)
-    )
+    verdicts = local_verdicts() if local_verdicts_enabled() else None
+    kept, mark = verdicts.lookup(user_id, sid, version) if verdicts else (None, None)
     if kept is not None:
         return _verdict_user(user_id, sid, version, kept)
     keys = [_generation_key(user_id), _verdict_key(user_id, sid)]
@@ -141,7 +140,8 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
             and len(verdict) == 3
             and verdict[:2] == (generation, version)
         ):
-            local_verdicts.keep(user_id, sid, version, verdict[2], mark=mark)
+            if verdicts:
+                verdicts.keep(user_id, sid, version, verdict[2], mark=mark)
             return _verdict_user(user_id, sid, version, verdict[2])
     user = _checked_user(payload, user_id, sid)
     if found is not None:  # under the generation read before the row: a revocation since wins
@@ -150,7 +150,8 @@ def authenticated_user(payload: Mapping[str, object]) -> User:
             lambda: _remember(keys, found.get(keys[0]), user, ttl),
             lambda: None,
         )
-        local_verdicts.keep(user_id, sid, version, _summary_values(user), mark=mark)
+        if verdicts:
+            verdicts.keep(user_id, sid, version, _summary_values(user), mark=mark)
     return user
 
 

@@ -8,6 +8,7 @@ no more. Against the test Redis, or a private redis-server the test kills.
 
 import os
 import signal
+import threading
 
 import pytest
 from django.db import connection
@@ -83,7 +84,7 @@ def get(access: str):
 def test_a_warm_request_reads_neither_redis_nor_postgresql(redis_reads):
     UserFactory(username="alice")
     access = obtain_tokens(APIClient(), "alice")["access"]
-    listening(local.local_verdicts)
+    listening(local.local_verdicts())
     assert get(access).status_code == 200  # read from Redis (or the row), then kept
     redis_reads.clear()
     with CaptureQueriesContext(connection) as queries:
@@ -95,7 +96,7 @@ def test_a_warm_request_reads_neither_redis_nor_postgresql(redis_reads):
 def test_the_request_after_a_revocation_refuses_the_kept_token(redis_reads):
     alice = UserFactory(username="alice")
     this, other = obtain_tokens(APIClient(), "alice"), obtain_tokens(APIClient(), "alice")
-    listening(local.local_verdicts)
+    listening(local.local_verdicts())
     for tokens in (this, other):
         get(tokens["access"])
     redis_reads.clear()
@@ -242,3 +243,24 @@ def test_a_redis_that_stops_answering_counts_for_trust_seconds_at_most(private_r
         os.killpg(private_redis.proc.process.pid, signal.SIGCONT)
     wait_until(lambda: verdicts.lookup(0, None, None)[1] is not None, timeout=10, interval=0.01)
     assert kept(verdicts) == SUMMARY  # the PING's answer: nothing was missed before it
+
+
+def test_each_thread_keeps_its_own_and_every_one_hears_a_revocation():
+    found: dict[str, local.LocalVerdicts] = {}
+
+    def serve(name: str) -> None:
+        verdicts = local.local_verdicts()
+        listening(verdicts)
+        keep(verdicts, mark=verdicts.lookup(7, "s", 1)[1])
+        found[name] = verdicts
+
+    threads = [threading.Thread(target=serve, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found["a"] is not found["b"]
+    assert local.local_verdicts() not in found.values()
+    assert [kept(found[name]) for name in ("a", "b")] == [SUMMARY, SUMMARY]
+    revoke(7)
+    assert [kept(found[name]) for name in ("a", "b")] == [None, None]

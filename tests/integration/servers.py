@@ -13,6 +13,7 @@ import uuid
 
 import httpx
 
+from tests.factories import DEFAULT_PASSWORD
 from tests.integration.celery_workers import process_env
 from tests.integration.procs import Proc, Procs, free_port
 
@@ -46,6 +47,17 @@ def start_wsgi(procs: Procs, name: str = "wsgi", **env: str) -> str:
     ]
     procs.start(name, argv, env=process_env(**env), ready=_answers_health(port))
     return f"http://127.0.0.1:{port}"
+
+
+def sign_in(base: str, username: str) -> dict[str, str]:
+    """A user's token pair from a running server (the factories' password)."""
+    response = httpx.post(
+        f"{base}/api/v1/auth/token",
+        json={"username": username, "password": DEFAULT_PASSWORD},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
 
 
 def start_asgi(procs: Procs, name: str = "asgi", **env: str) -> str:

@@ -10,24 +10,14 @@ and once Redis is back the servers keep verdicts again.
 import httpx
 import pytest
 
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import UserFactory
 from tests.faults.injectors import PrivateRedis
 from tests.integration.procs import wait_until
-from tests.integration.servers import start_wsgi
+from tests.integration.servers import sign_in, start_wsgi
 
 pytestmark = pytest.mark.integration
 
 PING = "/api/v1/ping"
-
-
-def sign_in(base: str) -> dict[str, str]:
-    response = httpx.post(
-        f"{base}/api/v1/auth/token",
-        json={"username": "alice", "password": DEFAULT_PASSWORD},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def ping(base: str, tokens: dict[str, str]) -> int:
@@ -64,7 +54,7 @@ def test_servers_keep_verdicts_and_refuse_a_signed_out_token_at_the_next_request
     env = {"REDIS_URL": redis.url, "THROTTLE_ENABLED": "0", "REDIS_RETRY_AFTER_SECONDS": "0"}
     servers = [start_wsgi(workers, "wsgi-a", **env), start_wsgi(workers, "wsgi-b", **env)]
     UserFactory(username="alice")
-    this, other = sign_in(servers[0]), sign_in(servers[1])
+    this, other = sign_in(servers[0], "alice"), sign_in(servers[1], "alice")
     for base in servers:
         warm(base, this, redis)
         warm(base, other, redis)
@@ -80,7 +70,7 @@ def test_servers_keep_verdicts_and_refuse_a_signed_out_token_at_the_next_request
     assert [ping(base, other) for base in servers * 5] == [401] * 10
 
     redis.start()  # empty, as after a crash
-    again = sign_in(servers[0])
+    again = sign_in(servers[0], "alice")
     for base in servers:
         warm(base, again, redis)
     sign_out(servers[1], again)

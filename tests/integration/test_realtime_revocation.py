@@ -20,7 +20,7 @@ from tests.integration.realtime_clients import (
     assert_no_application_errors,
     stream_client,
 )
-from tests.integration.servers import start_stack
+from tests.integration.servers import sign_in, start_stack
 
 pytestmark = pytest.mark.integration
 
@@ -81,16 +81,7 @@ def test_signing_out_closes_that_sessions_socket_and_stream_and_refuses_its_acce
     wsgi, asgi, daphne = start_stack(workers)
     UserFactory(username="alice")
 
-    def sign_in() -> dict:
-        response = httpx.post(
-            f"{wsgi}/api/v1/auth/token",
-            json={"username": "alice", "password": DEFAULT_PASSWORD},
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    this, other = sign_in(), sign_in()
+    this, other = sign_in(wsgi, "alice"), sign_in(wsgi, "alice")
 
     async def scenario():
         async with (

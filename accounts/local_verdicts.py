@@ -1,17 +1,18 @@
-"""Authentication verdicts kept in the process, for as long as Redis says that no
-revocation of their user came.
+"""Authentication verdicts kept in each server thread, for as long as Redis says
+that no revocation of their user came.
 
 A verdict read from Redis costs one MGET: a round trip of about 0.2 ms of CPU,
 as much as a third of an authenticated ping (bench/README.md, issue 18, sixth
-pass). So each process keeps the valid verdicts it read (or checked against
-PostgreSQL) and every revocation (`forget_authentication`) also publishes the
-user's id on a Redis channel, to which each process holds one subscription.
+pass). So each server thread keeps the valid verdicts it read (or checked
+against PostgreSQL) and every revocation (`forget_authentication`) also
+publishes the user's id on a Redis channel, to which each thread holds a
+subscription (`local_verdicts()`).
 Before a kept verdict is used, the messages waiting on that subscription are
 read (one non-blocking read of a socket) and every verdict of a user they name
 is dropped. The revocation waits one round trip more after publishing: Redis
 has written the message to every subscriber's socket before it reads a command
 sent after its answer. So once the request that revoked has its answer, every
-process has the message waiting: the next request anywhere refuses the token,
+subscriber has the message waiting: the next request anywhere refuses the token,
 as before.
 
 The subscription counts only while it is known to be whole:
@@ -43,12 +44,12 @@ from django.test.signals import setting_changed
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.degrade import cache_breaker
+
 # A silently lost subscription (no error, no answers) is trusted this long at most.
 TRUST_SECONDS = 1.0
 # Users with kept verdicts or recent revocations; past it everything is dropped.
 MAX_USERS = 50_000
-
-Verdict = tuple[Any, tuple]  # (token version, the user's summary fields)
 
 
 def enabled() -> bool:
@@ -67,10 +68,10 @@ def channel() -> str:
 
 def publish_revocation(user_id: int, *, generation_key: str, generation: int, timeout: int) -> None:
     """Write the user's new verdict generation (the full cache key), then tell every
-    process to drop its kept verdicts of the user: in this order, so a process that
+    subscriber to drop its kept verdicts of the user: in this order, so a thread that
     heard it reads the new generation. Then one more round trip: Redis writes the
     message to every subscriber's socket before it reads a command sent after its
-    answer, so once this returns every process has the message waiting. (Redis
+    answer, so once this returns every subscriber has the message waiting. (Redis
     errors are the caller's: it runs this under the cache breaker.)"""
     from django_redis import get_redis_connection
 
@@ -184,7 +185,7 @@ class LocalVerdicts:
             conn.send_command("SUBSCRIBE", channel())
             conn.send_command("PING")  # answered after the subscription took effect
         except Exception:  # Redis unreachable: try again later
-            self._retry_at = self.clock() + _retry_after()
+            self._retry_at = self.clock() + cache_breaker.retry_after
             return False
         self._conn, self._ping_sent, self._heard_until = conn, self.clock(), None
         return True
@@ -192,7 +193,7 @@ class LocalVerdicts:
     def _lost(self, now: float) -> None:
         self._disconnect()
         self._drop_all()
-        self._retry_at = now + _retry_after()
+        self._retry_at = now + cache_breaker.retry_after
 
     def _disconnect(self) -> None:
         if self._conn is not None:
@@ -204,10 +205,6 @@ class LocalVerdicts:
         self._heard += 1
         self._cleared_at = self._heard
         self._users.clear()
-
-
-def _retry_after() -> float:
-    return float(getattr(settings, "REDIS_RETRY_AFTER_SECONDS", 5.0))
 
 
 _every: "weakref.WeakSet[LocalVerdicts]" = weakref.WeakSet()

@@ -52,6 +52,7 @@ from accounts.local_verdicts import local_verdicts, publish_revocation
 from accounts.models import RevokedSession, User
 from accounts.rendering import USER_SUMMARY_FIELDS
 from core.degrade import cache_breaker
+from core.instances import loaded
 
 TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name, not a secret
 SESSION_ID_CLAIM = "sid"
@@ -198,17 +199,9 @@ def _verdict_user(user_id: int, sid: str | None, version: object, summary: tuple
     """The user a valid verdict stands for: these fields loaded, the rest deferred."""
     known = {"id": user_id, "token_version": version, "is_active": True, "deactivated_at": None}
     known.update(zip(SUMMARY_FIELDS, summary, strict=True))
-    names = _verdict_field_names()
-    user = User.from_db(connection.alias, names, [known[name] for name in names])
+    user = loaded(User, connection.alias, known.keys(), known.values())
     user.token_session_id = sid  # type: ignore[attr-defined]
     return user
-
-
-@functools.cache
-def _verdict_field_names() -> list[str]:
-    """The fields a verdict loads, in the model's field order (from_db takes that)."""
-    known = {"id", "token_version", "is_active", "deactivated_at", *SUMMARY_FIELDS}
-    return [f.attname for f in User._meta.concrete_fields if f.attname in known]
 
 
 # A generation only needs to be new when written: an expired or evicted one is

@@ -32,6 +32,7 @@ from django.db.models.functions import Lower
 from accounts.models import User
 from accounts.rendering import USER_SUMMARY_FIELDS
 from accounts.viewer import SignedInViewer
+from core.instances import loaded
 from relationships.models import Follow
 from relationships.visibility import muted_user_ids_q
 from tweets.feed import merged, states
@@ -307,7 +308,7 @@ def _page_rows(rows, *, with_merged: bool = False) -> list[EntryRow]:
 def _entry_row(i: int, post_id: int | None, at: datetime, user, state=None) -> EntryRow:
     if post_id is None:
         return EntryRow(id=i, type="post", post_id=i, created_at=at, post=state)
-    retweeter = User.from_db(connection.alias, _USER_SUMMARY, user)
+    retweeter = loaded(User, connection.alias, _USER_SUMMARY, user)
     return EntryRow(
         id=i, type="retweet", post_id=post_id, created_at=at, retweeted_by=retweeter, post=state
     )

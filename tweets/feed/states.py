@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import User
 from accounts.rendering import USER_SUMMARY_FIELDS
+from core.instances import loaded
 from tweets.feed.compiled import Compiled
 from tweets.models import Bookmark, Like, Post, Retweet
 from tweets.rendering import CONTENT_FIELDS, COUNTERS
@@ -69,7 +70,7 @@ class StateRows:
         author = self.authors.get(post.author_id)
         if author is None:
             values = row[_N_FIELDS : _N_FIELDS + _N_AUTHOR]
-            author = self.authors[post.author_id] = User.from_db(self.alias, AUTHOR_NAMES, values)
+            author = self.authors[post.author_id] = loaded(User, self.alias, AUTHOR_NAMES, values)
         post.author = author
         post.liked, post.retweeted, post.bookmarked = row[_N_FIELDS + _N_AUTHOR :]
         media_ids = post.media_ids

@@ -54,7 +54,7 @@ def test_a_token_expired_since_it_was_memoised_is_refused(settings):
     assert ping(access).status_code == 200  # memoised now
     later = token.current_time + timedelta(minutes=6)
     with (
-        mock.patch.object(auth, "aware_utcnow", return_value=later),
+        mock.patch.object(auth, "_now", return_value=later.timestamp()),
         mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later),
     ):
         assert_error(ping(access), 401, code="token_not_valid")
@@ -79,3 +79,27 @@ def test_changed_jwt_settings_forget_what_was_verified(settings):
     assert auth._verified_token.cache_info().currsize == 1
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "LEEWAY": 0}
     assert auth._verified_token.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    ("expired_for", "status"),
+    [(timedelta(seconds=-1), 200), (timedelta(seconds=59), 200), (timedelta(seconds=61), 401)],
+)
+def test_a_memoised_token_counts_until_its_expiry_plus_the_leeway(expired_for, status):
+    user = UserFactory(username="alice")
+    token = AccessToken.for_user(user)
+    token[auth.TOKEN_VERSION_CLAIM] = user.token_version
+    token.set_exp(lifetime=timedelta(minutes=5))
+    access = str(token)
+    later = token.current_time + timedelta(minutes=5) + expired_for
+    # simplejwt's token backend is made once, from the settings at import.
+    with mock.patch.object(token.get_token_backend(), "leeway", 60):
+        assert ping(access).status_code == 200  # memoised now
+        with (
+            mock.patch.object(auth, "_now", return_value=later.timestamp()),
+            mock.patch("rest_framework_simplejwt.tokens.aware_utcnow", return_value=later),
+        ):
+            response = ping(access)
+    assert response.status_code == status
+    if status == 401:
+        assert_error(response, 401, code="token_not_valid")

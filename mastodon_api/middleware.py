@@ -24,8 +24,9 @@ _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Link")
 
 
 def is_mastodon_host(request: HttpRequest) -> bool:
-    host = request.get_host().rsplit(":", 1)[0].lower() if request.get_host() else ""
-    return host in settings.MASTODON_API_HOSTS
+    host = request.get_host()  # once: it validates against ALLOWED_HOSTS each call
+    name = host.rsplit(":", 1)[0].lower() if host else ""
+    return name in settings.MASTODON_API_HOSTS
 
 
 def mastodon_error(message: str, *, status: int) -> JsonResponse:

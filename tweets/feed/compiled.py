@@ -87,11 +87,20 @@ def run_template(
     **named: object,
 ) -> list[tuple]:
     """Run a template with its slots filled: "viewer", "ids", "limit" and `named`."""
-    marks = {"viewer": viewer_id, "ids": ids, "limit": limit, **named}
+    array = None if ids is None else int_array(ids)
+    marks = {"viewer": viewer_id, "ids": array, "limit": limit, **named}
     params = [marks[s] if isinstance(s, str) and s in marks else s for s in slots]
     with _prepared_cursor() if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def int_array(values: list[int]) -> str:
+    """`values` as a PostgreSQL array literal, for a parameter whose type the statement
+    gives (`id = ANY(%s)`): psycopg dumps a list element by element in Python, 140 µs
+    for a page's two lists of 42 ids, against 7 µs for this text. Ints only, so
+    nothing in it needs quoting."""
+    return "{" + ",".join(map(str, map(int, values))) + "}"
 
 
 def _prepared_cursor():

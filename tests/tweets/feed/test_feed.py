@@ -374,6 +374,34 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
         assert connection.queries_logged or cursor.cursor._query is None
 
 
+def test_the_ids_reach_postgresql_as_one_array_literal(monkeypatch):
+    """psycopg dumps a list element by element in Python (140 µs for a feed page's two
+    lists of 42 ids); the templates get one text literal, typed by `= ANY(...)`."""
+    assert compiled.int_array([2**63 - 1, 7]) == "{9223372036854775807,7}"
+    assert compiled.int_array([]) == "{}"
+    with pytest.raises(ValueError, match="invalid literal for int"):
+        compiled.int_array(["1}'); DROP TABLE tweets_post; --"])
+    viewer, author = UserFactory.create_batch(2)
+    FollowFactory(follower=viewer, followee=author)
+    newer, older = PostFactory(author=author), PostFactory(author=author)
+    cursor_class = compiled._preparing_cursor_class()
+    sent = []
+    execute = cursor_class.execute
+
+    def spy(self, query, params=None, **kwargs):
+        sent.append(params)
+        return execute(self, query, params, **kwargs)
+
+    monkeypatch.setattr(cursor_class, "execute", spy)
+    ids = [older.id, newer.id, 2**63 - 1]
+    found = rules.entries_among(viewer, ids)
+    assert {row.id for row in found} == {older.id, newer.id}
+    arrays = [p for p in sent[0] if isinstance(p, str) and p.startswith("{")]
+    assert arrays == [compiled.int_array(ids)] * 2  # posts and retweets
+    assert not any(isinstance(p, list) for p in sent[0])
+    assert rules.entries_among(viewer, []) == []
+
+
 def test_entries_among_reads_the_newest_up_to_the_limit_with_their_posts_states():
     """On PostgreSQL the page and its posts' states (counters, author, the viewer's
     flags) are one statement; the states equal what the separate query reads."""

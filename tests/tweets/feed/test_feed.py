@@ -23,7 +23,7 @@ from tests.tweets.conftest import client_for
 from tests.tweets.feed.conftest import feed_ids, timeline, walk
 from tweets import services as posts
 from tweets.api import feed as feed_api
-from tweets.feed import compiled, rules, states, store
+from tweets.feed import compiled, rules, selectors, states, store
 from tweets.models import Post
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +182,41 @@ def test_an_edit_is_served_fresh_from_a_new_payload_version(redis_feed, committe
     entry = client.get("/api/v1/feed").json()["results"][0]["post"]
     assert entry["text"] == "second text"
     assert entry["edited_at"] is not None
+
+
+def test_a_page_checks_few_more_ids_than_it_shows_and_reads_on_when_filtered(
+    redis_feed, committed, monkeypatch
+):
+    """Each id read from Redis is checked by the page statement, so a page reads a
+    quarter more than it shows; when filtering leaves it short it reads further down,
+    and the pages stay those of the SQL feed."""
+    alice, bob, carol = UserFactory.create_batch(3)
+    follow(committed, alice, bob)
+    follow(committed, alice, carol)
+    activate(redis_feed, alice)
+    for i in range(24):
+        post(committed, carol if i % 3 else bob, text=f"post {i}")
+    checked: list[int] = []
+
+    def spy(name):
+        among = getattr(rules, name)
+
+        def counted(viewer, ids, **kwargs):
+            checked.append(len(ids))
+            return among(viewer, ids, **kwargs)
+
+        monkeypatch.setattr(rules, name, counted)
+
+    spy("entries_and_merged")
+    spy("entries_among")
+    assert len(walk(alice, backend="redis", limit=10)) == 24
+    assert checked[0] == selectors.over_read(11) == 15  # a page of 10 and one more
+    with committed():
+        rel.mute_create(muter=alice, muted_id=carol.pk)
+    checked.clear()
+    assert walk(alice, backend="redis", limit=5) == walk(alice, backend="sql", limit=5)
+    assert len(walk(alice, backend="redis", limit=5)) == 8
+    assert len(checked) > 1  # the first read kept 3 of bob's: the page read on
 
 
 def test_counters_and_viewer_flags_are_fresh(redis_feed, committed):

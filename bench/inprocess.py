@@ -5,9 +5,11 @@
 
 Against a database the bench loaded (`python -m bench`, which leaves it there):
 no server, no load generator, no network between client and server, so the
-figure is the request's own CPU in the web process (PostgreSQL's and Redis'
-CPU not included). Settings as the bench's stack has them (bench/stack.py:
-services mode, DEBUG off, no throttles). `--reader N`: the token is minted for
+figure is the request's own CPU in the web process; a line before it gives the
+CPU the PostgreSQL backend serving the requests used per request (read from
+/proc: the server runs on this machine). Redis' CPU is not counted. Settings
+as the bench's stack has them (bench/stack.py: services mode, DEBUG off, no
+throttles). `--reader N`: the token is minted for
 the account whose followee count is nearest N. Each round calls the path
 `--requests` times; the minimum and the median over `--rounds` are printed
 (this machine's CPU speed wanders by 20 % or more: compare two versions by
@@ -91,16 +93,24 @@ def main(argv: list[str] | None = None) -> None:
 
     for n in range(50):  # warm: caches, prepared statements, the token memo
         call(n)
-    per_request = []
+    per_request, backend = [], []
     for _ in range(args.rounds):
+        pid = backend_pid(connection)
+        backend_started = backend_cpu(pid)
         started = time.process_time()
         for n in range(args.requests):
             call(n)
         per_request.append(1000 * (time.process_time() - started) / args.requests)
-    per_request.sort()
+        if backend_started is not None and backend_pid(connection) == pid:
+            # Only a round served by one connection (CONN_MAX_AGE can end one).
+            backend.append(1000 * (backend_cpu(pid) - backend_started) / args.requests)
+    print(
+        "PostgreSQL backend CPU per request "
+        + (f"min {_min_median(backend)}" if backend else "unknown (not a local server)")
+    )
     print(
         f"{args.method} {args.path} (reader following ~{args.reader}): CPU per request "
-        f"min {per_request[0]:.3f} ms, median {per_request[len(per_request) // 2]:.3f} ms"
+        f"min {_min_median(per_request)}"
     )
     if args.profile:
         profile = cProfile.Profile()
@@ -111,6 +121,30 @@ def main(argv: list[str] | None = None) -> None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats(args.sort).print_stats(40)
         print(out.getvalue())
+
+
+def _min_median(values: list[float]) -> str:
+    values = sorted(values)
+    return f"{values[0]:.3f} ms, median {values[len(values) // 2]:.3f} ms"
+
+
+def backend_pid(connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid: int = cursor.fetchone()[0]
+    return pid
+
+
+def backend_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend `pid` has used, read from
+    /proc (the server runs here: only 127.0.0.1 is accepted); None elsewhere.
+    Clock ticks of 10 ms: a round should take a second or more of it."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

@@ -11,11 +11,13 @@ Rows are decoded into their event classes here (core.events.types): a row that
 no longer fits its class fails like a handler error, alone.
 """
 
+import json
 import logging
 import random
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -25,6 +27,7 @@ from django.utils import timezone
 from core.events.registry import HandlerSpec, registry
 from core.events.types import Delivered, DomainEvent, catalogue
 from core.models import EventDelivery, OutboxEvent
+from core.postgresql.arrays import int_array
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +63,39 @@ def load_events(
     raised when no `errors` dict is given.
     """
     events = []
-    for row in OutboxEvent.objects.filter(id__in=event_ids).order_by("id"):
+    for event_id, name, payload, created_at in _event_rows(event_ids):
         try:
-            event = catalogue.decode(row.name, row.payload)
+            event = catalogue.decode(name, payload)
         except Exception as exc:
             if errors is None:
                 raise
-            errors[row.id] = f"cannot decode {row.name} #{row.id}: {type(exc).__name__}: {exc}"
+            errors[event_id] = f"cannot decode {name} #{event_id}: {type(exc).__name__}: {exc}"
             continue
-        events.append(Delivered(id=row.id, created_at=row.created_at, event=event))
+        events.append(Delivered(id=event_id, created_at=created_at, event=event))
     return events
+
+
+_COLUMNS = ("id", "name", "payload", "created_at")
+
+
+def _event_rows(event_ids: list[int]) -> list[tuple[int, str, Any, datetime]]:
+    """The rows (_COLUMNS) of the events that exist, in id order. Every handler task
+    reads its batch: on PostgreSQL as one statement with the ids in an array literal,
+    because compiling the queryset cost 0.3 ms of CPU, more than running it;
+    elsewhere (embedded SQLite) through the queryset."""
+    if connection.vendor != "postgresql":
+        rows = OutboxEvent.objects.filter(id__in=event_ids).order_by("id")
+        return list(rows.values_list(*_COLUMNS))
+    table = OutboxEvent._meta.db_table  # from the model; the ids are a parameter
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT {", ".join(_COLUMNS)} FROM "{table}" WHERE id = ANY(%s) ORDER BY id',  # noqa: S608
+            [int_array(event_ids)],
+        )
+        rows = cursor.fetchall()
+    # What the queryset gives: Django reads jsonb as text, which JSONField decodes.
+    decoder = OutboxEvent._meta.get_field("payload").decoder
+    return [(i, name, json.loads(p, cls=decoder), at) for i, name, p, at in rows]
 
 
 def claim(handler: str, event_ids: list[int]) -> set[int]:

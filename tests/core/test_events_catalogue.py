@@ -14,7 +14,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from core.checks import catalogue_problems, check_event_catalogue
@@ -63,6 +64,29 @@ def test_an_event_travels_as_its_fields_and_arrives_as_an_instance():
         Delivered(id=event_id, created_at=row.created_at, event=Effect(n=3))
     ]
     assert effects() == [event_id]
+
+
+@pytest.mark.django_db
+def test_a_batch_is_read_in_one_statement_as_the_queryset_reads_it():
+    """Every handler task reads its batch: one statement with the ids as an array
+    literal (compiling the queryset cost 0.3 ms of CPU a task), rows equal to the
+    queryset's, in id order, without the ids that no longer exist."""
+    payloads = [{"n": 1}, {"nested": {"list": [1, "é", None]}, "big": 2**62}, {}]
+    rows = [old_row("tests.effect", payload) for payload in payloads]
+    wanted = [rows[2].id, rows[0].id, 2**63 - 1, rows[1].id]
+    with CaptureQueriesContext(connection) as queries:
+        found = delivery._event_rows(wanted)
+    assert found == list(
+        OutboxEvent.objects.filter(id__in=wanted)
+        .order_by("id")
+        .values_list("id", "name", "payload", "created_at")
+    )
+    assert [row[2] for row in found] == payloads
+    assert all(row[3].tzinfo is not None for row in found)
+    assert len(queries) == 1
+    assert "= ANY(" in queries[0]["sql"]
+    assert " IN (" not in queries[0]["sql"]
+    assert delivery._event_rows([]) == []
 
 
 def test_event_names_are_checked_when_the_class_is_defined():

@@ -9,8 +9,8 @@ figure is the request's own CPU in the web process; a line before it gives the
 CPU the PostgreSQL backend serving the requests used per request (read from
 /proc: the server runs on this machine). Redis' CPU is not counted. Settings
 as the bench's stack has them (bench/stack.py: services mode, DEBUG off, no
-throttles). `--reader N`: the token is minted for
-the account whose followee count is nearest N. Each round calls the path
+throttles). `--reader N`: the token is minted for the account whose followee
+count is nearest N. Each round calls the path
 `--requests` times; the minimum and the median over `--rounds` are printed
 (this machine's CPU speed wanders by 20 % or more: compare two versions by
 alternating them and taking the minima). `--profile` adds a cProfile table.

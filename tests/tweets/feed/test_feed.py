@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.postgresql.arrays import int_array
 from relationships import services as rel
 from relationships.models import Follow
 from tests.factories import (
@@ -432,10 +433,10 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
 def test_the_ids_reach_postgresql_as_one_array_literal(monkeypatch):
     """psycopg dumps a list element by element in Python (140 µs for a feed page's two
     lists of 42 ids); the templates get one text literal, typed by `= ANY(...)`."""
-    assert compiled.int_array([2**63 - 1, 7]) == "{9223372036854775807,7}"
-    assert compiled.int_array([]) == "{}"
+    assert int_array([2**63 - 1, 7]) == "{9223372036854775807,7}"
+    assert int_array([]) == "{}"
     with pytest.raises(ValueError, match="invalid literal for int"):
-        compiled.int_array(["1}'); DROP TABLE tweets_post; --"])
+        int_array(["1}'); DROP TABLE tweets_post; --"])
     viewer, author = UserFactory.create_batch(2)
     FollowFactory(follower=viewer, followee=author)
     newer, older = PostFactory(author=author), PostFactory(author=author)
@@ -452,7 +453,7 @@ def test_the_ids_reach_postgresql_as_one_array_literal(monkeypatch):
     found = rules.entries_among(viewer, ids)
     assert {row.id for row in found} == {older.id, newer.id}
     arrays = [p for p in sent[0] if isinstance(p, str) and p.startswith("{")]
-    assert arrays == [compiled.int_array(ids)] * 2  # posts and retweets
+    assert arrays == [int_array(ids)] * 2  # posts and retweets
     assert not any(isinstance(p, list) for p in sent[0])
     assert rules.entries_among(viewer, []) == []
 

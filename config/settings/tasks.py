@@ -25,7 +25,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker reserves no task it cannot start now
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # redelivered anyway
+# A task running when the broker connection drops finishes where it is; RabbitMQ
+# delivers it again and the second run is a no-op (processed markers). Cancelling
+# it sends its pool process SIGTERM, which billiard raises as SystemExit wherever
+# the task is: inside Django's transaction bookkeeping that left the process
+# wedged (config/pool_process.py).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Celery closes a worker's database connections around every task unless this is
 # set; config/celery.py applies Django's rule (CONN_MAX_AGE, health checks) instead.
 # Celery still closes them after this many tasks.

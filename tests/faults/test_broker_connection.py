@@ -19,9 +19,13 @@ from collections import Counter
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.core.cache import cache
+from django.db import transaction
 from django.test import Client
 
+from core.events import publish
 from core.models import OutboxEvent, ProcessedEvent
+from tests.eventapp.events import Effect
 from tests.eventapp.models import EffectRow
 from tests.faults.injectors import PrivateRabbitMQ, TcpProxy
 from tests.integration.celery_workers import Broker, process_env
@@ -202,3 +206,27 @@ def test_a_broker_crash_loses_no_queued_task_and_the_worker_and_beat_come_back(w
     assert worker.running()
     assert beat.running()
     assert "Unrecoverable error" not in worker.log() + beat.log()
+
+
+def test_a_task_running_when_the_line_drops_finishes_in_its_process_and_once(
+    workers, proxy, settings
+):
+    """Not cancelled (CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS): a
+    cancel is SIGTERM, raised as SystemExit wherever the task is (config/pool_process.py)."""
+    worker = workers.start_worker(
+        "worker", CELERY_BROKER_URL=through(proxy, settings.CELERY_BROKER_URL)
+    )
+    with transaction.atomic():
+        event_id = publish(Effect(sleep=3, announce=True))
+    started_in = wait_until(lambda: cache.get(f"test:started:{event_id}"), timeout=30)
+
+    proxy.cut()  # while the handler sleeps in the pool process
+    wait_until(lambda: LOST in worker.log(), timeout=30, what="the worker to notice")
+    proxy.restore()
+    wait_until(lambda: worker.log().count(CONNECTED) >= 2, timeout=60, what="a reconnect")
+    wait_until(lambda: applied()[event_id], timeout=60, what="the event applied")
+    workers.wait_idle()  # the redelivered task ran too, as a no-op
+
+    rows = EffectRow.objects.filter(event_id=event_id)
+    assert [row.worker_pid for row in rows] == [started_in]  # finished where it started, once
+    assert "exited with" not in worker.log()  # no pool process was terminated

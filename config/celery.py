@@ -54,9 +54,14 @@ def _recycle_database_connections(sender=None, **kwargs: object) -> None:
     request-start rule (CONN_MAX_AGE, and a health check before the next use, which
     reconnects after PostgreSQL dropped the connection). Celery's own rule closed
     them around every task (CELERY_DB_REUSE_MAX unset), and the connections a
-    post's tasks opened cost more CPU than the tasks' work (bench/README.md)."""
+    post's tasks opened cost more CPU than the tasks' work (bench/README.md).
+    First, a pool process whose connection or exit a signal broke leaves
+    (config/pool_process.py)."""
     if sender is not None and getattr(sender.request, "is_eager", False):
         return  # in process: the caller's connection, maybe inside its transaction
     from django.db import close_old_connections
 
+    from config.pool_process import leave_if_unsound
+
+    leave_if_unsound()
     close_old_connections()

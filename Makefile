@@ -61,8 +61,16 @@ run: install
 	$(PY) manage.py seed_demo --host $(HOST) --port $(PORT)
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The unit tests in two processes (pytest-xdist, a file to a process: tests/settings.py
+# gives each its own databases and virtual host), then the integration tests one at a
+# time: they start servers, workers and brokers, and time what those do. Both run
+# whatever the first gave; the exit status fails if either failed.
 test: install browser-deps
-	$(TEST_ENV) $(PY) -m pytest
+	@unit=0; integration=0; \
+	$(TEST_ENV) $(PY) -m pytest -m "not integration" -n 2 --dist loadfile || unit=$$?; \
+	$(TEST_ENV) $(PY) -m pytest -m integration || integration=$$?; \
+	echo "make test: unit tests exit $$unit, integration tests exit $$integration"; \
+	[ $$unit -eq 0 ] && [ $$integration -eq 0 ]
 
 lint: install
 	$(PY) -m ruff check .

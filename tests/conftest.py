@@ -30,6 +30,12 @@ def pytest_configure(config):
     if not settings.CELERY_BROKER_URL.startswith("amqp://"):
         problems.append("CELERY_BROKER_URL does not point at RabbitMQ")
     else:
+        from bench.broker import ensure_vhost
+
+        try:
+            ensure_vhost(settings.CELERY_BROKER_URL)  # an xdist process's own (tests/settings.py)
+        except SystemExit as exc:
+            problems.append(str(exc))
         from kombu import Connection
 
         conn = Connection(settings.CELERY_BROKER_URL, connect_timeout=3)

@@ -109,14 +109,20 @@ def claim(handler: str, event_ids: list[int]) -> set[int]:
     if not event_ids:
         return set()
     now = timezone.now()
-    values = ", ".join(["(%s, %s, %s)"] * len(event_ids))
-    params: list[int | str | datetime] = []
-    for event_id in event_ids:
-        params += [event_id, handler, now]
+    if connection.vendor == "postgresql":
+        # The ids as one array literal: three parameters whatever the batch, instead
+        # of three per event that psycopg adapts one by one in Python.
+        rows = "SELECT unnest(%s::bigint[]), %s, %s"
+        params: list[int | str | datetime] = [int_array(event_ids), handler, now]
+    else:
+        rows = "VALUES " + ", ".join(["(%s, %s, %s)"] * len(event_ids))
+        params = []
+        for event_id in event_ids:
+            params += [event_id, handler, now]
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO core_processedevent (event_id, handler, processed_at) "  # noqa: S608
-            f"VALUES {values} ON CONFLICT (event_id, handler) DO NOTHING RETURNING event_id",
+            f"INSERT INTO core_processedevent (event_id, handler, processed_at) {rows} "
+            "ON CONFLICT (event_id, handler) DO NOTHING RETURNING event_id",
             params,
         )
         return {row[0] for row in cursor.fetchall()}

@@ -24,7 +24,7 @@ from core.events.registry import HandlerSpec, Registry, registry
 from core.events.scan import Site, scan_source
 from core.events.types import definition_problems
 from core.ids import min_id_for, new_id
-from core.models import EventDelivery, OutboxEvent
+from core.models import EventDelivery, OutboxEvent, ProcessedEvent
 from notifications.models import Notification, Verb
 from tests.eventapp.events import Effect, Flaky, Indexed
 from tests.eventapp.models import EffectRow
@@ -423,3 +423,27 @@ def test_docs_list_every_event_with_its_fields_and_the_reasons_for_none():
         if cls.unhandled:
             assert "no handler" in rows[cls.name], cls.name
     assert set(rows) == {cls.name for cls in catalogue if not cls.name.startswith("test.")}
+
+
+@pytest.mark.django_db
+def test_claiming_a_batch_inserts_its_fresh_markers_in_a_statement_that_does_not_grow():
+    """Every transactional handler task claims its batch: the ids go as one array
+    literal, so the statement and its three parameters are the same for 3 ids as for
+    60 (psycopg adapted three parameters per event); the ids already claimed, and a
+    repeated id, come back only once."""
+    handler = "tests.claim"
+    taken = 2**62
+    ProcessedEvent.objects.create(event_id=taken, handler=handler)
+    with CaptureQueriesContext(connection) as queries:
+        small = delivery.claim(handler, [taken, 7, 8, 7])
+        large = delivery.claim(handler, list(range(1000, 1060)))
+    assert small == {7, 8}
+    assert large == set(range(1000, 1060))
+    assert delivery.claim(handler, [8, 1000, 9]) == {9}  # the others were claimed
+    assert ProcessedEvent.objects.filter(handler=handler).count() == 1 + 2 + 60 + 1
+    statements = {
+        re.sub(r"'[0-9-]+ [0-9:.+]+'", "'{now}'", re.sub(r"\{[0-9,]*\}", "{ids}", query["sql"]))
+        for query in queries
+    }
+    assert len(statements) == 1  # the same text, but for the values
+    assert "unnest(" in statements.pop()

@@ -1,11 +1,20 @@
 """The Celery application. Workers: `celery -A config worker`; beat: `celery -A config beat`."""
 
 import os
+import warnings
 
 from celery import Celery
-from celery.signals import beat_init, task_postrun, task_prerun, worker_init
+from celery.exceptions import CPendingDeprecationWarning
+from celery.signals import (
+    beat_init,
+    celeryd_after_setup,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
 
 app = Celery("warble")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -32,6 +41,19 @@ def _refuse_development_key_in_worker(**kwargs: object) -> None:
 @beat_init.connect
 def _refuse_development_key_in_beat(**kwargs: object) -> None:
     _refuse_development_key("Celery beat")
+
+
+@celeryd_after_setup.connect
+def _quiet_the_cancel_notice(**kwargs: object) -> None:
+    """Running tasks are not cancelled when the broker connection drops, on purpose
+    (config/settings/tasks.py). Celery's notice of its future default, seven lines
+    logged as a warning at every reconnect, tells an operator nothing. (After the
+    worker's logging setup, which turns every Celery deprecation warning on.)"""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"\s*In Celery 5\.1 we introduced an optional breaking change",
+        category=CPendingDeprecationWarning,
+    )
 
 
 @worker_init.connect

@@ -230,3 +230,4 @@ def test_a_task_running_when_the_line_drops_finishes_in_its_process_and_once(
     rows = EffectRow.objects.filter(event_id=event_id)
     assert [row.worker_pid for row in rows] == [started_in]  # finished where it started, once
     assert "exited with" not in worker.log()  # no pool process was terminated
+    assert "CPendingDeprecationWarning" not in worker.log()  # not cancelling is on purpose

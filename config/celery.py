@@ -3,7 +3,7 @@
 import os
 import warnings
 
-from celery import Celery
+from celery import Celery, Task
 from celery.exceptions import CPendingDeprecationWarning
 from celery.signals import (
     beat_init,
@@ -71,7 +71,9 @@ def _freeze_startup_objects(**kwargs: object) -> None:
 
 @task_prerun.connect
 @task_postrun.connect
-def _recycle_database_connections(sender=None, **kwargs: object) -> None:
+def _recycle_database_connections(
+    sender: "Task[..., object] | None" = None, **kwargs: object
+) -> None:
     """Database connections outlive a task, as they outlive a web request: Django's
     request-start rule (CONN_MAX_AGE, and a health check before the next use, which
     reconnects after PostgreSQL dropped the connection). Celery's own rule closed

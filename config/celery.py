@@ -15,7 +15,6 @@ from celery.signals import (
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-
 app = Celery("warble")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -8,7 +8,7 @@ start (`tests.integration.celery_workers.process_env`), never by the project.
 import os as _os
 from urllib.parse import urlsplit as _urlsplit
 
-# pytest-xdist (`make test` runs the suite in two processes, gw0 and gw1): each
+# pytest-xdist (`make test` runs the unit tests in two processes, gw0 and gw1): each
 # process gets a Redis database and a RabbitMQ virtual host of its own, so that one's
 # cache.clear() or queue purge cannot touch what the other's test holds, nor its
 # workers take the other's tasks (pytest-django gives each its own PostgreSQL

@@ -4,34 +4,41 @@ The posts app's `visible_to` QuerySet method and its write services call these;
 they are the only place that knows about blocks, private accounts and mutes.
 Everything here is an EXISTS subquery over the pair indexes, never a Python
 list of ids, so a viewer following or blocking thousands of accounts costs the
-same as one following none.
+same as one following none. Where a generic plan would hash them anyway (the
+feed's prepared statements), `probe=True` forbids it (core.subqueries.Probe).
 """
 
 from django.db.models import Exists, OuterRef, Q
 
 from accounts.viewer import Viewer, viewer_id
+from core.subqueries import Probe
 from relationships.models import Block, Follow, Mute
 
 
-def block_between_q(*, viewer_id: int, user_field: str = "pk") -> Q:
-    """True for rows whose user at `user_field` blocks the viewer or is blocked by them."""
+def block_between_q(*, viewer_id: int, user_field: str = "pk", probe: bool = False) -> Q:
+    """True for rows whose user at `user_field` blocks the viewer or is blocked by them.
+    `probe`: one index probe per row, never a hash of all the viewer's blocks (Probe)."""
     other = OuterRef(user_field)
-    return Q(Exists(Block.objects.filter(blocker_id=viewer_id, blocked_id=other))) | Q(
-        Exists(Block.objects.filter(blocker_id=other, blocked_id=viewer_id))
+    exists = Probe if probe else Exists
+    return Q(exists(Block.objects.filter(blocker_id=viewer_id, blocked_id=other))) | Q(
+        exists(Block.objects.filter(blocker_id=other, blocked_id=viewer_id))
     )
 
 
-def follows_q(*, viewer_id: int, user_field: str = "pk") -> Q:
-    """True for rows whose user at `user_field` the viewer follows (an approved follow)."""
-    return Q(Exists(Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef(user_field))))
+def follows_q(*, viewer_id: int, user_field: str = "pk", probe: bool = False) -> Q:
+    """True for rows whose user at `user_field` the viewer follows (an approved follow).
+    `probe`: one index probe per row, never a hash of all the viewer's follows (Probe)."""
+    exists = Probe if probe else Exists
+    return Q(exists(Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef(user_field))))
 
 
-def author_visibility_q(*, viewer: Viewer, author_field: str = "author") -> Q:
+def author_visibility_q(*, viewer: Viewer, author_field: str = "author", probe: bool = False) -> Q:
     """A filter over rows with an author FK named `author_field` that keeps only
     rows whose author the viewer may see: an active account, not blocked in
     either direction, and public or followed by the viewer (or the viewer's own).
     An anonymous viewer sees public, active authors only. `author_field="pk"`
-    filters a User queryset itself."""
+    filters a User queryset itself. `probe`: follows and blocks as Probe (the
+    feed's prepared statements)."""
     # "pk" filters users themselves (a user search); anything else is an FK path.
     attr = "{}" if author_field == "pk" else f"{author_field}__{{}}"
     active = Q(**{attr.format("is_active"): True, attr.format("deactivated_at__isnull"): True})
@@ -40,8 +47,8 @@ def author_visibility_q(*, viewer: Viewer, author_field: str = "author") -> Q:
     if me is None:
         return active & public
     own = Q(**{author_field: me})
-    followed = follows_q(viewer_id=me, user_field=author_field)
-    blocked = block_between_q(viewer_id=me, user_field=author_field)
+    followed = follows_q(viewer_id=me, user_field=author_field, probe=probe)
+    blocked = block_between_q(viewer_id=me, user_field=author_field, probe=probe)
     return active & (own | public | followed) & ~blocked
 
 

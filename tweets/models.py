@@ -16,13 +16,14 @@ from core.ids import new_id
 from relationships.visibility import author_visibility_q
 
 
-def post_visibility_q(*, viewer: Viewer, prefix: str = "") -> Q:
+def post_visibility_q(*, viewer: Viewer, prefix: str = "", probe: bool = False) -> Q:
     """The one definition of which posts `viewer` may see.
 
     Not deleted, not hidden by a moderator; author active (not suspended or
     erased) and not deactivated; and whatever the relationship rules say
     (blocks, private accounts). `prefix` reaches a post through a relation
-    ("post__") for lists of likes, retweets and bookmarks.
+    ("post__") for lists of likes, retweets and bookmarks. `probe`: the
+    relationship checks as index probes per row (relationships.visibility).
     """
     return Q(
         **{
@@ -31,14 +32,14 @@ def post_visibility_q(*, viewer: Viewer, prefix: str = "") -> Q:
             f"{prefix}author__is_active": True,
             f"{prefix}author__deactivated_at__isnull": True,
         }
-    ) & author_visibility_q(viewer=viewer, author_field=f"{prefix}author")
+    ) & author_visibility_q(viewer=viewer, author_field=f"{prefix}author", probe=probe)
 
 
-def user_visibility_q(*, viewer: Viewer, field: str) -> Q:
+def user_visibility_q(*, viewer: Viewer, field: str, probe: bool = False) -> Q:
     """Rows whose user at `field` (a liker, a retweeter) the viewer may see."""
     return Q(
         **{f"{field}__is_active": True, f"{field}__deactivated_at__isnull": True}
-    ) & author_visibility_q(viewer=viewer, author_field=field)
+    ) & author_visibility_q(viewer=viewer, author_field=field, probe=probe)
 
 
 class PostQuerySet(models.QuerySet["Post"]):
@@ -150,10 +151,10 @@ class _UserPostRow(models.Model):
 
 
 class RetweetQuerySet(models.QuerySet["Retweet"]):
-    def visible_to(self, viewer: Viewer) -> "RetweetQuerySet":
+    def visible_to(self, viewer: Viewer, *, probe: bool = False) -> "RetweetQuerySet":
         return self.filter(
-            post_visibility_q(viewer=viewer, prefix="post__"),
-            user_visibility_q(viewer=viewer, field="user"),
+            post_visibility_q(viewer=viewer, prefix="post__", probe=probe),
+            user_visibility_q(viewer=viewer, field="user", probe=probe),
         )
 
 

@@ -36,18 +36,17 @@ def world():
     return viewer, authors
 
 
-def visible_names(viewer, author_field="pk", base=None) -> set[str]:
+def visible_names(viewer, author_field="pk", base=None, probe=False) -> set[str]:
     rows = base if base is not None else User.objects.exclude(username="viewer")
-    return set(
-        rows.filter(author_visibility_q(viewer=viewer, author_field=author_field)).values_list(
-            "username", flat=True
-        )
-    )
+    rule = author_visibility_q(viewer=viewer, author_field=author_field, probe=probe)
+    return set(rows.filter(rule).values_list("username", flat=True))
 
 
-def test_author_visibility_for_a_signed_in_viewer(world):
+@pytest.mark.parametrize("probe", [False, True])
+def test_author_visibility_for_a_signed_in_viewer(world, probe):
+    """The probe form (follows and blocks as core.subqueries.Probe) keeps the same rows."""
     viewer, _ = world
-    assert visible_names(viewer) == {"public", "private_followed"}
+    assert visible_names(viewer, probe=probe) == {"public", "private_followed"}
 
 
 def test_viewer_sees_own_content_even_when_private(world):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def hidden(monkeypatch, alice, bob):
     """Bob may not see alice (as a block between them would make it)."""
 
-    def rule(*, viewer, author_field="author"):
+    def rule(*, viewer, author_field="author", probe=False):
         if viewer is not None and viewer.pk == bob.pk:
             return ~Q(**{author_field: alice.pk})
         return Q()

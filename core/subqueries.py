@@ -1,0 +1,19 @@
+"""`Probe`: an EXISTS that PostgreSQL runs as one index probe per outer row."""
+
+from django.db.models import Exists
+
+
+class Probe(Exists):
+    """EXISTS, with `OFFSET 0` so that PostgreSQL cannot hash it.
+
+    In an OR (`public OR followed`, `own OR followed`) PostgreSQL may plan an
+    EXISTS as a *hashed* subplan: it reads every row the subquery can return (all
+    of a viewer's follows) and hashes them, once per statement. A generic plan
+    (the feed's prepared statements) expects a user's average number of follows,
+    so it hashes, and for a reader following 5,000 the hash cost more than the
+    rest of the page statement. An OFFSET keeps PostgreSQL from rewriting the
+    subquery (simplify_EXISTS_query), which hashing needs; the limit Django adds
+    stays, and the subquery remains one probe of the pair index per row.
+    """
+
+    template = "EXISTS(%(subquery)s OFFSET 0)"

@@ -1,6 +1,8 @@
 """`Probe`: an EXISTS that PostgreSQL runs as one index probe per outer row."""
 
-from django.db.models import Exists
+from typing import Any
+
+from django.db.models import Exists, QuerySet
 
 
 class Probe(Exists):
@@ -17,3 +19,10 @@ class Probe(Exists):
     """
 
     template = "EXISTS(%(subquery)s OFFSET 0)"
+
+    def __init__(self, queryset: QuerySet[Any], **kwargs: Any) -> None:
+        super().__init__(queryset, **kwargs)
+        # The template appends the OFFSET: one already there, or a FOR UPDATE,
+        # would come before it and make the SQL invalid.
+        if self.query.low_mark or self.query.select_for_update:
+            raise ValueError("a Probe's subquery cannot have an offset or FOR UPDATE")

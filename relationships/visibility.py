@@ -4,8 +4,9 @@ The posts app's `visible_to` QuerySet method and its write services call these;
 they are the only place that knows about blocks, private accounts and mutes.
 Everything here is an EXISTS subquery over the pair indexes, never a Python
 list of ids, so a viewer following or blocking thousands of accounts costs the
-same as one following none. Where a generic plan would hash them anyway (the
-feed's prepared statements), `probe=True` forbids it (core.subqueries.Probe).
+same as one following none. Where PostgreSQL would hash them anyway (the feed's
+statements, whose generic plans expect a user's average follow count),
+`probe=True` forbids it (core.subqueries.Probe).
 """
 
 from django.db.models import Exists, OuterRef, Q
@@ -38,7 +39,7 @@ def author_visibility_q(*, viewer: Viewer, author_field: str = "author", probe: 
     either direction, and public or followed by the viewer (or the viewer's own).
     An anonymous viewer sees public, active authors only. `author_field="pk"`
     filters a User queryset itself. `probe`: follows and blocks as Probe (the
-    feed's prepared statements)."""
+    feed's statements)."""
     # "pk" filters users themselves (a user search); anything else is an FK path.
     attr = "{}" if author_field == "pk" else f"{author_field}__{{}}"
     active = Q(**{attr.format("is_active"): True, attr.format("deactivated_at__isnull"): True})

@@ -13,7 +13,7 @@ from tests.factories import FollowFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_a_probe_keeps_the_rows_exists_keeps_and_reads_no_more_than_one_match():
+def test_a_probe_keeps_the_rows_exists_keeps():
     viewer, followed, stranger = UserFactory(), UserFactory(), UserFactory()
     FollowFactory(follower=viewer, followee=followed)
     follows = Follow.objects.filter(follower_id=viewer.pk, followee_id=OuterRef("pk"))
@@ -24,3 +24,11 @@ def test_a_probe_keeps_the_rows_exists_keeps_and_reads_no_more_than_one_match():
     assert stranger.pk not in names
     # The OFFSET is what keeps PostgreSQL from simplifying the subquery into a hash.
     assert "LIMIT 1 OFFSET 0)" in queries[0]["sql"]
+
+
+def test_a_probe_refuses_a_subquery_whose_sql_its_offset_would_break():
+    follows = Follow.objects.filter(followee_id=OuterRef("pk"))
+    with pytest.raises(ValueError, match="offset"):
+        Probe(follows[2:])
+    with pytest.raises(ValueError, match="FOR UPDATE"):
+        Probe(follows.select_for_update())

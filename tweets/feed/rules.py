@@ -92,7 +92,8 @@ def retweet_candidate_q(viewer_id: int, *, probe: bool = False) -> Q:
 
 
 def feed_posts(viewer: Reader, *, probe: bool = False):
-    """Posts in the viewer's feed (a queryset, unordered); `probe`: see _in_circle."""
+    """Posts in the viewer's feed (a queryset, unordered); `probe`: see _in_circle (it
+    also makes the visibility rule's follow and block checks probes)."""
     return (
         Post.objects.filter(post_candidate_q(viewer.pk, probe=probe))
         .filter(post_visibility_q(viewer=viewer, probe=probe))

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core import stamps
 from core.events import DomainEvent
 
 
@@ -13,6 +14,9 @@ class UserDeactivated(DomainEvent):
     name: ClassVar[str] = "user.deactivated"
     user_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.user_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserReactivated(DomainEvent):
@@ -20,6 +24,9 @@ class UserReactivated(DomainEvent):
 
     name: ClassVar[str] = "user.reactivated"
     user_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)  # back in reads that filtered it out
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,6 +45,9 @@ class UserErased(DomainEvent):
     name: ClassVar[str] = "user.erased"
     user_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserSuspended(DomainEvent):
@@ -51,6 +61,9 @@ class UserSuspended(DomainEvent):
     )
     user_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.user_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserUnsuspended(DomainEvent):
@@ -62,3 +75,6 @@ class UserUnsuspended(DomainEvent):
         "nothing stored was removed by the suspension."
     )
     user_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)  # back in reads that filtered them out

@@ -27,6 +27,7 @@ from accounts.events import (
 )
 from accounts.models import RevokedSession, User
 from accounts.websocket_auth import announce_revocation
+from core import stamps
 from core.errors import Invalid
 from core.events import publish
 
@@ -112,6 +113,10 @@ def user_update_profile(
                 user.save(update_fields=changed)
         except IntegrityError as exc:
             raise Invalid(fields={"username": ["This username is taken."]}, code="unique") from exc
+        if "is_private" in changed and not user.is_private:
+            # Their posts are back in reads that filtered them out (retweets of them
+            # shown to non-followers), which cannot say so (core.stamps).
+            stamps.stale((stamps.EVERYTHING,))
     return user
 
 
@@ -261,6 +266,7 @@ def user_images_set(*, user_id: int, avatar: str | None = None, banner: str | No
     if changes:
         User.objects.filter(pk=user_id).update(**changes)
         forget_authentication(user_id)  # a cached verdict carries the avatar
+        stamps.stale((stamps.user(user_id),))  # and so do the pages showing the user
 
 
 # --- staff (the admin) ------------------------------------------------------------

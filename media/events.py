@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core import stamps
 from core.events import DomainEvent
 
 
@@ -17,3 +18,6 @@ class MediaUpdated(DomainEvent):
     owner_id: int
     post_id: int | None
     state: str
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id),) if self.post_id else ()

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core import stamps
 from core.events import DomainEvent
 
 
@@ -14,6 +15,9 @@ class UserFollowed(DomainEvent):
     follower_id: int
     followee_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.follower_id), stamps.user(self.followee_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserUnfollowed(DomainEvent):
@@ -22,6 +26,9 @@ class UserUnfollowed(DomainEvent):
     name: ClassVar[str] = "user.unfollowed"
     follower_id: int
     followee_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.follower_id), stamps.user(self.followee_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +40,9 @@ class FollowRequested(DomainEvent):
     requester_id: int
     target_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.requester_id), stamps.user(self.target_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class FollowApproved(DomainEvent):
@@ -43,12 +53,18 @@ class FollowApproved(DomainEvent):
     follower_id: int
     followee_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.follower_id), stamps.user(self.followee_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserBlocked(DomainEvent):
     name: ClassVar[str] = "user.blocked"
     blocker_id: int
     blocked_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.blocker_id), stamps.user(self.blocked_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,6 +77,9 @@ class UserUnblocked(DomainEvent):
     )
     blocker_id: int
     blocked_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.blocker_id), stamps.user(self.blocked_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +94,9 @@ class UserMuted(DomainEvent):
     muter_id: int
     muted_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.muter_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class UserUnmuted(DomainEvent):
@@ -87,6 +109,9 @@ class UserUnmuted(DomainEvent):
     muter_id: int
     muted_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.user(self.muter_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class RelationshipsErasureContinued(DomainEvent):
@@ -95,3 +120,6 @@ class RelationshipsErasureContinued(DomainEvent):
 
     name: ClassVar[str] = "user.relationships_erasure_continued"
     user_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)

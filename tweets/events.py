@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
+from core import stamps
 from core.events import DomainEvent
 
 
@@ -17,6 +18,11 @@ class PostCreated(DomainEvent):
     quote_of_id: int | None
     conversation_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        # The author's own read, and the counters it moves.
+        posts = _posts(self.post_id, self.reply_to_id, self.quote_of_id)
+        return (stamps.user(self.author_id), *posts)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReplyCreated(DomainEvent):
@@ -27,6 +33,9 @@ class ReplyCreated(DomainEvent):
     reply_to_author_id: int
     conversation_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.reply_to_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class QuoteCreated(DomainEvent):
@@ -36,6 +45,9 @@ class QuoteCreated(DomainEvent):
     quote_of_id: int
     quote_of_author_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.quote_of_id),)
+
 
 @dataclass(frozen=True, kw_only=True)
 class PostEdited(DomainEvent):
@@ -43,6 +55,9 @@ class PostEdited(DomainEvent):
     post_id: int
     author_id: int
     edit_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id),)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +71,9 @@ class PostDeleted(DomainEvent):
     quote_of_id: int | None
     conversation_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return _posts(self.post_id, self.reply_to_id, self.quote_of_id)
+
 
 @dataclass(frozen=True, kw_only=True)
 class PostHidden(DomainEvent):
@@ -64,6 +82,9 @@ class PostHidden(DomainEvent):
     name: ClassVar[str] = "post.hidden"
     post_id: int
     author_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id),)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +100,9 @@ class PostUnhidden(DomainEvent):
     post_id: int
     author_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)  # back in reads that filtered it out
+
 
 @dataclass(frozen=True, kw_only=True)
 class PostLiked(DomainEvent):
@@ -88,6 +112,9 @@ class PostLiked(DomainEvent):
     user_id: int
     author_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id), stamps.user(self.user_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class PostUnliked(DomainEvent):
@@ -95,6 +122,9 @@ class PostUnliked(DomainEvent):
     post_id: int
     user_id: int
     author_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id), stamps.user(self.user_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,6 +135,9 @@ class RetweetCreated(DomainEvent):
     user_id: int
     author_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id), stamps.user(self.user_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class RetweetDeleted(DomainEvent):
@@ -114,6 +147,9 @@ class RetweetDeleted(DomainEvent):
     user_id: int
     author_id: int
 
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.post(self.post_id), stamps.user(self.user_id))
+
 
 @dataclass(frozen=True, kw_only=True)
 class ContentErasureContinued(DomainEvent):
@@ -122,3 +158,11 @@ class ContentErasureContinued(DomainEvent):
 
     name: ClassVar[str] = "user.content_erasure_continued"
     user_id: int
+
+    def stale(self) -> tuple[str, ...]:
+        return (stamps.EVERYTHING,)
+
+
+def _posts(*post_ids: int | None) -> tuple[str, ...]:
+    """A post and those whose counters it moves (the replied-to, the quoted)."""
+    return tuple(stamps.post(post_id) for post_id in post_ids if post_id)

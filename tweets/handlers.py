@@ -8,7 +8,7 @@ in docs/events.md says what each does with one.
 from django.db.models import F
 
 from accounts.events import UserErased
-from core import chunked
+from core import chunked, stamps
 from core.events import Delivered, handler
 from media import services as media_services
 from media.events import MediaUpdated
@@ -68,6 +68,8 @@ def bump_posts_of_changed_media(events: list[Delivered[MediaUpdated]]) -> None:
     post_ids = {d.event.post_id for d in events if d.event.post_id is not None}
     if post_ids:
         Post.objects.filter(pk__in=post_ids).update(version=F("version") + 1)
+        # Pages cached between the media's change and this bump hold the old payload.
+        stamps.stale(stamps.post(post_id) for post_id in post_ids)
 
 
 @handler(PostDeleted, transactional=False, queue="media")

@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from core import stamps
 from core.counters import decrement
 from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish, publish_many, publish_with
@@ -289,6 +290,7 @@ def post_bump_version(post_id: int) -> None:
     """Something the post renders changed elsewhere (its media's alt text): a new
     version retires its cached payloads, in the caller's transaction."""
     Post.objects.filter(pk=post_id).update(version=F("version") + 1)
+    stamps.stale((stamps.post(post_id),))
 
 
 @transaction.atomic
@@ -398,6 +400,8 @@ def bookmark_create(*, user: User, post_id: int) -> CreateResult[Post]:
     """Bookmarks are private: no counter, no event anyone else could observe."""
     post = _target_post(actor=user, post_id=post_id)
     created = _insert_pair(Bookmark, user_id=user.pk, post_id=post.pk) is not None
+    if created:
+        stamps.stale((stamps.user(user.pk),))  # the `bookmarked` flag in their reads
     return CreateResult(post, created=created)
 
 
@@ -405,4 +409,6 @@ def bookmark_create(*, user: User, post_id: int) -> CreateResult[Post]:
 def bookmark_delete(*, user: User, post_id: int) -> bool:
     post = _target_post(actor=user, post_id=post_id)
     deleted, _ = Bookmark.objects.filter(user=user, post=post).delete()
+    if deleted:
+        stamps.stale((stamps.user(user.pk),))
     return bool(deleted)

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from core import stamps
 from core.events.dispatch import dispatch_after_commit
 from core.events.types import SCALARS, DomainEvent, catalogue
 from core.ids import new_id
@@ -50,6 +51,7 @@ def publish(event: DomainEvent) -> int:
     payload, _ = _encoded(event)
     row = OutboxEvent.objects.create(id=new_id(), name=event.name, payload=payload)
     dispatch_after_commit(row.id)
+    stamps.stale(event.stale())
     return row.id
 
 
@@ -63,6 +65,7 @@ def publish_with(event: DomainEvent, *writes: Statement) -> int:
     row = OutboxEvent(id=new_id(), name=event.name, payload=payload)
     write_together(*writes, insert_sql(row))
     dispatch_after_commit(row.id)
+    stamps.stale(event.stale())
     return row.id
 
 
@@ -90,4 +93,5 @@ def publish_many(events: Iterable[DomainEvent]) -> list[int]:
         )
     for event_id in ids:
         dispatch_after_commit(event_id)
+    stamps.stale(key for event in events for key in event.stale())
     return ids

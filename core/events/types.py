@@ -50,6 +50,11 @@ class DomainEvent:
     def to_payload(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    def stale(self) -> tuple[str, ...]:
+        """What this change makes stale for reads cached with stamps (core.stamps):
+        publishing stamps these keys after the commit. Nothing by default."""
+        return ()
+
 
 E = TypeVar("E", bound=DomainEvent)
 

@@ -28,6 +28,8 @@ FEED_FOLLOW_MERGE_SECONDS = env_int("FEED_FOLLOW_MERGE_SECONDS", 600)
 FEED_ACTIVE_DAYS = env_int("FEED_ACTIVE_DAYS", 14)  # timeline TTL, refreshed by each read
 FEED_FANOUT_CHUNK = env_int("FEED_FANOUT_CHUNK", 1000)  # followers per fan-out task
 FEED_PAYLOAD_TTL = env_int("FEED_PAYLOAD_TTL", 86_400)  # seconds a post payload is cached
+# Seconds a rendered feed page is kept (served again while nothing on it changed; 0: off).
+FEED_PAGE_CACHE_SECONDS = env_int("FEED_PAGE_CACHE_SECONDS", 30)
 # A rebuild re-reads entries this much older than its snapshot (commits in flight).
 FEED_REBUILD_MARGIN_SECONDS = env_int("FEED_REBUILD_MARGIN_SECONDS", 10)
 

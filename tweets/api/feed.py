@@ -1,5 +1,6 @@
 """GET /api/v1/feed: the signed-in user's home timeline (tweets.feed, docs/feed.md)."""
 
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -7,8 +8,8 @@ from rest_framework.generics import ListAPIView
 from core.fields import IdField
 from core.pagination import KeysetPagination
 from tweets.api.serializers import TimelineEntrySerializer
-from tweets.feed import hydrate
-from tweets.feed.selectors import home_timeline
+from tweets.feed import hydrate, pages
+from tweets.feed.selectors import home_page
 
 MAX_QUERY = 100
 
@@ -68,12 +69,26 @@ class FeedView(ListAPIView):
         params = feed_params(request.query_params)
         paginator = self.paginator
         window = paginator.get_window(request)
-        rows = home_timeline(
+        found = home_page(
             viewer=request.user,
             window=window,
             since_id=params.get("since_id"),
             q=params.get("q", "").strip(),
+            # The rendering's other inputs: absolute URLs (host, scheme), the media type.
+            variant=f"{request.accepted_media_type} {request.build_absolute_uri()}",
         )
-        page = paginator.paginate_rows(rows)
-        data = hydrate.render_entries(viewer=request.user, rows=page, request=request)
+        if found.body is not None:  # as rendered before, and nothing on it changed since
+            return HttpResponse(found.body, content_type=request.accepted_media_type)
+        rows = paginator.paginate_rows(found.rows)
+        data = hydrate.render_entries(viewer=request.user, rows=rows, request=request)
+        if found.slot is not None:
+            self.keep = (found.slot, pages.dependencies(viewer_id=request.user.pk, entries=data))
         return paginator.get_paginated_response(data)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        keep = getattr(self, "keep", None)
+        if keep is not None and response.status_code == 200:
+            slot, dependencies = keep
+            pages.keep(slot, dependencies=dependencies, body=response.render().content)
+        return response

@@ -18,11 +18,13 @@ Two ways to compute the same list (tweets.feed.rules defines it):
 Both honour the same window (lo < id < hi), so cursors are the entry ids either way.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 
 from accounts.models import User
 from core.pagination import KeysetWindow
-from tweets.feed import merged, rebuild, rules, store
+from tweets.feed import merged, pages, rebuild, rules, store
 from tweets.feed.rules import EntryRow
 
 MAX_ROUNDS = 4  # Redis reads per page before the rest comes from SQL
@@ -61,9 +63,64 @@ def redis_entries(viewer: User, *, lo: int, hi: int | None, n: int) -> list[Entr
         authors = merged.merged_authors(viewer.pk)
     while True:
         try:
-            return _merged_read(viewer, authors, lo=lo, hi=hi, n=n, check=not checked)
+            return _merged_read(viewer, authors, lo=lo, hi=hi, n=n, check=not checked).rows
         except _MissedAuthors as missed:
             authors, checked = missed.authors, True
+
+
+@dataclass(frozen=True)
+class Page:
+    """`home_page`'s answer: the entry rows, or the page as it was rendered before."""
+
+    rows: list[EntryRow]
+    body: bytes | None = None  # the kept rendered page: serve it as it is
+    slot: pages.Slot | None = None  # where to keep this page's rendering
+
+
+def home_page(
+    *, viewer: User, window: KeysetWindow, since_id: int | None = None, q: str = "", variant: str
+) -> Page:
+    """`home_timeline` through the rendered page cache (tweets.feed.pages), for the
+    feed's own responses. `variant`: what else the rendering depends on (the URL,
+    the media type). Pages are kept for reads whose lists answered the whole page
+    in their first round, from the merged authors this process remembers."""
+    lo = max(since_id or 0, window.after or 0)
+    authors = merged.known(viewer.pk)
+    if (
+        authors is None
+        or q
+        or window.ascending
+        or not pages.enabled()
+        or len(authors) > settings.FEED_MAX_MERGED_AUTHORS
+    ):
+        return Page(home_timeline(viewer=viewer, window=window, since_id=since_id, q=q))
+    n = window.fetch_size
+
+    def cached() -> Page:
+        keys = [store.timeline_key(viewer.pk), *(store.author_key(a) for a in authors)]
+        found = pages.lookup(
+            viewer_id=viewer.pk,
+            variant=variant,
+            keys=keys,
+            hi=store.bound(window.before, upper=True),
+            lo=store.bound(lo, upper=False),
+            per_list=over_read(n),
+        )
+        if found.body is not None:
+            return Page([], body=found.body)
+        try:
+            read = _merged_read(
+                viewer, authors, lo=lo, hi=window.before, n=n, check=True, first=found.lists
+            )
+        except _MissedAuthors:  # read again with the current ones, and not kept
+            return Page(redis_entries(viewer, lo=lo, hi=window.before, n=n))
+        return Page(read.rows, slot=found.slot if read.first_round else None)
+
+    return store.breaker.call(
+        "the home feed is read from SQL",
+        cached,
+        lambda: Page(rules.sql_entries(viewer, lo=lo, hi=window.before, n=n)),
+    )
 
 
 def over_read(n: int) -> int:
@@ -86,14 +143,29 @@ def _check(viewer: User, used: tuple[int, ...], seen: tuple[int, ...] | None) ->
             raise _MissedAuthors(current)
 
 
+@dataclass(frozen=True)
+class _Read:
+    rows: list[EntryRow]
+    first_round: bool = False  # the lists' first answer held the whole page
+
+
 def _merged_read(
-    viewer: User, authors: tuple[int, ...], *, lo: int, hi: int | None, n: int, check: bool
-) -> list[EntryRow]:
+    viewer: User,
+    authors: tuple[int, ...],
+    *,
+    lo: int,
+    hi: int | None,
+    n: int,
+    check: bool,
+    first: list[list[bytes]] | None = None,
+) -> _Read:
+    """`first`: what the lists answered to the first round, read already (with
+    the timeline's TTL refreshed: tweets.feed.pages)."""
     if len(authors) > settings.FEED_MAX_MERGED_AUTHORS:
         # Too many lists to merge per read: this viewer gets the pull query (the
         # timeline is kept active, as every read does).
         store.client().expire(store.timeline_key(viewer.pk), store.timeline_ttl())
-        return rules.sql_entries(viewer, lo=lo, hi=hi, n=n)
+        return _Read(rules.sql_entries(viewer, lo=lo, hi=hi, n=n))
     keys = [store.timeline_key(viewer.pk), *(store.author_key(a) for a in authors)]
     # Over-read a little: filtering (mutes, blocks, deletions) drops a few, and a page
     # it leaves short reads on below. Each id read is checked by the page statement:
@@ -104,18 +176,10 @@ def _merged_read(
     rounds = 0
     while rounds < MAX_ROUNDS:
         rounds += 1
-        pipe = store.client().pipeline(transaction=False)
-        touch = rounds == 1
-        if touch:
-            # The user is active: refresh the timeline's TTL in the same round trip
-            # (a missing timeline shows up below as a missing list and is rebuilt).
-            pipe.expire(keys[0], store.timeline_ttl())
-        for key in keys:
-            pipe.zrevrangebylex(
-                key, store.bound(hi, upper=True), store.bound(lo, upper=False), 0, per_list
-            )
-            pipe.zrange(key, 0, 0)
-        replies = pipe.execute()[1:] if touch else pipe.execute()
+        if first is not None:
+            replies, first = first, None
+        else:
+            replies = _read_lists(keys, lo=lo, hi=hi, per_list=per_list, touch=rounds == 1)
         missing = [k for k, lowest in zip(keys, replies[1::2], strict=True) if not lowest]
         if missing:
             if set(missing) & rebuilt:
@@ -149,11 +213,29 @@ def _merged_read(
             page = rules.entries_among(viewer, wanted, limit=n - len(found))
         found += page
         if len(found) >= n or horizon <= lo + 1:
-            return found[:n]
+            return _Read(found[:n], first_round=rounds == 1 and not rebuilt)
         hi = horizon
         if exhausted:
             break  # below a list's floor: only SQL knows
-    return found + rules.sql_entries(viewer, lo=lo, hi=hi, n=n - len(found))
+    return _Read(found + rules.sql_entries(viewer, lo=lo, hi=hi, n=n - len(found)))
+
+
+def _read_lists(
+    keys: list[str], *, lo: int, hi: int | None, per_list: int, touch: bool
+) -> list[list[bytes]]:
+    """Per list, the ids in the window (newest first, `per_list` at most) and its
+    lowest member, in one round trip."""
+    pipe = store.client().pipeline(transaction=False)
+    if touch:
+        # The user is active: refresh the timeline's TTL in the same round trip
+        # (a missing timeline shows up below as a missing list and is rebuilt).
+        pipe.expire(keys[0], store.timeline_ttl())
+    for key in keys:
+        pipe.zrevrangebylex(
+            key, store.bound(hi, upper=True), store.bound(lo, upper=False), 0, per_list
+        )
+        pipe.zrange(key, 0, 0)
+    return pipe.execute()[1:] if touch else pipe.execute()
 
 
 def _rebuild_key(key: str, viewer_id: int) -> None:

@@ -29,13 +29,14 @@ Event handlers use the client directly: they fail and are retried.
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
 
 from core.degrade import Breaker
 
 SENTINEL = b"\x00" * 8
 AUTHOR_LIST_TTL = 86_400  # seconds; a reader that needs a list again rebuilds it
 _clients: dict[str, redis.Redis] = {}
-_scripts: dict[str, object] = {}
+_scripts: dict[tuple[str, str], Script] = {}
 breaker = Breaker("timelines")  # the request path's way to this Redis
 
 # Add members to each existing key, then trim it to the newest `cap` members; keys
@@ -116,11 +117,16 @@ def push_groups(groups, *, pipe=None) -> None:
             args += [len(group_keys), b"".join(member(i) for i in entry_ids)]
     if not keys:
         return
-    target = pipe if pipe is not None else client()
-    url = settings.FEED_REDIS_URL
-    if url not in _scripts:
-        _scripts[url] = client().register_script(_PUSH)
-    _scripts[url](keys=keys, args=args, client=target)
+    script(_PUSH)(keys=keys, args=args, client=pipe if pipe is not None else client())
+
+
+def script(source: str) -> Script:
+    """The Lua `source`, registered with this Redis once per process: call it with
+    `keys=` and `args=` (EVALSHA, loaded again by redis-py if Redis lost it)."""
+    key = (settings.FEED_REDIS_URL, source)
+    if key not in _scripts:
+        _scripts[key] = client().register_script(source)
+    return _scripts[key]
 
 
 def remove(key: str, entry_ids) -> None:

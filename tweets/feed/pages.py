@@ -1,0 +1,157 @@
+"""Rendered feed pages, kept in Redis and checked against stamps (docs/feed.md,
+"Page cache").
+
+A repeated read of the same page used to redo everything: re-check every id in
+PostgreSQL, render every entry. Now the page's bytes are kept, and served again
+while nothing they show has changed:
+
+- **Key**: the reader, the request (URL with its host, and the media type), and
+  a digest of the ids the read took from each list (`tl:` and the merged
+  `ul:`s, with their floors). A new entry, a trim or a rebuild changes the ids,
+  so it changes the key.
+- **Dependencies**: what the page shows (core.stamps): the reader, every post and
+  reference, their authors, retweeters and mentioned users, the `@names` in the
+  texts, and `EVERYTHING`. A change stamps its keys after the commit with a clock
+  that only grows; a page keeps the clock read before its statement ran, and is
+  served only while none of its dependencies' stamps is newer.
+- **One round trip**: a Lua call reads the lists as the read path's first round
+  does, computes the key, and answers the page's bytes, or the lists (which
+  that first round then uses) and the clock.
+
+Pages expire after FEED_PAGE_CACHE_SECONDS. That also bounds what a lost stamp
+can cost (Redis unreachable when a change committed: its stamp is skipped,
+logged): such a page is at most that old.
+"""
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from accounts.mentions import parse_mentions
+from core import stamps
+from tweets.feed import store
+
+CLOCK = "fs:clock"
+STAMP_PREFIX = "fs:"
+
+# KEYS: the reader's timeline, then the merged author lists. ARGV: the timeline's
+# TTL, the upper and lower bounds, ids per list, the page key's prefix. Every
+# part of the digest is length-prefixed: members are bytes, any byte included.
+_READ = """
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+local lists, parts = {}, {}
+for i = 1, #KEYS do
+  local got = redis.call('ZREVRANGEBYLEX', KEYS[i], ARGV[2], ARGV[3], 'LIMIT', 0, ARGV[4])
+  local lowest = redis.call('ZRANGE', KEYS[i], 0, 0)
+  lists[#lists + 1] = got
+  lists[#lists + 1] = lowest
+  parts[#parts + 1] = KEYS[i] .. '#' .. #got .. '#' .. #lowest .. '#'
+    .. table.concat(got) .. table.concat(lowest)
+end
+local key = ARGV[5] .. redis.sha1hex(table.concat(parts, '|'))
+local page = redis.call('HMGET', key, 'c', 'd', 'b')
+if page[3] then
+  local deps = {}
+  for dep in string.gmatch(page[2], '%S+') do deps[#deps + 1] = 'fs:' .. dep end
+  local built, fresh = tonumber(page[1]), true
+  local stamped = redis.call('MGET', unpack(deps))
+  for i = 1, #deps do
+    if stamped[i] and tonumber(stamped[i]) > built then
+      fresh = false
+      break
+    end
+  end
+  if fresh then
+    return {page[3]}
+  end
+end
+return {key, redis.call('GET', 'fs:clock') or '0', lists}
+"""
+
+# KEYS: the clock, then the stamps. ARGV: their TTL.
+_STAMP = """
+local now = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS do
+  redis.call('SET', KEYS[i], now, 'EX', ARGV[1])
+end
+return now
+"""
+
+
+def enabled() -> bool:
+    return settings.FEED_BACKEND == "redis" and settings.FEED_PAGE_CACHE_SECONDS > 0
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a page read now is kept once rendered, and the clock read before it."""
+
+    key: str
+    clock: int
+
+
+@dataclass(frozen=True)
+class Lookup:
+    body: bytes | None = None  # the kept page: served as it is
+    slot: Slot | None = None  # else: where this read's page goes
+    lists: list | None = None  # and what the lists answered, as the read's first round
+
+
+def lookup(
+    *, viewer_id: int, variant: str, keys: list[str], hi: bytes, lo: bytes, per_list: int
+) -> Lookup:
+    digest = hashlib.sha1(variant.encode(), usedforsecurity=False).hexdigest()[:16]
+    reply = store.script(_READ)(
+        keys=keys,
+        args=[store.timeline_ttl(), hi, lo, per_list, f"fpg:{viewer_id}:{digest}:"],
+    )
+    if len(reply) == 1:
+        return Lookup(body=reply[0])
+    key, clock, lists = reply
+    return Lookup(slot=Slot(key=key.decode(), clock=int(clock)), lists=lists)
+
+
+def keep(slot: Slot, *, dependencies: Iterable[str], body: bytes) -> None:
+    """Keep a rendered page (Redis unavailable: it is not kept, nothing else changes)."""
+
+    def run() -> None:
+        pipe = store.client().pipeline(transaction=True)
+        pipe.hset(slot.key, mapping={"c": slot.clock, "d": " ".join(dependencies), "b": body})
+        pipe.expire(slot.key, settings.FEED_PAGE_CACHE_SECONDS)
+        pipe.execute()
+
+    store.breaker.call("a feed page is not cached", run, lambda: None)
+
+
+def dependencies(*, viewer_id: int, entries: list[dict]) -> set[str]:
+    """Whatever a change to which would change these rendered entries (see the
+    module docstring; what a read filtered out is the reader's, or EVERYTHING)."""
+    found = {stamps.EVERYTHING, stamps.user(viewer_id)}
+    for entry in entries:
+        if entry["retweeted_by"] is not None:
+            found.add(stamps.user(int(entry["retweeted_by"]["id"])))
+        post = entry["post"]
+        found.update((stamps.post(int(post["id"])), stamps.user(int(post["author"]["id"]))))
+        for ref in (post["reply_to"], post["quote_of"]):
+            if ref is not None:
+                found.add(stamps.post(int(ref["id"])))
+                if ref["author"] is not None:
+                    found.add(stamps.user(int(ref["author"]["id"])))
+        found.update(stamps.user(int(m["user_id"])) for m in post["mentions"])
+        found.update(stamps.name(span.username) for span in parse_mentions(post["text"]))
+    return found
+
+
+def stamp(keys: frozenset[str]) -> None:
+    """core.stamps' backend: stamp `keys` now, in one call. Stamps outlive the pages
+    that could depend on them, so a missing stamp is one no kept page predates."""
+    if not enabled():
+        return
+    ttl = 2 * settings.FEED_PAGE_CACHE_SECONDS + 60
+    store.breaker.call(
+        "a change is not stamped: cached feed pages may show it late",
+        lambda: store.script(_STAMP)(keys=[CLOCK, *(STAMP_PREFIX + k for k in keys)], args=[ttl]),
+        lambda: None,
+    )

@@ -10,4 +10,6 @@
 - `rebuild`: a timeline or author list rebuilt from PostgreSQL.
 - `selectors.home_timeline`: the feed as entry rows (Redis or SQL, same order and cursors).
 - `hydrate.render_entries`: rows to the API shape, through the versioned payload cache.
+- `pages`: rendered pages kept in Redis, served again while nothing on them changed
+  (`selectors.home_page`, for the feed view; stamps: core.stamps).
 """

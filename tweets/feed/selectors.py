@@ -16,6 +16,10 @@ Two ways to compute the same list (tweets.feed.rules defines it):
   When Redis is unavailable, the SQL query serves the page (store.breaker).
 
 Both honour the same window (lo < id < hi), so cursors are the entry ids either way.
+
+`home_page` is the same read for the feed view, through its rendered page cache
+(tweets.feed.pages): a kept page is answered as it is, in the Lua call that reads
+the lists.
 """
 
 from dataclasses import dataclass

@@ -19,9 +19,10 @@ class PostCreated(DomainEvent):
     conversation_id: int
 
     def stale(self) -> tuple[str, ...]:
-        # The author's own read, and the counters it moves.
-        posts = _posts(self.post_id, self.reply_to_id, self.quote_of_id)
-        return (stamps.user(self.author_id), *posts)
+        # The counters it moves. The post itself is a new entry of timelines and
+        # author lists, which changes the key of every kept page that should show it
+        # (tweets.feed.pages): a plain post stamps nothing, and costs no call.
+        return _posts(self.reply_to_id, self.quote_of_id)
 
 
 @dataclass(frozen=True, kw_only=True)

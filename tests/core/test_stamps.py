@@ -5,7 +5,7 @@ from django.db import transaction
 
 from core import stamps
 from core.events import publish
-from tweets.events import PostLiked
+from tweets.events import PostCreated, PostLiked
 
 
 @pytest.fixture
@@ -56,3 +56,11 @@ def test_without_a_backend_nothing_is_queued(monkeypatch):
     monkeypatch.setattr(stamps._pending, "keys", set(), raising=False)
     stamps.stale([stamps.user(1)])
     assert stamps._pending.keys == set()
+
+
+def test_a_plain_post_stamps_nothing_and_a_reply_or_quote_the_counters_it_moves():
+    # A new post is a new entry: it changes the key of every kept page that should
+    # show it (tweets.feed.pages), so the hottest write costs no stamping call.
+    common = {"post_id": 1, "author_id": 2, "conversation_id": 1}
+    assert PostCreated(reply_to_id=None, quote_of_id=None, **common).stale() == ()
+    assert PostCreated(reply_to_id=8, quote_of_id=9, **common).stale() == ("p:8", "p:9")

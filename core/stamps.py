@@ -59,8 +59,9 @@ def stale(keys: Iterable[str]) -> None:
     its keys and registers a flush, and the first flush to run takes them all
     (a flush registered in a savepoint that rolled back is dropped, the others
     still run)."""
-    if _backend is None:
-        return
+    keys = set(keys)
+    if _backend is None or not keys:
+        return  # (a plain post names nothing: no flush to register)
     queued: set[str] = _queue()
     queued.update(keys)
     if not connection.in_atomic_block:

@@ -96,7 +96,7 @@ class Slot:
 class Lookup:
     body: bytes | None = None  # the kept page: served as it is
     slot: Slot | None = None  # else: where this read's page goes
-    lists: list | None = None  # and what the lists answered, as the read's first round
+    lists: list[list[bytes]] | None = None  # and what the lists answered: the first round
 
 
 def lookup(

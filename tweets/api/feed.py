@@ -82,7 +82,11 @@ class FeedView(ListAPIView):
         rows = paginator.paginate_rows(found.rows)
         data = hydrate.render_entries(viewer=request.user, rows=rows, request=request)
         if found.slot is not None:
-            self.keep = (found.slot, pages.dependencies(viewer_id=request.user.pk, entries=data))
+            dependencies = pages.dependencies(
+                viewer_id=request.user.pk, rows=found.rows, entries=data
+            )
+            if dependencies is not None:
+                self.keep = (found.slot, dependencies)
         return paginator.get_paginated_response(data)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -125,10 +125,19 @@ def keep(slot: Slot, *, dependencies: Iterable[str], body: bytes) -> None:
     store.breaker.call("a feed page is not cached", run, lambda: None)
 
 
-def dependencies(*, viewer_id: int, entries: list[dict]) -> set[str]:
+def dependencies(*, viewer_id: int, rows: list, entries: list[dict]) -> set[str] | None:
     """Whatever a change to which would change these rendered entries (see the
-    module docstring; what a read filtered out is the reader's, or EVERYTHING)."""
+    module docstring; what a read filtered out is the reader's, or EVERYTHING).
+    `rows`: every row the read fetched, the one past the page too, whose presence
+    decides the `next` link (a hidden or deleted post there removes it). None: a
+    row without its state (whose author is unknown here); such a page is not kept."""
     found = {stamps.EVERYTHING, stamps.user(viewer_id)}
+    for row in rows:
+        if row.post is None:
+            return None
+        found.update((stamps.post(row.post_id), stamps.user(row.post.author_id)))
+        if row.retweeted_by is not None:
+            found.add(stamps.user(row.retweeted_by.pk))
     for entry in entries:
         if entry["retweeted_by"] is not None:
             found.add(stamps.user(int(entry["retweeted_by"]["id"])))

@@ -55,13 +55,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--tag", default="", help="suffix of the report's file names")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the graph")
-    parser.add_argument(
-        "--stack-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="extra environment for the stack (repeatable), e.g. EVENTS_DISPATCH_WINDOW_MS=50",
-    )
+    add_stack_env(parser)
     parser.add_argument("--fanout-workers", type=int, default=2, help="fanout worker processes")
     parser.add_argument("--web-workers", type=int, default=2, help="WSGI server processes")
     parser.add_argument("--web-threads", type=int, default=4, help="threads per WSGI process")
@@ -102,7 +96,7 @@ def main(argv=None) -> int:
         broker_url=args.broker_url,
         channels_prefix="warble-bench",
     )
-    overrides = dict(item.split("=", 1) for item in args.stack_env)
+    overrides = stack_env_overrides(args.stack_env)
     env.update(overrides)
     os.environ.update(env)  # this process mints tokens and reads Celery with the same settings
     os.environ.pop("DJANGO_ENV", None)
@@ -258,3 +252,18 @@ def _git_commit() -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "?"
+
+
+def add_stack_env(parser: argparse.ArgumentParser) -> None:
+    """`--stack-env NAME=VALUE` (repeatable); `stack_env_overrides` reads it."""
+    parser.add_argument(
+        "--stack-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the stack (repeatable), e.g. EVENTS_DISPATCH_WINDOW_MS=50",
+    )
+
+
+def stack_env_overrides(items: list[str]) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in items)

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.broker import DEFAULT_BROKER_URL
-from bench.cli import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+from bench.cli import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, add_stack_env, stack_env_overrides
 
 SERVICES = {"postgres": "postgres", "redis-server": "redis", "beam.smp": "rabbitmq"}
 PATHS = ["GET /api/v1/ping", "POST /api/v1/posts", "GET /api/v1/feed"]
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--concurrency", type=int, default=1, help="requests in flight (1: one at a time)"
     )
+    add_stack_env(parser)
+    parser.add_argument("--warmup", type=float, default=15, help="seconds before idle is measured")
     parser.add_argument("paths", nargs="*", default=PATHS, help='e.g. "POST /api/v1/posts"')
     args = parser.parse_args(argv)
 
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         redis_url=args.redis_url,
         broker_url=args.broker_url,
         channels_prefix="warble-bench",
-    )
+    ) | stack_env_overrides(args.stack_env)
     os.environ.update(env)  # this process mints the tokens with the stack's key
     os.environ.pop("DJANGO_ENV", None)
     import django
@@ -109,6 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     stack.start()
     try:
         groups = {proc.pid: name for name, proc in stack.procs.items()}
+        # The workers are still warming up (imports, connections, the first beat
+        # ticks) for a few seconds after they answer: idle is measured after that.
+        time.sleep(args.warmup)
         idle_from, idle_at = cpu_by_group(groups), time.perf_counter()
         time.sleep(5)
         idle = _rates(idle_from, cpu_by_group(groups), time.perf_counter() - idle_at)

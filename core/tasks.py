@@ -1,7 +1,7 @@
 """Celery tasks of core: running event handlers, sweeping and pruning the outbox.
 
 Thin: each calls into core.events. Names are fixed so queued messages survive
-a module being moved. The dispatcher learns of `run_handler` and `dispatch_now`
+a module being moved. The dispatcher learns of `run_handlers` and `dispatch_now`
 from this module (`dispatch.use_tasks` below), so core.events never imports it.
 """
 
@@ -15,33 +15,66 @@ from core.events import delivery, dispatch, retention
 logger = logging.getLogger(__name__)
 
 
+# A handler task is acknowledged after it ran (a worker that dies mid-task gives
+# it back), and its soft time limit raises inside the handler, so the batch is
+# recorded as failed; the hard limit only backs it up.
+_LIMIT = settings.EVENTS_TASK_TIME_LIMIT
+_SOFT_LIMIT = _LIMIT - max(5, _LIMIT // 10)
+
+
+@shared_task(
+    bind=True,
+    name="core.run_handlers",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=_SOFT_LIMIT,
+    time_limit=_LIMIT,
+)
+def run_handlers(
+    self: Task[..., None], *, batches: list[tuple[str, list[int]]], first_attempt: bool = False
+) -> None:
+    """Run the batches `[(handler, event_ids), ...]` of one queue, one handler after
+    the other (core.events.delivery.deliver_many): what the dispatcher sends."""
+    try:
+        delivery.deliver_many(batches, first_attempt=first_attempt)
+    except Exception as exc:
+        event_ids = sorted({i for _, ids in batches for i in ids})
+        _retry(self, exc, [handler for handler, _ in batches], event_ids)
+
+
 @shared_task(
     bind=True,
     name="core.run_handler",
     acks_late=True,
     reject_on_worker_lost=True,
-    # The soft limit raises inside the handler, so the batch is recorded as
-    # failed; the hard limit only backs it up.
-    soft_time_limit=settings.EVENTS_TASK_TIME_LIMIT - max(5, settings.EVENTS_TASK_TIME_LIMIT // 10),
-    time_limit=settings.EVENTS_TASK_TIME_LIMIT,
+    soft_time_limit=_SOFT_LIMIT,
+    time_limit=_LIMIT,
 )
 def run_handler(
     self: Task[..., None], *, handler: str, event_ids: list[int], first_attempt: bool = False
 ) -> None:
-    """Run one handler on a batch of events (core.events.delivery.deliver)."""
+    """Run one handler on a batch of events (core.events.delivery.deliver). The
+    dispatcher sends `run_handlers` instead; this runs what is queued from before."""
     try:
         delivery.deliver(handler=handler, event_ids=event_ids, first_attempt=first_attempt)
     except Exception as exc:
-        # Handler errors are recorded per pair inside deliver(); reaching here means
-        # the bookkeeping itself failed (database unreachable), so nothing was
-        # recorded: have the broker bring the batch back later instead of losing it.
-        if self.request.is_eager:
-            raise
-        if self.request.retries >= settings.EVENTS_MAX_ATTEMPTS:
-            logger.critical("giving up on %s for events %s", handler, event_ids)
-            raise
-        countdown = min(delivery.backoff_seconds(self.request.retries + 1), 60)
-        raise self.retry(exc=exc, countdown=countdown, max_retries=None) from exc
+        _retry(self, exc, [handler], event_ids)
+
+
+def _retry(
+    task: Task[..., None], exc: Exception, handlers: list[str], event_ids: list[int]
+) -> None:
+    # Handler errors are recorded per pair inside delivery; reaching here means
+    # the bookkeeping itself failed (database unreachable), so nothing was
+    # recorded: have the broker bring the batch back later instead of losing it.
+    # (A rerun finds what did get applied already done: processed markers.)
+    if task.request.is_eager:
+        raise exc
+    if task.request.retries >= settings.EVENTS_MAX_ATTEMPTS:
+        logger.critical("giving up on %s for events %s", ", ".join(handlers), event_ids)
+        raise exc
+    countdown = min(delivery.backoff_seconds(task.request.retries + 1), 60)
+    raise task.retry(exc=exc, countdown=countdown, max_retries=None) from exc
 
 
 @shared_task(name="core.dispatch_now", ignore_result=True)
@@ -53,7 +86,7 @@ def dispatch_now() -> int:
     return dispatch.drain()
 
 
-dispatch.use_tasks(run_handler=run_handler, dispatch_now=dispatch_now)
+dispatch.use_tasks(run_handlers=run_handlers, dispatch_now=dispatch_now)
 
 
 @shared_task(name="core.sweep_outbox", ignore_result=True)

@@ -1,4 +1,4 @@
-"""Running one handler on a batch of events, inside a worker (or in process when eager).
+"""Running handlers on batches of events, inside a worker (or in process when eager).
 
 Every event of a batch ends in exactly one of three ways: applied (its effects
 committed, with a processed marker for transactional handlers), a no-op
@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +40,9 @@ class Outcome:
     applied: list[int] = field(default_factory=list)  # applied now, or already applied before
     failed: dict[int, str] = field(default_factory=dict)  # event id -> error text
     missing: list[int] = field(default_factory=list)  # pruned or unknown ids
+    # The task's soft time limit fired inside this handler (deliver_many then runs
+    # no further handler in that task).
+    out_of_time: bool = False
 
 
 def backoff_seconds(attempt: int) -> float:
@@ -166,6 +170,7 @@ def run_bisecting(
     except SoftTimeLimitExceeded as exc:
         # Out of time: what has not finished counts as one failed attempt each and
         # is retried one event per task, where a slow event can only hurt itself.
+        outcome.out_of_time = True
         error = format_error(exc)
         done = set(outcome.applied) | set(outcome.failed)
         for event in events:
@@ -184,11 +189,45 @@ def deliver(*, handler: str, event_ids: list[int], first_attempt: bool = False) 
     `first_attempt`: the dispatcher sent these pairs for the first time, so no
     retry row can exist for them yet and none is looked for (a query per task).
     """
-    outcome = Outcome()
+    [outcome] = deliver_many([(handler, event_ids)], first_attempt=first_attempt)
+    return outcome
+
+
+def deliver_many(
+    batches: Sequence[tuple[str, Sequence[int]]], *, first_attempt: bool = False
+) -> list[Outcome]:
+    """`deliver` for the batches of several handlers, one after the other (the
+    handlers of one queue that one dispatch sends as one task): their events are
+    read in one statement, and each handler runs and records its outcome on its
+    own, as it would in its own task. Once a handler ran out of the task's time,
+    the batches after it are not run: each of their pairs is a failed attempt,
+    retried on its own like any failure."""
     undecodable: dict[int, str] = {}
-    events = load_events(event_ids, errors=undecodable)
-    found = {e.id for e in events} | set(undecodable)
-    outcome.missing = [i for i in event_ids if i not in found]
+    wanted = sorted({event_id for _, ids in batches for event_id in ids})
+    loaded = {e.id: e for e in load_events(wanted, errors=undecodable)}
+    outcomes: list[Outcome] = []
+    out_of_time: str | None = None
+    for handler, event_ids in batches:
+        outcome = _deliver_one(handler, event_ids, loaded, undecodable, out_of_time=out_of_time)
+        record(handler=handler, outcome=outcome, first_attempt=first_attempt)
+        outcomes.append(outcome)
+        if outcome.out_of_time:
+            out_of_time = f"not run: {handler} used up the task's time before this handler"
+    return outcomes
+
+
+def _deliver_one(
+    handler: str,
+    event_ids: Sequence[int],
+    loaded: dict[int, Delivered[DomainEvent]],
+    undecodable: dict[int, str],
+    *,
+    out_of_time: str | None,
+) -> Outcome:
+    outcome = Outcome()
+    events = [loaded[i] for i in sorted(set(event_ids)) if i in loaded]  # in id order
+    bad = {i: undecodable[i] for i in event_ids if i in undecodable}
+    outcome.missing = [i for i in event_ids if i not in loaded and i not in bad]
     if outcome.missing:
         logger.warning("events %s no longer exist; %s skips them", outcome.missing, handler)
     spec = registry.by_key.get(handler)
@@ -197,10 +236,11 @@ def deliver(*, handler: str, event_ids: list[int], first_attempt: bool = False) 
         # pairs visible (they end as dead letters) instead of dropping them.
         error = f"no handler {handler!r} is registered in this process"
         outcome.failed = {e.id: error for e in events}
+    elif out_of_time is not None:
+        outcome.failed = {e.id: out_of_time for e in events}
     elif events:
         run_bisecting(spec, events, outcome)
-    outcome.failed.update(undecodable)
-    record(handler=handler, outcome=outcome, first_attempt=first_attempt)
+    outcome.failed.update(bad)
     return outcome
 
 

@@ -46,23 +46,23 @@ SWEEP_TIME_BUDGET_SECONDS = 20  # one sweep stops claiming after this; the next 
 
 @dataclass(frozen=True)
 class Tasks:
-    """The Celery tasks dispatch sends: `core.run_handler` and `core.dispatch_now`.
+    """The Celery tasks dispatch sends: `core.run_handlers` and `core.dispatch_now`.
 
     core.tasks plugs them in when it is imported (core.apps imports it in ready()),
     so this package never imports the module whose tasks call into it.
     """
 
     # Celery tasks: their apply_async honours eager mode.
-    run_handler: "Task[..., None]"
+    run_handlers: "Task[..., None]"
     dispatch_now: "Task[[], int]"
 
 
 _tasks: Tasks | None = None
 
 
-def use_tasks(*, run_handler: "Task[..., None]", dispatch_now: "Task[[], int]") -> None:
+def use_tasks(*, run_handlers: "Task[..., None]", dispatch_now: "Task[[], int]") -> None:
     global _tasks
-    _tasks = Tasks(run_handler=run_handler, dispatch_now=dispatch_now)
+    _tasks = Tasks(run_handlers=run_handlers, dispatch_now=dispatch_now)
 
 
 def tasks() -> Tasks:
@@ -95,33 +95,64 @@ def plan(rows: list[tuple[int, str]], *, batch_size: int) -> list[Batch]:
 
 
 def is_eager() -> bool:
-    return bool(tasks().run_handler.app.conf.task_always_eager)
+    return bool(tasks().run_handlers.app.conf.task_always_eager)
+
+
+def messages(batches: list[Batch]) -> list[list[Batch]]:
+    """`batches` grouped into tasks: first attempts per queue, at most one batch of
+    each handler per task; a retry alone (one event, so that a failing event can
+    only delay itself).
+
+    One task per handler batch cost the default worker a message to publish (with
+    the broker's confirm), receive, trace and acknowledge, and a read of the
+    events, for each of the four handlers of a post: one dispatch's handler tasks
+    cost more than the handlers' own work at 50 ms windows (bench/README.md,
+    twelfth pass)."""
+    out: list[list[Batch]] = []
+    by_queue: dict[str, list[list[Batch]]] = {}
+    for batch in batches:
+        if not batch.first_attempt:
+            out.append([batch])
+            continue
+        tasks_of_queue = by_queue.setdefault(batch.queue, [])
+        task = next((t for t in tasks_of_queue if all(b.handler != batch.handler for b in t)), None)
+        if task is None:
+            task = []
+            tasks_of_queue.append(task)
+            out.append(task)
+        task.append(batch)
+    return out
 
 
 def send(batches: list[Batch]) -> set[int]:
-    """Hand `batches` to the broker; return the event ids of batches that could not be sent.
+    """Hand `batches` to the broker (`messages`); return the event ids of batches
+    that could not be sent.
 
     Stops at the first broker error (the next ones would fail the same way,
     each after a timeout) and never raises: the caller leaves what was not sent
     pending. In eager mode each task runs here, in process.
     """
-    run_handler = tasks().run_handler
+    run_handlers = tasks().run_handlers
     unsent: set[int] = set()
-    for index, batch in enumerate(batches):
-        kwargs: dict[str, object] = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
-        if batch.first_attempt:
+    grouped = messages(batches)
+    for index, task in enumerate(grouped):
+        kwargs: dict[str, object] = {
+            "batches": [(batch.handler, list(batch.event_ids)) for batch in task]
+        }
+        if all(batch.first_attempt for batch in task):
             kwargs["first_attempt"] = True
         try:
-            run_handler.apply_async(kwargs=kwargs, queue=batch.queue)
+            run_handlers.apply_async(kwargs=kwargs, queue=task[0].queue)
         except Exception as exc:
             logger.warning(
-                "broker unavailable (%s: %s); %s batches left for the sweeper",
+                "broker unavailable (%s: %s); %s tasks left for the sweeper",
                 type(exc).__name__,
                 exc,
-                len(batches) - index,
+                len(grouped) - index,
             )
-            for rest in batches[index:]:
-                unsent.update(rest.event_ids)
+            for rest in grouped[index:]:
+                for batch in rest:
+                    unsent.update(batch.event_ids)
             break
     return unsent
 

@@ -19,7 +19,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from core import realtime
 from core.degrade import Breaker
 from core.events import dispatch, publish
-from core.tasks import dispatch_now, run_handler
+from core.tasks import dispatch_now, run_handlers
 from tests.eventapp.events import Effect
 from tests.faults.dead_redis import redis_down
 
@@ -127,7 +127,7 @@ def test_without_redis_throttles_count_in_the_process_instead_of_failing(user, t
 class Sent:
     def __init__(self, monkeypatch) -> None:
         self.countdowns: list[float | None] = []
-        run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
+        run_handlers.app.conf.task_always_eager = False  # the autouse fixture resets it
         monkeypatch.setattr(dispatch_now, "apply_async", self.apply_async)
 
     def apply_async(self, *, countdown=None):
@@ -162,7 +162,7 @@ def test_without_redis_a_dispatcher_that_the_broker_refused_is_queued_by_the_nex
         refusals.append(kwargs)
         raise ConnectionRefusedError("the broker too")
 
-    run_handler.app.conf.task_always_eager = False
+    run_handlers.app.conf.task_always_eager = False
     monkeypatch.setattr(dispatch_now, "apply_async", refuse)
     with redis_down():
         with transaction.atomic():
@@ -176,14 +176,15 @@ def test_without_redis_a_dispatcher_that_the_broker_refused_is_queued_by_the_nex
 def test_the_dispatcher_runs_without_redis(monkeypatch):
     """The worker's side: clearing the flag fails, the dispatcher goes on."""
     sent = []
-    run_handler.app.conf.task_always_eager = False
-    monkeypatch.setattr(run_handler, "apply_async", lambda **kw: sent.append(kw))
+    run_handlers.app.conf.task_always_eager = False
+    monkeypatch.setattr(run_handlers, "apply_async", lambda **kw: sent.append(kw))
     monkeypatch.setattr(dispatch_now, "apply_async", lambda **kw: None)
     with transaction.atomic():
         event_id = publish(Effect())
     with redis_down():
         assert dispatch.drain() == 1
-    assert [kw["kwargs"]["event_ids"] for kw in sent] == [[event_id]]
+    record = "tests.eventapp.handlers.record"
+    assert [kw["kwargs"]["batches"] for kw in sent] == [[(record, [event_id])]]
 
 
 # --- presence ------------------------------------------------------------------------

@@ -25,12 +25,13 @@ from core.events.registry import HandlerSpec
 from core.events.retention import prune
 from core.ids import min_id_for, new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
-from core.tasks import dispatch_now, run_handler
+from core.tasks import dispatch_now, run_handlers
 from tests.eventapp.events import Effect, Flaky, Indexed
 from tests.eventapp.models import EffectRow, Fault
 
 RECORD = "tests.eventapp.handlers.record"
 FLAKY = "tests.eventapp.handlers.flaky"
+INDEX = "tests.eventapp.handlers.index_in_redis"
 
 
 def effects(name: str = "record") -> list[int]:
@@ -48,15 +49,17 @@ def make_events(count: int, name: str = "test.effect", *, age_seconds: float = 0
 
 
 class FakeBroker:
-    """Stands in for the broker (not eager): records `run_handler` batches unrun, and
-    runs each `core.dispatch_now` dispatcher at once, as a worker would."""
+    """Stands in for the broker (not eager): records the `run_handlers` tasks unrun
+    (`tasks`) and their handler batches (`sent`), and runs each `core.dispatch_now`
+    dispatcher at once, as a worker would."""
 
     def __init__(self, monkeypatch, *, down: bool = False) -> None:
         self.sent: list[tuple[str, str, list[int]]] = []
+        self.tasks: list[dict] = []
         self.dispatchers = 0
         self.down = down
-        run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
-        monkeypatch.setattr(run_handler, "apply_async", self.apply_async)
+        run_handlers.app.conf.task_always_eager = False  # the autouse fixture resets it
+        monkeypatch.setattr(run_handlers, "apply_async", self.apply_async)
         monkeypatch.setattr(dispatch_now, "apply_async", self.queue_dispatcher)
 
     def _refuse_if_down(self) -> None:
@@ -65,7 +68,8 @@ class FakeBroker:
 
     def apply_async(self, *, kwargs, queue):
         self._refuse_if_down()
-        self.sent.append((queue, kwargs["handler"], kwargs["event_ids"]))
+        self.tasks.append({"queue": queue, **kwargs})
+        self.sent += [(queue, handler, ids) for handler, ids in kwargs["batches"]]
 
     def queue_dispatcher(self, *, countdown=None):
         self._refuse_if_down()
@@ -157,6 +161,81 @@ def test_events_of_one_transaction_travel_in_batches_per_handler(settings, monke
         ]
     )
     assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_dispatch_sends_one_task_per_queue_with_a_batch_of_each_handler(settings, monkeypatch):
+    settings.EVENTS_BATCH_SIZE = 2
+    broker = FakeBroker(monkeypatch)
+    with transaction.atomic():
+        flaky = [publish(Flaky()) for _ in range(3)]
+        indexed = publish(Indexed())
+
+    # Three handlers on fanout, one on default; a handler batch past the batch size
+    # goes in the next task of its queue, never two batches of a handler in one.
+    tasks = sorted(broker.tasks, key=lambda t: (t["queue"], len(t["batches"])))
+    assert tasks == [
+        {"queue": "default", "batches": [(RECORD, flaky[:2])], "first_attempt": True},
+        {"queue": "default", "batches": [(RECORD, flaky[2:])], "first_attempt": True},
+        {"queue": "fanout", "batches": [(FLAKY, flaky[2:])], "first_attempt": True},
+        {
+            "queue": "fanout",
+            "batches": [(FLAKY, flaky[:2]), (INDEX, [indexed])],
+            "first_attempt": True,
+        },
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_of_several_handlers_reads_the_events_once_and_records_each_on_its_own():
+    from django_redis import get_redis_connection
+
+    [flaky] = make_events(1, "test.flaky")
+    [indexed] = make_events(1, "test.indexed")
+    Fault.objects.create(name="flaky")  # the first handler fails, the next still runs
+
+    with CaptureQueriesContext(connection) as queries:
+        run_handlers.apply(
+            kwargs={
+                "batches": [(FLAKY, [flaky.id]), (INDEX, [indexed.id]), (RECORD, [flaky.id])],
+                "first_attempt": True,
+            }
+        )
+
+    reads = [q for q in queries if q["sql"].startswith("SELECT") and "core_outboxevent" in q["sql"]]
+    assert len(reads) == 1
+    [failure] = EventDelivery.objects.all()
+    assert (failure.event_id, failure.handler, failure.attempts) == (flaky.id, FLAKY, 1)
+    redis = get_redis_connection("default")
+    assert redis.zrange(cache.make_key("test:indexed"), 0, -1) == [str(indexed.id).encode()]
+    assert effects("record") == [flaky.id]
+    assert ProcessedEvent.objects.filter(handler=RECORD).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handlers_after_one_that_ran_out_of_time_are_not_run_and_are_retried_alone(
+    settings, monkeypatch
+):
+    settings.EVENTS_RETRY_BASE_SECONDS = 0  # retries are due at once
+    [event] = make_events(1, "test.flaky")
+
+    def out_of_time(events):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(registry.by_key[FLAKY], "func", out_of_time)
+    outcomes = delivery.deliver_many([(FLAKY, [event.id]), (RECORD, [event.id])])
+
+    assert [o.out_of_time for o in outcomes] == [True, False]
+    assert effects("record") == []  # not run after the time was up
+    failures = {row.handler: row for row in EventDelivery.objects.all()}
+    assert sorted(failures) == sorted([RECORD, FLAKY])
+    assert failures[RECORD].last_error.startswith(f"not run: {FLAKY} used up the task's time")
+
+    monkeypatch.undo()
+    broker = FakeBroker(monkeypatch)
+    assert dispatch.sweep() == {"dispatched": 0, "retried": 2}
+    assert sorted(t["batches"][0][0] for t in broker.tasks) == sorted([RECORD, FLAKY])
+    assert all(len(t["batches"]) == 1 and "first_attempt" not in t for t in broker.tasks)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -687,5 +766,5 @@ def test_core_events_imports_no_task_module():
             elif isinstance(node, ast.Import):
                 imported.update(a.name for a in node.names)
     assert not {name for name in imported if name.startswith("core.tasks")}
-    assert dispatch.tasks().run_handler is run_handler
+    assert dispatch.tasks().run_handlers is run_handlers
     assert dispatch.tasks().dispatch_now is dispatch_now

@@ -12,10 +12,10 @@ def workers(transactional_db, settings):
     Stopped (and their logs printed, which pytest shows on failure) before the
     database is flushed.
     """
-    from core.tasks import run_handler
+    from core.tasks import run_handlers
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    run_handler.app.conf.task_always_eager = False  # the autouse fixture resets it
+    run_handlers.app.conf.task_always_eager = False  # the autouse fixture resets it
     broker().purge()  # no task left over from another test
     with Workers() as started:
         yield started

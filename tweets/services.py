@@ -28,7 +28,7 @@ from core.errors import Invalid, NotAllowed, NotFound
 from core.events import publish, publish_many, publish_with
 from core.ids import new_id
 from core.results import CreateResult
-from core.sql import insert_sql, quoted_column, update_sql
+from core.sql import increment_sql, insert_sql, quoted_column
 from media import services as media_services
 from tweets.events import (
     PostCreated,
@@ -152,7 +152,7 @@ def _plain_post_create(*, author: User, text: str) -> Post:
             conversation_id=post.conversation_id,
         ),
         insert_sql(post),
-        update_sql(User.objects.filter(pk=author.pk), {"posts_count": F("posts_count") + 1}),
+        increment_sql(User, pk=author.pk, field="posts_count", by=1),
     )
     post._state.adding = False  # written: a later save() updates, as after the ORM's insert
     transaction.on_commit(lambda: add_own_entry(actor_id=author.pk, entry_id=post.id))

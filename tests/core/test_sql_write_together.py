@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.ids import new_id
 from core.models import OutboxEvent
-from core.sql import insert_sql, update_sql, write_together
+from core.sql import increment_sql, insert_sql, update_sql, write_together
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # autocommit: no test transaction around
@@ -38,6 +38,14 @@ def test_inserts_and_an_update_are_one_statement_and_all_happen():
     assert OutboxEvent.objects.get(id=first).created_at is not None  # auto_now_add applied
     user.refresh_from_db()
     assert user.posts_count == 2
+
+
+def test_an_increment_built_once_changes_what_the_orm_update_changes():
+    counted, by_orm, bystander = (UserFactory(posts_count=3) for _ in range(3))
+    write_together(increment_sql(User, pk=counted.pk, field="posts_count", by=-2))
+    User.objects.filter(pk=by_orm.pk).update(posts_count=F("posts_count") - 2)
+    counts = dict(User.objects.values_list("pk", "posts_count"))
+    assert (counts[counted.pk], counts[by_orm.pk], counts[bystander.pk]) == (1, 1, 3)
 
 
 def test_one_failing_write_leaves_none_of_them():

@@ -53,8 +53,8 @@ def run_handlers(
 def run_handler(
     self: Task[..., None], *, handler: str, event_ids: list[int], first_attempt: bool = False
 ) -> None:
-    """Run one handler on a batch of events (core.events.delivery.deliver). The
-    dispatcher sends `run_handlers` instead; this runs what is queued from before."""
+    """Run one handler on a batch of events (core.events.delivery.deliver): what
+    an older release's dispatcher sends, and this one's with EVENTS_TASK_PER_QUEUE off."""
     try:
         delivery.deliver(handler=handler, event_ids=event_ids, first_attempt=first_attempt)
     except Exception as exc:
@@ -86,7 +86,7 @@ def dispatch_now() -> int:
     return dispatch.drain()
 
 
-dispatch.use_tasks(run_handlers=run_handlers, dispatch_now=dispatch_now)
+dispatch.use_tasks(run_handlers=run_handlers, run_handler=run_handler, dispatch_now=dispatch_now)
 
 
 @shared_task(name="core.sweep_outbox", ignore_result=True)

@@ -123,6 +123,10 @@ EVENTS_BATCH_SIZE = env_int("EVENTS_BATCH_SIZE", 100)  # events of one handler p
 # 50 -> 200 ms cut the stack's CPU per post by a third, twelfth pass). The cost:
 # followers see a post up to that much later (its author at once).
 EVENTS_DISPATCH_WINDOW_MS = env_int("EVENTS_DISPATCH_WINDOW_MS", 200)
+# One core.run_handlers task per queue per dispatch. Off: a core.run_handler task
+# per handler batch, the only kind a worker of a release before it knows (an
+# unknown task is dropped): turn it on once every worker runs this release.
+EVENTS_TASK_PER_QUEUE = env_bool("EVENTS_TASK_PER_QUEUE", default=True)
 EVENTS_SWEEP_AFTER_SECONDS = float(os.environ.get("EVENTS_SWEEP_AFTER_SECONDS", "5"))
 EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8)  # then the pair is a dead letter
 EVENTS_RETRY_BASE_SECONDS = float(os.environ.get("EVENTS_RETRY_BASE_SECONDS", "5"))

@@ -46,7 +46,8 @@ SWEEP_TIME_BUDGET_SECONDS = 20  # one sweep stops claiming after this; the next 
 
 @dataclass(frozen=True)
 class Tasks:
-    """The Celery tasks dispatch sends: `core.run_handlers` and `core.dispatch_now`.
+    """The Celery tasks dispatch sends: `core.run_handlers` (`core.run_handler` while
+    EVENTS_TASK_PER_QUEUE is off) and `core.dispatch_now`.
 
     core.tasks plugs them in when it is imported (core.apps imports it in ready()),
     so this package never imports the module whose tasks call into it.
@@ -54,15 +55,21 @@ class Tasks:
 
     # Celery tasks: their apply_async honours eager mode.
     run_handlers: "Task[..., None]"
+    run_handler: "Task[..., None]"
     dispatch_now: "Task[[], int]"
 
 
 _tasks: Tasks | None = None
 
 
-def use_tasks(*, run_handlers: "Task[..., None]", dispatch_now: "Task[[], int]") -> None:
+def use_tasks(
+    *,
+    run_handlers: "Task[..., None]",
+    run_handler: "Task[..., None]",
+    dispatch_now: "Task[[], int]",
+) -> None:
     global _tasks
-    _tasks = Tasks(run_handlers=run_handlers, dispatch_now=dispatch_now)
+    _tasks = Tasks(run_handlers=run_handlers, run_handler=run_handler, dispatch_now=dispatch_now)
 
 
 def tasks() -> Tasks:
@@ -101,13 +108,15 @@ def is_eager() -> bool:
 def messages(batches: list[Batch]) -> list[list[Batch]]:
     """`batches` grouped into tasks: first attempts per queue, at most one batch of
     each handler per task; a retry alone (one event, so that a failing event can
-    only delay itself).
+    only delay itself). With EVENTS_TASK_PER_QUEUE off, every batch alone.
 
     One task per handler batch cost the default worker a message to publish (with
     the broker's confirm), receive, trace and acknowledge, and a read of the
     events, for each of the four handlers of a post: one dispatch's handler tasks
     cost more than the handlers' own work at 50 ms windows (bench/README.md,
     twelfth pass)."""
+    if not settings.EVENTS_TASK_PER_QUEUE:
+        return [[batch] for batch in batches]
     out: list[list[Batch]] = []
     by_queue: dict[str, list[list[Batch]]] = {}
     for batch in batches:
@@ -132,17 +141,21 @@ def send(batches: list[Batch]) -> set[int]:
     each after a timeout) and never raises: the caller leaves what was not sent
     pending. In eager mode each task runs here, in process.
     """
-    run_handlers = tasks().run_handlers
     unsent: set[int] = set()
     grouped = messages(batches)
     for index, task in enumerate(grouped):
         kwargs: dict[str, object] = {
             "batches": [(batch.handler, list(batch.event_ids)) for batch in task]
         }
+        run = tasks().run_handlers
+        if not settings.EVENTS_TASK_PER_QUEUE:  # what workers of an older release know
+            [batch] = task
+            kwargs = {"handler": batch.handler, "event_ids": list(batch.event_ids)}
+            run = tasks().run_handler
         if all(batch.first_attempt for batch in task):
             kwargs["first_attempt"] = True
         try:
-            run_handlers.apply_async(kwargs=kwargs, queue=task[0].queue)
+            run.apply_async(kwargs=kwargs, queue=task[0].queue)
         except Exception as exc:
             logger.warning(
                 "broker unavailable (%s: %s); %s tasks left for the sweeper",

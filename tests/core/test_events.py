@@ -25,7 +25,7 @@ from core.events.registry import HandlerSpec
 from core.events.retention import prune
 from core.ids import min_id_for, new_id
 from core.models import DeadLetter, EventDelivery, OutboxEvent, ProcessedEvent
-from core.tasks import dispatch_now, run_handlers
+from core.tasks import dispatch_now, run_handler, run_handlers
 from tests.eventapp.events import Effect, Flaky, Indexed
 from tests.eventapp.models import EffectRow, Fault
 
@@ -184,6 +184,30 @@ def test_one_dispatch_sends_one_task_per_queue_with_a_batch_of_each_handler(sett
             "first_attempt": True,
         },
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_task_per_queue_off_each_batch_is_a_run_handler_task_as_older_workers_know(
+    settings, monkeypatch
+):
+    settings.EVENTS_TASK_PER_QUEUE = False
+    broker = FakeBroker(monkeypatch)
+    legacy = []
+    monkeypatch.setattr(run_handler, "apply_async", lambda **kw: legacy.append(kw))
+    with transaction.atomic():
+        flaky = publish(Flaky())
+        indexed = publish(Indexed())
+
+    assert broker.tasks == []
+    assert sorted((kw["queue"], kw["kwargs"]["handler"]) for kw in legacy) == sorted(
+        [("default", RECORD), ("fanout", FLAKY), ("fanout", INDEX)]
+    )
+    assert {kw["kwargs"]["handler"]: kw["kwargs"]["event_ids"] for kw in legacy} == {
+        RECORD: [flaky],
+        FLAKY: [flaky],
+        INDEX: [indexed],
+    }
+    assert all(kw["kwargs"]["first_attempt"] for kw in legacy)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -767,4 +791,5 @@ def test_core_events_imports_no_task_module():
                 imported.update(a.name for a in node.names)
     assert not {name for name in imported if name.startswith("core.tasks")}
     assert dispatch.tasks().run_handlers is run_handlers
+    assert dispatch.tasks().run_handler is run_handler
     assert dispatch.tasks().dispatch_now is dispatch_now

@@ -62,13 +62,15 @@ run: install
 	$(RUN_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The unit tests in two processes (pytest-xdist, a file to a process: tests/settings.py
-# gives each its own databases and virtual host), then the integration tests one at a
-# time: they start servers, workers and brokers, and time what those do. Both run
-# whatever the first gave; the exit status fails if either failed.
+# gives each its own databases, Redis database and virtual host), then the integration
+# tests, also two files at a time: they start servers, workers and brokers on ports
+# and private services of their own, and most of their time is waiting (soaks past
+# every idle timeout, restarts), which one at a time made `make test` 25 minutes on a
+# slow machine. Both run whatever the first gave; the exit status fails if either failed.
 test: install browser-deps
 	@unit=0; integration=0; \
 	$(TEST_ENV) $(PY) -m pytest -m "not integration" -n 2 --dist loadfile || unit=$$?; \
-	$(TEST_ENV) $(PY) -m pytest -m integration || integration=$$?; \
+	$(TEST_ENV) $(PY) -m pytest -m integration -n 2 --dist loadfile || integration=$$?; \
 	echo "make test: unit tests exit $$unit, integration tests exit $$integration"; \
 	[ $$unit -eq 0 ] && [ $$integration -eq 0 ]
 

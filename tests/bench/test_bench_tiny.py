@@ -4,7 +4,8 @@ It starts the whole stack as subprocesses against a database of its own (the
 suite's DATABASE_URL name + "_benchtiny", dropped and re-created, and dropped
 again at the end), FLUSHDBs the suite's Redis database and purges the queues of
 the suite's RabbitMQ virtual host (CELERY_BROKER_URL), so it must not run in
-parallel with other tests that use them (it does not under `make test`).
+parallel with other tests that use them (under `make test` the other process
+has a Redis database and virtual host of its own, tests/settings.py).
 Every phase must measure: a phase that reports anything but "ok" fails.
 """
 

@@ -1,10 +1,13 @@
-"""Erasing a heavy account finishes: 50,000 posts and 200,000 likes; 3,000 followers.
+"""Erasing a heavy account finishes: 10,000 posts and 40,000 likes; 3,000 followers.
 
-One transaction for all of it outlived every task time limit and ended as a dead
-letter. The erasure handlers now work in chunks within a budget and hand the rest
-on with a continuation event; here a first run dies in the middle (a chunk's
-transaction is rolled back), then runs with a small budget are driven until no
-continuation is left, and every counter and row is checked.
+One transaction for all of it (50,000 posts and 200,000 likes, as first reported)
+outlived every task time limit and ended as a dead letter. The erasure handlers
+now work in chunks within a budget and hand the rest on with a continuation
+event; here a first run dies in the middle (a chunk's transaction is rolled
+back), then runs with a small budget are driven until no continuation is left,
+and every counter and row is checked. A run's work is bounded by its budget
+whatever the account's size, so forty chunks of likes show it as well as two
+hundred did (those took 160 s of the suite's time).
 
 Rows are generated with COPY (the test is about the erasure, not about posting).
 """
@@ -39,7 +42,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _events_stay_in_the_outbox(settings):
     """Commits hand their events to the broker (nobody consumes it here) instead of
-    running 250,000 handler calls in process: the erasure itself is under test."""
+    running 50,000 handler calls in process: the erasure itself is under test."""
     from config.celery import app
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
@@ -48,8 +51,8 @@ def _events_stay_in_the_outbox(settings):
     app.conf.task_always_eager = True
 
 
-OWN_POSTS = 50_000
-LIKED_POSTS = 200_000  # the heavy account likes each of them once: its own 50,000 among them
+OWN_POSTS = 10_000
+LIKED_POSTS = 40_000  # the heavy account likes each of them once: its own 10,000 among them
 FOLLOWERS = 3_000
 
 
@@ -138,7 +141,7 @@ def test_a_heavy_account_is_erased_in_resumable_chunks(heavy, monkeypatch):
     assert Post.objects.filter(like_count=0).count() == 4 * content_erasure.CHUNK
 
     # Redelivered, with a budget that cuts each run short: continuation events carry it.
-    monkeypatch.setattr(chunked, "DEFAULT_BUDGET_SECONDS", 2.0)
+    monkeypatch.setattr(chunked, "DEFAULT_BUDGET_SECONDS", 0.5)
     runs = 0
     events = delivered(UserErased, heavy.pk)  # the redelivery of user.erased
     while events:

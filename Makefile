@@ -33,10 +33,12 @@ fuzz: install
 .PHONY: browser-deps install run test lint lint-imports types format migrations-check schema-check deploy-check ci bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@echo "Installing the pinned requirements into $(VENV) (about 1.5 minutes the first time) ..."
+	@echo "Installing the pinned requirements into $(VENV) (about a minute the first time) ..."
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# --no-compile: compiling every installed module up front was 65 of the install's
+	# 128 s on a slow machine; Python compiles (and caches) what is imported, when it is.
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --no-compile -r requirements-dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
 

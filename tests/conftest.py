@@ -11,6 +11,16 @@ from tests.factories import UserFactory
 from tweets.feed import merged
 
 
+def pytest_terminal_summary(terminalreporter):
+    """Figures a test recorded (`record_property("figures", ...)`), also from xdist workers,
+    whose own output the run does not show."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "figures" and report.when == "call":
+                    terminalreporter.write_line(value)
+
+
 def pytest_configure(config):
     # `make test` sets WARBLE_REQUIRE_SERVICES=1: a missing service is a failure, not a skip.
     if os.environ.get("WARBLE_REQUIRE_SERVICES") != "1":

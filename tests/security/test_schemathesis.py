@@ -44,7 +44,7 @@ def server(transactional_db):
         )
 
 
-def test_schemathesis_finds_nothing(server, tmp_path, capsys):
+def test_schemathesis_finds_nothing(server, tmp_path, capsys, record_property):
     from accounts.api.serializers import TokenObtainSerializer
 
     me = UserFactory(username="fuzzer")
@@ -101,12 +101,16 @@ def test_schemathesis_finds_nothing(server, tmp_path, capsys):
         "failures": report["test_cases"]["unique_failures"],
         "errors": len(report["errors"]),
     }
+    figures = (
+        f"schemathesis (seed {SEED}, {MAX_EXAMPLES} examples): "
+        f"{summary['operations']} operations fuzzed, {summary['cases']} cases, "
+        f"{summary['failures']} failures, {summary['errors']} errors"
+    )
     with capsys.disabled():  # the figures, in every run's output
-        print(
-            f"\nschemathesis (seed {SEED}, {MAX_EXAMPLES} examples): "
-            f"{summary['operations']} operations fuzzed, {summary['cases']} cases, "
-            f"{summary['failures']} failures, {summary['errors']} errors"
-        )
+        print(f"\n{figures}")
+    # Under pytest-xdist (make test) a worker's output is not shown; tests/conftest.py
+    # prints this at the end of the run.
+    record_property("figures", figures)
     print(run.stdout, run.stderr[-5000:])  # shown with a failure (and by make fuzz)
     assert summary["operations"] == report["operations"]["total"]
     assert summary["failures"] == 0, summary

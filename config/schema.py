@@ -26,7 +26,12 @@ class CachedSchemaView(SpectacularAPIView):
             # `lang` and `version` are not read: the text is English and the version
             # is in the paths (/api/v1/), so no caller can make the process build or
             # keep another copy.
-            response = self.finalize_response(request, self._get_schema_response(request))
+            # What finalize_response would set, without it: it also moves the view's
+            # `Vary: Accept` onto the response it is given, which is not the one returned.
+            response = self._get_schema_response(request)
+            response.accepted_renderer = request.accepted_renderer
+            response.accepted_media_type = request.accepted_media_type
+            response.renderer_context = self.get_renderer_context()
             response.render()
             self._rendered[key] = (
                 response.content,

@@ -45,6 +45,7 @@ def test_the_schema_is_built_once_and_served_as_drf_spectacular_renders_it(build
             assert response.content == expected.content
             assert response["Content-Type"] == expected["Content-Type"]
             assert response["Content-Disposition"] == expected["Content-Disposition"]
+            assert "Accept" in response["Vary"]  # the first answer too: caches key on it
 
 
 @pytest.mark.django_db

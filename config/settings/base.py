@@ -103,7 +103,8 @@ if DATABASE_URL:
         DATABASES["default"]["ENGINE"] = "core.postgresql"
         # JIT compilation added 0.6-1.6 s to single OLTP queries here (suggestions);
         # short indexed queries never profit from it.
-        # Prepared statements (only the compiled feed queries: tweets.feed.rules;
+        # Prepared statements (only through core.postgresql.prepared: the compiled feed
+        # queries, tweets.feed.rules, and core.sql.write_together;
         # Django's own cursors bind on the client and never prepare) keep one
         # generic plan per connection instead of being planned on every run.
         # Django turns preparing off (prepare_threshold None) for poolers in

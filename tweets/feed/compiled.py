@@ -3,10 +3,9 @@
 Building and compiling the feed's querysets (nested EXISTS, joins) cost ~25 ms of
 Python per request and planning them 0.5-0.9 ms of PostgreSQL's time, more than
 running them; the templates here are compiled from the very querysets the pull
-feed uses (tweets.feed.rules), so every mode still applies one rule.
+feed uses (tweets.feed.rules), so every mode still applies one rule. They run
+through core.postgresql.prepared's cursor.
 """
-
-import functools
 
 from django.db import connection
 from django.db.models import BooleanField, Q
@@ -14,6 +13,7 @@ from django.db.models.expressions import RawSQL
 
 from accounts.viewer import SignedInViewer
 from core.postgresql.arrays import int_array
+from core.postgresql.prepared import prepared_cursor
 
 
 class Compiled:
@@ -91,57 +91,6 @@ def run_template(
     array = None if ids is None else int_array(ids)
     marks = {"viewer": viewer_id, "ids": array, "limit": limit, **named}
     params = [marks[s] if isinstance(s, str) and s in marks else s for s in slots]
-    with _prepared_cursor() if prepared else connection.cursor() as cursor:
+    with prepared_cursor() if prepared else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _prepared_cursor():
-    """A PostgreSQL cursor whose statements are planned once per connection.
-
-    Planning these queries (nested EXISTS, joins) cost PostgreSQL 0.5-0.9 ms each,
-    more than running them. Django binds parameters on the client and turns
-    psycopg's automatic preparing off, so nothing is ever prepared; this cursor
-    binds on the server and prepares every statement, and `plan_cache_mode=
-    force_generic_plan` (config/settings/base.py; it only concerns prepared
-    statements, i.e. these) keeps one plan per connection instead of planning
-    each run. Wrapped by Django, so logging and query counts see it as usual.
-    """
-    connection.ensure_connection()
-    return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
-
-
-@functools.cache
-def _preparing_cursor_class():
-    import psycopg
-    from psycopg import _queries
-
-    # psycopg caches the parsing of a statement's placeholders only for statements
-    # under 4 KB (against ORMs' one-off bulk INSERTs); the feed templates are longer,
-    # few and run on every read, so these cursors keep their own cache (parsing one
-    # cost ~0.1 ms a run). psycopg is pinned; tests/tweets/feed/test_feed.py
-    # (test_the_compiled_templates_are_parsed_once...) checks these internals still fit.
-    parsed = functools.lru_cache(maxsize=64)(_queries._query2pg_nocache)
-
-    class TemplateQuery(_queries.PostgresQuery):
-        def convert(self, query, vars):
-            if vars is None or not isinstance(query, str | bytes):
-                return super().convert(query, vars)
-            query = self._ensure_bytes(query)
-            self.query, self._want_formats, self._order, self._parts = parsed(
-                query, self._tx.encoding
-            )
-            self.dump(vars)
-
-    class PreparingCursor(psycopg.Cursor):
-        _query_cls = TemplateQuery
-
-        def execute(self, query, params=None, **kwargs):
-            super().execute(query, params, **{**kwargs, "prepare": True})
-            if self._query is None and connection.queries_logged:
-                # A prepared run keeps no text; Django's query log (DEBUG, tests) wants it.
-                self._query = self._convert_query(query, params)
-            return self
-
-    PreparingCursor.parsed = parsed  # type: ignore[attr-defined]  # for the tests
-    return PreparingCursor

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.postgresql import prepared
 from core.postgresql.arrays import int_array
 from relationships import services as rel
 from relationships.models import Follow
@@ -24,7 +25,7 @@ from tests.tweets.conftest import client_for
 from tests.tweets.feed.conftest import feed_ids, timeline, walk
 from tweets import services as posts
 from tweets.api import feed as feed_api
-from tweets.feed import compiled, rules, selectors, states, store
+from tweets.feed import rules, selectors, states, store
 from tweets.models import Post
 
 pytestmark = pytest.mark.django_db
@@ -411,7 +412,7 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
     viewer, author = UserFactory.create_batch(2)
     FollowFactory(follower=viewer, followee=author)
     post = PostFactory(author=author)
-    parsed = compiled._preparing_cursor_class().parsed
+    parsed = prepared.preparing_cursor_class().parsed
     sql, _ = rules._among_template()
     assert len(sql.encode()) > 4096  # past psycopg's own cache: the case this is for
     rules.entries_among(viewer, [post.id])
@@ -424,7 +425,7 @@ def test_the_compiled_templates_are_parsed_once_and_logged_only_when_asked():
     with CaptureQueriesContext(connection) as queries:
         rules.entries_among(viewer, [post.id])
     assert queries.captured_queries[0]["sql"].startswith("WITH among")  # logged
-    with compiled._prepared_cursor() as cursor:
+    with prepared.prepared_cursor() as cursor:
         cursor.execute("SELECT %s::int", [7])
         assert cursor.fetchone() == (7,)
         assert connection.queries_logged or cursor.cursor._query is None
@@ -440,7 +441,7 @@ def test_the_ids_reach_postgresql_as_one_array_literal(monkeypatch):
     viewer, author = UserFactory.create_batch(2)
     FollowFactory(follower=viewer, followee=author)
     newer, older = PostFactory(author=author), PostFactory(author=author)
-    cursor_class = compiled._preparing_cursor_class()
+    cursor_class = prepared.preparing_cursor_class()
     sent = []
     execute = cursor_class.execute
 

@@ -56,6 +56,26 @@ def test_the_same_writes_are_planned_once_per_connection():
     assert plans == [(3, 0)]
 
 
+def test_behind_a_pooler_nothing_is_prepared_and_the_writes_still_happen():
+    """DB_PREPARED_STATEMENTS=0 (PgBouncer in transaction mode) leaves psycopg's
+    prepare_threshold None: the write is bound on the server but never prepared."""
+    user = UserFactory()
+    connection.ensure_connection()
+    raw = connection.connection
+    kept, raw.prepare_threshold = raw.prepare_threshold, None
+    try:
+        for _ in range(3):
+            write_together(increment_sql(User, pk=user.pk, field="posts_count", by=2))
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            prepared = [s for (s,) in cursor.fetchall() if "posts_count" in s]
+    finally:
+        raw.prepare_threshold = kept
+    assert prepared == []
+    user.refresh_from_db()
+    assert user.posts_count == 6
+
+
 def test_an_increment_built_once_changes_what_the_orm_update_changes():
     counted, by_orm, bystander = (UserFactory(posts_count=3) for _ in range(3))
     write_together(increment_sql(User, pk=counted.pk, field="posts_count", by=-2))

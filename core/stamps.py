@@ -7,7 +7,7 @@ grows, in one call, before the request answers. A cached read taken before the
 commit is older than a stamp it depends on and is not served again, so whoever
 made a change sees it in their very next read.
 
-Keys (`user(id)`, `post(id)`, `name(username)`, `EVERYTHING`) are the contract
+Keys (`user(id)`, `post(id)`, `name(username)`, `entries(id)`, `EVERYTHING`) are the contract
 between the apps that change things and the caches that read them. Domain
 events say what they make stale (`DomainEvent.stale`, stamped by
 core.events.publish); changes without an event (bookmarks, profile fields)
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from django.db import connection, transaction
 
 EVERYTHING = "g"
+ENTRIES = "e:"  # entries(user_id): the prefix, for backends that treat them apart
 
 Backend = Callable[[frozenset[str]], None]
 _backend: Backend | None = None
@@ -45,6 +46,13 @@ def post(post_id: int) -> str:
 def name(username: str) -> str:
     """Which user a `@username` in a text links to."""
     return f"n:{username.lower()}"
+
+
+def entries(user_id: int) -> str:
+    """A new post or retweet of the user's: a new entry of their followers' feeds.
+    Only pages read from the pull feed depend on it (a Redis-backed page's key
+    changes with the lists it reads instead); other backends may drop it."""
+    return f"{ENTRIES}{user_id}"
 
 
 def use_backend(backend: Backend | None) -> None:

@@ -19,10 +19,11 @@ class PostCreated(DomainEvent):
     conversation_id: int
 
     def stale(self) -> tuple[str, ...]:
-        # The counters it moves. The post itself is a new entry of timelines and
-        # author lists, which changes the key of every kept page that should show it
-        # (tweets.feed.pages): a plain post stamps nothing, and costs no call.
-        return _posts(self.reply_to_id, self.quote_of_id)
+        # The counters it moves, and the post as a new entry of feeds. A Redis-backed
+        # page's key changes with the timelines and author lists that get it, so that
+        # backend drops `entries`: there a plain post stamps nothing, and costs no
+        # call (tweets.feed.pages).
+        return (stamps.entries(self.author_id), *_posts(self.reply_to_id, self.quote_of_id))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,7 +138,7 @@ class RetweetCreated(DomainEvent):
     author_id: int
 
     def stale(self) -> tuple[str, ...]:
-        return (stamps.post(self.post_id), stamps.user(self.user_id))
+        return (stamps.post(self.post_id), stamps.user(self.user_id), stamps.entries(self.user_id))
 
 
 @dataclass(frozen=True, kw_only=True)

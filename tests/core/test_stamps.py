@@ -58,9 +58,9 @@ def test_without_a_backend_nothing_is_queued(monkeypatch):
     assert stamps._pending.keys == set()
 
 
-def test_a_plain_post_stamps_nothing_and_a_reply_or_quote_the_counters_it_moves():
-    # A new post is a new entry: it changes the key of every kept page that should
-    # show it (tweets.feed.pages), so the hottest write costs no stamping call.
+def test_a_post_stamps_its_author_s_entries_and_a_reply_or_quote_the_counters_it_moves():
+    # The entries stamp is for pull-feed pages; the Redis backend drops it, so there
+    # the hottest write costs no stamping call (tests/tweets/feed/test_page_cache.py).
     common = {"post_id": 1, "author_id": 2, "conversation_id": 1}
-    assert PostCreated(reply_to_id=None, quote_of_id=None, **common).stale() == ()
-    assert PostCreated(reply_to_id=8, quote_of_id=9, **common).stale() == ("p:8", "p:9")
+    assert PostCreated(reply_to_id=None, quote_of_id=None, **common).stale() == ("e:2",)
+    assert PostCreated(reply_to_id=8, quote_of_id=9, **common).stale() == ("e:2", "p:8", "p:9")

@@ -21,6 +21,16 @@ while nothing they show has changed:
 Pages expire after FEED_PAGE_CACHE_SECONDS. That also bounds what a lost stamp
 can cost (Redis unreachable when a change committed: its stamp is skipped,
 logged): such a page is at most that old.
+
+**Pull-feed pages** (FEED_BACKEND=sql with Redis): no lists to digest, so a new
+entry cannot change the key. Instead a new post or retweet stamps its author
+(`stamps.entries`) into one sorted set of recent posters, author -> clock, and a
+page keeps, beside its dependencies, whose entries it may show (the reader and
+their followees). A page is served while no author it follows posted after its
+clock. Checking costs one range read of the posters since then (none while
+nobody posts), not one look-up per followee. The set keeps the last
+PULL_POSTERS authors; its member `*` holds the highest clock trimmed away, and a
+page older than that (or than the set, should Redis lose it) is not served.
 """
 
 import hashlib
@@ -35,11 +45,31 @@ from tweets.feed import store
 
 CLOCK = "fs:clock"
 STAMP_PREFIX = "fs:"
+POSTERS = "fs:posters"  # author -> the clock of their newest entry; `*`: the floor
+PULL_POSTERS = 10_000  # authors the set keeps
+PULL_CHECKED = 200  # posters since a page's clock checked before it is read again
+PULL_MAX_FOLLOWED = 20_000  # authors a kept pull page may follow, the reader included
+
+# Whether the page's dependencies are stamped after its clock. Expects `page`
+# (HMGET c, d, b) and sets `fresh`.
+_FRESH = """
+local deps = {}
+for dep in string.gmatch(page[2], '%S+') do deps[#deps + 1] = 'fs:' .. dep end
+local built, fresh = tonumber(page[1]), true
+local stamped = redis.call('MGET', unpack(deps))
+for i = 1, #deps do
+  if stamped[i] and tonumber(stamped[i]) > built then
+    fresh = false
+    break
+  end
+end
+"""
 
 # KEYS: the reader's timeline, then the merged author lists. ARGV: the timeline's
 # TTL, the upper and lower bounds, ids per list, the page key's prefix. Every
 # part of the digest is length-prefixed: members are bytes, any byte included.
-_READ = """
+_READ = (
+    """
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 local lists, parts = {}, {}
 for i = 1, #KEYS do
@@ -53,28 +83,77 @@ end
 local key = ARGV[5] .. redis.sha1hex(table.concat(parts, '|'))
 local page = redis.call('HMGET', key, 'c', 'd', 'b')
 if page[3] then
-  local deps = {}
-  for dep in string.gmatch(page[2], '%S+') do deps[#deps + 1] = 'fs:' .. dep end
-  local built, fresh = tonumber(page[1]), true
-  local stamped = redis.call('MGET', unpack(deps))
-  for i = 1, #deps do
-    if stamped[i] and tonumber(stamped[i]) > built then
-      fresh = false
-      break
-    end
-  end
+"""
+    + _FRESH
+    + """
   if fresh then
     return {page[3]}
   end
 end
 return {key, redis.call('GET', 'fs:clock') or '0', lists}
 """
+)
 
-# KEYS: the clock, then the stamps. ARGV: their TTL.
+# KEYS: the page, the clock, the posters. ARGV: how many posters to check at most.
+_READ_PULLED = (
+    """
+local clock = redis.call('GET', KEYS[2]) or '0'
+local floor = redis.call('ZSCORE', KEYS[3], '*')
+if not floor then
+  redis.call('ZADD', KEYS[3], clock, '*')  -- new or lost: only later pages are checkable
+  floor = clock
+end
+local page = redis.call('HMGET', KEYS[1], 'c', 'd', 'b')
+if page[3] then
+"""
+    + _FRESH
+    + """
+  if fresh and tonumber(floor) > built then
+    fresh = false
+  end
+  if fresh then
+    local limit = tonumber(ARGV[1])
+    local posters = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. page[1], '+inf', 'LIMIT', 0, limit)
+    if #posters >= limit then
+      fresh = false
+    elseif #posters > 0 then
+      local followed = redis.call('HGET', KEYS[1], 'f') or ''
+      for i = 1, #posters do
+        if string.find(followed, ',' .. posters[i] .. ',', 1, true) then
+          fresh = false
+          break
+        end
+      end
+    end
+  end
+  if fresh then
+    return page[3]
+  end
+end
+return tonumber(clock)
+"""
+)
+
+# KEYS: the clock, the posters, then the stamps. ARGV: the stamps' TTL, how many
+# posters to keep, then the authors of new entries.
 _STAMP = """
 local now = redis.call('INCR', KEYS[1])
-for i = 2, #KEYS do
+for i = 3, #KEYS do
   redis.call('SET', KEYS[i], now, 'EX', ARGV[1])
+end
+if #ARGV > 2 then
+  if not redis.call('ZSCORE', KEYS[2], '*') then
+    redis.call('ZADD', KEYS[2], now, '*')
+  end
+  for i = 3, #ARGV do
+    redis.call('ZADD', KEYS[2], now, ARGV[i])
+  end
+  local extra = redis.call('ZCARD', KEYS[2]) - 1 - tonumber(ARGV[2])
+  if extra > 0 then  -- `*` ranks first: its clock is at most any other's
+    local last = redis.call('ZRANGE', KEYS[2], extra, extra, 'WITHSCORES')
+    redis.call('ZREMRANGEBYRANK', KEYS[2], 1, extra)
+    redis.call('ZADD', KEYS[2], last[2], '*')
+  end
 end
 return now
 """
@@ -84,12 +163,23 @@ def enabled() -> bool:
     return settings.FEED_BACKEND == "redis" and settings.FEED_PAGE_CACHE_SECONDS > 0
 
 
+def pulled_enabled() -> bool:
+    """Pull-feed pages are kept: the pull feed serves every read, and Redis is there."""
+    return (
+        settings.FEED_BACKEND == "sql"
+        and bool(settings.FEED_REDIS_URL)
+        and settings.FEED_PAGE_CACHE_SECONDS > 0
+    )
+
+
 @dataclass(frozen=True)
 class Slot:
-    """Where a page read now is kept once rendered, and the clock read before it."""
+    """Where a page read now is kept once rendered, and the clock read before it.
+    `followed`: for a pull-feed page, the authors whose new entries it may show."""
 
     key: str
     clock: int
+    followed: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,12 +203,28 @@ def lookup(
     return Lookup(slot=Slot(key=key.decode(), clock=int(clock)), lists=lists)
 
 
+def lookup_pulled(*, viewer_id: int, variant: str) -> Lookup:
+    """A kept pull-feed page, or where this read's page goes (the caller reads
+    `followed`, after this clock, into `Slot.followed`)."""
+    digest = hashlib.sha1(variant.encode(), usedforsecurity=False).hexdigest()[:16]
+    key = f"fpg:{viewer_id}:{digest}:pull"
+    reply = store.script(_READ_PULLED)(keys=[key, CLOCK, POSTERS], args=[PULL_CHECKED])
+    if isinstance(reply, bytes):
+        return Lookup(body=reply)
+    return Lookup(slot=Slot(key=key, clock=reply))
+
+
 def keep(slot: Slot, *, dependencies: Iterable[str], body: bytes) -> None:
     """Keep a rendered page (Redis unavailable: it is not kept, nothing else changes)."""
+    page = {"c": slot.clock, "d": " ".join(dependencies), "b": body}
+    if slot.followed is not None:
+        if len(slot.followed) > PULL_MAX_FOLLOWED:
+            return
+        page["f"] = "," + ",".join(map(str, slot.followed)) + ","
 
     def run() -> None:
         pipe = store.client().pipeline(transaction=True)
-        pipe.hset(slot.key, mapping={"c": slot.clock, "d": " ".join(dependencies), "b": body})
+        pipe.hset(slot.key, mapping=page)
         pipe.expire(slot.key, settings.FEED_PAGE_CACHE_SECONDS)
         pipe.execute()
 
@@ -155,12 +261,22 @@ def dependencies(*, viewer_id: int, rows: list, entries: list[dict]) -> set[str]
 
 def stamp(keys: frozenset[str]) -> None:
     """core.stamps' backend: stamp `keys` now, in one call. Stamps outlive the pages
-    that could depend on them, so a missing stamp is one no kept page predates."""
-    if not enabled():
+    that could depend on them, so a missing stamp is one no kept page predates.
+    New entries (`stamps.entries`) go to the posters, where pull-feed pages are kept."""
+    pulled = pulled_enabled()
+    if not (pulled or enabled()):
+        return
+    authors = [k.removeprefix(stamps.ENTRIES) for k in keys if k.startswith(stamps.ENTRIES)]
+    others = [STAMP_PREFIX + k for k in keys if not k.startswith(stamps.ENTRIES)]
+    if not pulled:
+        authors = []  # (Redis-backed pages: the lists tell)
+    if not (authors or others):
         return
     ttl = 2 * settings.FEED_PAGE_CACHE_SECONDS + 60
     store.breaker.call(
         "a change is not stamped: cached feed pages may show it late",
-        lambda: store.script(_STAMP)(keys=[CLOCK, *(STAMP_PREFIX + k for k in keys)], args=[ttl]),
+        lambda: store.script(_STAMP)(
+            keys=[CLOCK, POSTERS, *others], args=[ttl, PULL_POSTERS, *authors]
+        ),
         lambda: None,
     )

@@ -61,6 +61,10 @@ def _followed(viewer_id: int):
     return Follow.objects.filter(follower_id=viewer_id).values("followee_id")
 
 
+def followed_ids(viewer_id: int) -> list[int]:
+    return list(_followed(viewer_id).values_list("followee_id", flat=True))
+
+
 def _in_circle(field: str, viewer_id: int, *, probe: bool = False) -> Q:
     """`field` is the viewer or someone they follow.
 

@@ -19,10 +19,10 @@ Both honour the same window (lo < id < hi), so cursors are the entry ids either 
 
 `home_page` is the same read for the feed view, through its rendered page cache
 (tweets.feed.pages): a kept page is answered as it is, in the Lua call that reads
-the lists.
+the lists (or, with the SQL backend, in one call before the pull query).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -89,6 +89,8 @@ def home_page(
     the media type). Pages are kept for reads whose lists answered the whole page
     in their first round, from the merged authors this process remembers."""
     lo = max(since_id or 0, window.after or 0)
+    if pages.pulled_enabled() and not q and not window.ascending:
+        return _pulled_page(viewer=viewer, window=window, lo=lo, variant=variant)
     authors = merged.known(viewer.pk)
     if (
         authors is None
@@ -122,6 +124,28 @@ def home_page(
 
     return store.breaker.call(
         "the home feed is read from SQL",
+        cached,
+        lambda: Page(rules.sql_entries(viewer, lo=lo, hi=window.before, n=n)),
+    )
+
+
+def _pulled_page(*, viewer: User, window: KeysetWindow, lo: int, variant: str) -> Page:
+    """The pull feed's page, kept as rendered while no author it follows posted
+    (tweets.feed.pages). Whom it follows is read after the page's clock: a follow
+    or unfollow since stamps the reader, which the page depends on."""
+    n = window.fetch_size
+
+    def cached() -> Page:
+        found = pages.lookup_pulled(viewer_id=viewer.pk, variant=variant)
+        if found.body is not None:
+            return Page([], body=found.body)
+        assert found.slot is not None
+        rows = rules.sql_entries(viewer, lo=lo, hi=window.before, n=n)
+        followed = (viewer.pk, *rules.followed_ids(viewer.pk))
+        return Page(rows, slot=replace(found.slot, followed=followed))
+
+    return store.breaker.call(
+        "feed pages are not kept",
         cached,
         lambda: Page(rules.sql_entries(viewer, lo=lo, hi=window.before, n=n)),
     )

@@ -5,10 +5,11 @@ django-redis cache, which is FLUSHDB on REDIS_URL's db), so timelines too.
 """
 
 import pytest
+from django.test import override_settings
 
 from core.pagination import KeysetWindow
 from tests.factories import UserFactory
-from tweets.feed import store
+from tweets.feed import pages, store
 from tweets.feed.selectors import home_timeline
 
 
@@ -73,3 +74,30 @@ def feed_ids(client, url: str = "/api/v1/feed?limit=3") -> list[str]:
 def timeline(user) -> list[int]:
     """The ids in the user's Redis timeline, newest first (without the sentinel)."""
     return sorted(store.all_ids(store.timeline_key(user.pk)), reverse=True)
+
+
+@pytest.fixture
+def hits(monkeypatch):
+    """The bodies `pages.lookup` and `pages.lookup_pulled` served from the cache, in order."""
+    served: list[bytes] = []
+
+    def spy(lookup):
+        def spied(**kwargs):
+            found = lookup(**kwargs)
+            if found.body is not None:
+                served.append(found.body)
+            return found
+
+        return spied
+
+    for name in ("lookup", "lookup_pulled"):
+        monkeypatch.setattr(pages, name, spy(getattr(pages, name)))
+    return served
+
+
+def rendered(client, url, settings):
+    """The response as rendering answers it now (the cache neither read nor written).
+    (`override_settings`, not the fixture: each of its assignments adds a layer,
+    and a state machine's hundreds of reads overflowed the stack.)"""
+    with override_settings(FEED_PAGE_CACHE_SECONDS=0):
+        return client.get(url)

@@ -1,12 +1,13 @@
 """The feed's rendered page cache (tweets.feed.pages): a kept page is served only
 while it is byte for byte what rendering would answer now.
 
-A read keeps its page when the process remembers the reader's merged authors
-(from an earlier read), so a reader's third read is the first that can be a hit.
+Both backends keep pages (`page_backend`). With Redis, a read keeps its page
+when the process remembers the reader's merged authors (from an earlier read), so
+a reader's third read is the first that can be a hit; with the SQL backend (the
+pull feed, Redis beside it), the second.
 """
 
 import pytest
-from django.test import override_settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -16,39 +17,23 @@ from accounts import services as accounts
 from relationships import services as rel
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 from tests.relationships.helpers import client_for
+from tests.tweets.feed.conftest import rendered
 from tests.tweets.feed.machines import SocialMachine, which, who
 from tweets import services as posts
-from tweets.feed import pages
+from tweets.feed import store
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def hits(monkeypatch):
-    """The bodies `pages.lookup` served from the cache, in order."""
-    served: list[bytes] = []
-    lookup = pages.lookup
-
-    def spy(**kwargs):
-        found = lookup(**kwargs)
-        if found.body is not None:
-            served.append(found.body)
-        return found
-
-    monkeypatch.setattr(pages, "lookup", spy)
-    return served
-
-
-def rendered(client, url, settings):
-    """The response as rendering answers it now (the cache neither read nor written).
-    (`override_settings`, not the fixture: each of its assignments adds a layer,
-    and a state machine's hundreds of reads overflowed the stack.)"""
-    with override_settings(FEED_PAGE_CACHE_SECONDS=0):
-        return client.get(url)
+@pytest.fixture(params=["redis", "sql"])
+def page_backend(request, settings):
+    """Each test once with Redis timelines, once with the pull feed (Redis beside it)."""
+    settings.FEED_BACKEND = request.param
+    return store.client()
 
 
 def test_a_repeated_read_is_the_kept_page_without_a_query(
-    redis_feed, committed, settings, hits, django_assert_num_queries
+    page_backend, committed, settings, hits, django_assert_num_queries
 ):
     alice, bob = UserFactory.create_batch(2)
     with committed():
@@ -56,27 +41,28 @@ def test_a_repeated_read_is_the_kept_page_without_a_query(
         for i in range(5):
             posts.post_create(author=bob, text=f"hi @{alice.username} #{i}")
     client = client_for(alice)
-    client.get("/api/v1/feed?limit=3")  # remembers alice's merged authors (none)
-    client.get("/api/v1/feed?limit=3")  # renders and keeps the page
-    assert hits == []
+    client.get("/api/v1/feed?limit=3")  # Redis: remembers alice's merged authors (none)
+    client.get("/api/v1/feed?limit=3")  # Redis: renders and keeps the page
+    served = len(hits)
+    assert served == (0 if settings.FEED_BACKEND == "redis" else 1)
     with django_assert_num_queries(0):
         again = client.get("/api/v1/feed?limit=3")
-    assert hits == [again.content]
+    assert hits[served:] == [again.content]
     fresh = rendered(client, "/api/v1/feed?limit=3", settings)
     assert (again.status_code, again.content) == (200, fresh.content)
     assert again["Content-Type"] == fresh["Content-Type"] == "application/json"
     assert again["Vary"] == fresh["Vary"]
     # Another page size, another host: other pages (links carry the host).
     assert client.get("/api/v1/feed?limit=2").status_code == 200
-    assert len(hits) == 1
+    assert len(hits) == served + 1
     for _ in range(2):
         other = client.get("/api/v1/feed?limit=3", HTTP_HOST="localhost")
-    assert len(hits) == 2
+    assert len(hits) == served + 2
     assert other.json()["next"].startswith("http://localhost/")
     assert other.content != again.content
 
 
-def test_a_change_on_the_page_is_in_the_next_read(redis_feed, committed, settings, hits):
+def test_a_change_on_the_page_is_in_the_next_read(page_backend, committed, settings, hits):
     alice, bob, carol = UserFactory.create_batch(3)
     with committed():
         rel.follow_create(follower=alice, followee_id=bob.pk)
@@ -186,11 +172,20 @@ CHANGES = {
         None,
         lambda w: posts.post_create(author=w.dave, text="qt", quote_of_id=w.note.id),
     ),
+    # New entries (with the pull feed: the posters since the page's clock).
+    "a followee posts": (None, lambda w: posts.post_create(author=w.bob, text="new")),
+    "the reader posts": (None, lambda w: posts.post_create(author=w.alice, text="mine")),
+    "a followee retweets": (None, lambda w: posts.retweet_create(user=w.bob, post_id=w.aside.id)),
+    "a followee replies to a followee": (
+        None,
+        lambda w: posts.post_create(author=w.carol, text="re", reply_to_id=w.note.id),
+    ),
+    "follow": (None, lambda w: rel.follow_create(follower=w.alice, followee_id=w.dave.pk)),
 }
 
 
 @pytest.mark.parametrize("change", CHANGES)
-def test_each_kind_of_change_is_in_the_next_read(redis_feed, committed, settings, hits, change):
+def test_each_kind_of_change_is_in_the_next_read(page_backend, committed, settings, hits, change):
     world = World(committed)
     first, then = CHANGES[change]
     client, url = client_for(world.alice), "/api/v1/feed?limit=5"
@@ -199,7 +194,7 @@ def test_each_kind_of_change_is_in_the_next_read(redis_feed, committed, settings
             first(world)
     for _ in range(3):
         before = client.get(url)
-    assert hits == [before.content]  # the page is kept
+    assert hits[-1:] == [before.content]  # the page is kept
     with committed():
         then(world)
     after = client.get(url)
@@ -208,7 +203,7 @@ def test_each_kind_of_change_is_in_the_next_read(redis_feed, committed, settings
 
 
 def test_a_change_past_the_page_that_removes_the_next_link_is_in_the_next_read(
-    redis_feed, committed, settings, hits
+    page_backend, committed, settings, hits
 ):
     # Found by the state machine: the row fetched past the page decides `next`.
     # bob reads: a hidden post leaves his timeline's ids as they are (its author's
@@ -230,7 +225,7 @@ def test_a_change_past_the_page_that_removes_the_next_link_is_in_the_next_read(
     assert after.content == rendered(client, url, settings).content
 
 
-def test_a_mentioned_name_that_comes_to_exist_links_at_once(redis_feed, committed, settings):
+def test_a_mentioned_name_that_comes_to_exist_links_at_once(page_backend, committed, settings):
     alice = UserFactory()
     with committed():
         posts.post_create(author=alice, text="waiting for @newcomer")
@@ -246,7 +241,7 @@ def test_a_mentioned_name_that_comes_to_exist_links_at_once(redis_feed, committe
     assert [m["user_id"] for m in mentions] == [str(newcomer.pk)]
 
 
-def test_a_page_is_kept_no_longer_than_the_setting(redis_feed, committed, settings):
+def test_a_page_is_kept_no_longer_than_the_setting(page_backend, committed, settings):
     settings.FEED_PAGE_CACHE_SECONDS = 7
     alice = UserFactory()
     with committed():
@@ -254,23 +249,25 @@ def test_a_page_is_kept_no_longer_than_the_setting(redis_feed, committed, settin
     client = client_for(alice)
     client.get("/api/v1/feed")
     client.get("/api/v1/feed")
-    (key,) = redis_feed.keys(f"fpg:{alice.pk}:*")
-    assert 0 < redis_feed.ttl(key) <= 7
+    (key,) = page_backend.keys(f"fpg:{alice.pk}:*")
+    assert 0 < page_backend.ttl(key) <= 7
 
 
 @pytest.mark.parametrize(
-    ("fanout_max", "merge_min"),
+    ("backend", "fanout_max", "merge_min"),
     [
-        pytest.param(10_000, 5_000, id="fan-out"),
-        pytest.param(1, 1, id="hybrid: authors with 2+ followers merged at read"),
+        pytest.param("redis", 10_000, 5_000, id="fan-out"),
+        pytest.param("redis", 1, 1, id="hybrid: authors with 2+ followers merged at read"),
+        pytest.param("sql", 10_000, 5_000, id="the pull feed"),
     ],
 )
 def test_every_kept_page_served_equals_a_fresh_rendering(
-    redis_feed, committed, settings, hits, fanout_max, merge_min
+    committed, settings, hits, backend, fanout_max, merge_min
 ):
     """Random changes by four users, through the services (events and all); after
     each, every reader's first page, read twice (the second read is a hit unless
     the first was), equals what rendering answers with the cache off, byte for byte."""
+    settings.FEED_BACKEND = backend
     settings.FEED_FANOUT_MAX_FOLLOWERS = fanout_max
     settings.FEED_MERGE_MIN_FOLLOWERS = merge_min
 

@@ -69,7 +69,7 @@ def stale(keys: Iterable[str]) -> None:
     still run)."""
     keys = set(keys)
     if _backend is None or not keys:
-        return  # (a plain post names nothing: no flush to register)
+        return  # (without a backend, or nothing named: no flush to register)
     queued: set[str] = _queue()
     queued.update(keys)
     if not connection.in_atomic_block:

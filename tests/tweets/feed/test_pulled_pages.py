@@ -3,12 +3,15 @@ served while no author it follows posted after it, checked against the posters
 since its clock. What both backends share (every kind of change, the state
 machine) is in test_page_cache.py."""
 
+import threading
 from dataclasses import dataclass
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from core import stamps
 from relationships import services as rel
 from tests.factories import UserFactory
 from tests.faults.dead_redis import redis_down
@@ -152,3 +155,75 @@ def test_without_redis_the_pull_feed_answers_uncached(alice_follows_bob, committ
         response = w.client.get(URL)
         assert response.status_code == 200
         assert texts(response) == ["mine", "first"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_kept_while_followees_post_in_parallel_end_up_exact(pull, settings):
+    """Real commits (each post stamps after its own), three authors posting in
+    threads with connections of their own while two readers keep reading, and
+    keeping, alice's page: when the posting stops, a read through the cache is
+    what rendering answers now, topped by the last post of those she follows."""
+    assert connection.vendor == "postgresql", "concurrency is proven against PostgreSQL"
+    alice, bob, carol, dave = UserFactory.create_batch(4)
+    for followee in (bob, carol):
+        rel.follow_create(follower=alice, followee_id=followee.pk)
+    posting, last = threading.Event(), {}
+    errors: list[BaseException] = []
+
+    def post(author):
+        try:
+            for i in range(25):
+                last[author.pk] = posts.post_create(author=author, text=f"{author.pk}:{i}").id
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def read():
+        client = client_for(alice)
+        try:
+            while posting.is_set():
+                assert client.get(URL).status_code == 200
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    posting.set()
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    authors = [threading.Thread(target=post, args=(u,)) for u in (bob, carol, dave)]
+    for thread in readers + authors:
+        thread.start()
+    for thread in authors:
+        thread.join()
+    posting.clear()
+    for thread in readers:
+        thread.join()
+    assert errors == []
+    client = client_for(alice)
+    cached = client.get(URL)
+    assert cached.content == rendered(client, URL, settings).content
+    ids = [int(entry["id"]) for entry in cached.json()["results"]]
+    assert ids[0] == max(last[bob.pk], last[carol.pk])  # dave's are not hers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_plain_post_is_stamped_only_once_others_can_read_it(pull, monkeypatch):
+    # A page whose statement ran before the commit but whose clock was read after
+    # the stamp would miss the post and still be served: the stamp must follow
+    # the commit, also for the one-statement write outside a transaction.
+    alice = UserFactory()
+    visible: list[int] = []
+
+    def backend(keys):
+        other = connections.create_connection(DEFAULT_DB_ALIAS)  # another reader's
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM tweets_post WHERE author_id = %s", [alice.pk])
+                visible.append(cursor.fetchone()[0])
+        finally:
+            other.close()
+
+    monkeypatch.setattr(stamps, "_backend", backend)
+    posts.post_create(author=alice, text="plain")
+    assert visible == [1]
